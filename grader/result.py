@@ -1,0 +1,145 @@
+"""The graded result of one submission: what every renderer and exporter reads.
+
+Scores are points (float). A student's failure is a result with a message,
+never an exception. `to_json` is the documented JSON result (`grader run --json`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "Status",
+    "Visibility",
+    "Evidence",
+    "Diagnosis",
+    "CheckResult",
+    "TestResult",
+    "RunSummary",
+    "Result",
+]
+
+Status = Literal["passed", "failed", "flaky", "error"]
+Visibility = Literal["visible", "hidden", "after_due_date"]
+
+
+@dataclass(slots=True)
+class Evidence:
+    """A piece of the trace or output that backs a message."""
+
+    label: str                       # what this is, e.g. "line written by pid 12", "process tree"
+    lines: list[str] = field(default_factory=list)  # text shown to the student (already decoded safely)
+    tasks: list[int] = field(default_factory=list)  # tids it concerns
+    run: int | None = None           # repeat index it was seen in
+
+
+@dataclass(slots=True)
+class Diagnosis:
+    """A cause found in the trace that explains failed checks (zombie, orphan, hang...)."""
+
+    code: str                        # stable id: "zombie", "orphan", "fork_buffer_duplicate",
+                                     # "pipe_write_end_open", "fork_bomb", "timeout", "compile_error",
+                                     # "crash", "missing_files", "oom", "output_limit", "start_failed"
+    message: str                     # English, one or two sentences
+    params: dict[str, Any] = field(default_factory=dict)  # values for translated messages
+    evidence: list[Evidence] = field(default_factory=list)
+    explains: list[str] = field(default_factory=list)     # check kinds it explains
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """One check over every repeat of its test."""
+
+    kind: str                        # e.g. "output.count"
+    status: Status
+    message: str                     # expected vs observed, from the run that failed (or passed)
+    weight: float = 1.0
+    score: float = 0.0
+    max_score: float = 0.0
+    passed_runs: int = 0
+    total_runs: int = 0
+    expected: str | None = None
+    observed: str | None = None
+    hint: str | None = None          # the assignment author's hint for this check
+    evidence: list[Evidence] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)  # for translated messages
+    label: str | None = None         # the author's short description, if given
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """What one repeat of a test did, for the feedback page (tree and timeline come from `execution`)."""
+
+    index: int
+    exit_code: int | None
+    signal: str | None
+    wall_ms: int
+    timed_out: bool = False
+    oom_killed: bool = False
+    pids_limit_hit: bool = False
+    output_limit_hit: bool = False
+    stdout: bytes = b""
+    stderr: bytes = b""
+    stdout_truncated: bool = False
+    execution: dict[str, Any] | None = None   # Execution.to_json() of this run
+
+
+@dataclass(slots=True)
+class TestResult:
+    name: str
+    status: Status
+    score: float
+    max_score: float
+    visibility: Visibility = "visible"
+    checks: list[CheckResult] = field(default_factory=list)
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    runs: list[RunSummary] = field(default_factory=list)
+    message: str | None = None       # for status "error": why the test could not run
+
+
+@dataclass(slots=True)
+class Result:
+    """A graded submission."""
+
+    assignment_id: str
+    assignment_title: str
+    submission: str                  # a label: student id or folder name
+    score: float
+    max_score: float
+    tests: list[TestResult] = field(default_factory=list)
+    diagnoses: list[Diagnosis] = field(default_factory=list)  # submission-wide (missing files, compile error)
+    build_output: bytes | None = None
+    error: str | None = None         # the grader's own failure, stated plainly
+    grader_version: str = ""
+    submission_hash: str = ""
+    assignment_hash: str = ""
+    graded_at: str = ""              # ISO 8601 UTC
+    duration_ms: int = 0
+
+    @property
+    def full_marks(self) -> bool:
+        return self.error is None and self.score >= self.max_score
+
+    def for_student(self, *, after_due_date: bool = False) -> Result:
+        """A copy with hidden tests reduced to what a student may see."""
+        from dataclasses import replace
+
+        shown: list[TestResult] = []
+        for test in self.tests:
+            if test.visibility == "visible" or (test.visibility == "after_due_date" and after_due_date):
+                shown.append(test)
+            else:
+                shown.append(replace(test, checks=[], diagnoses=[], runs=[], message=None))
+        return replace(self, tests=shown)
+
+    def to_json(self) -> dict[str, Any]:
+        from grader.serialize import result_to_json
+
+        return result_to_json(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Result:
+        from grader.serialize import result_from_json
+
+        return result_from_json(data)

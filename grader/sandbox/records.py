@@ -1,0 +1,119 @@
+"""What the sandbox is asked to do (RunRequest, Limits) and what it hands back (RunRecord).
+
+Plain data: no Docker here, so the pure stages and the replay sandbox share it.
+Units: times in ms, sizes in bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+__all__ = ["Limits", "RunRequest", "BuildRecord", "RunRecord", "StdoutMode"]
+
+StdoutMode = Literal["pipe", "pty"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Resource limits for one sandboxed run. Defaults an OS course can live with."""
+
+    timeout_ms: int = 10_000          # wall clock per run
+    memory_bytes: int = 256 * 2**20   # memory and memory+swap (no swap)
+    pids: int = 64                    # tasks (processes and threads) the program may have at once
+    cpus: float = 1.0                 # CPU quota, in CPUs
+    output_bytes: int = 64 * 2**10    # per stream (stdout, stderr)
+    tmpfs_bytes: int = 64 * 2**20     # the writable work dir (and /tmp, /dev/shm each)
+    open_files: int = 256             # RLIMIT_NOFILE
+    file_bytes: int = 32 * 2**20      # RLIMIT_FSIZE: largest file the program may write
+    trace_bytes: int = 256 * 2**20    # the strace log is cut beyond this
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """One command to run (repeat times) inside a sandbox for one submission."""
+
+    name: str                         # the test's name, for records and messages
+    command: tuple[str, ...]
+    repeat: int = 1
+    stdin: bytes = b""
+    stdout_mode: StdoutMode = "pipe"
+    trace: bool = True
+
+
+@dataclass(slots=True)
+class BuildRecord:
+    """The result of the optional build step (e.g. gcc)."""
+
+    command: list[str]
+    exit_code: int | None
+    output: bytes                     # compiler's stdout+stderr, capped
+    wall_ms: int
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """Exactly what happened in one run. Nothing here is parsed from the program's output."""
+
+    name: str
+    repeat_index: int
+    command: list[str]
+    stdout: bytes = b""
+    stderr: bytes = b""
+    stdout_total: int = 0             # bytes the program wrote to stdout (kept or not)
+    stderr_total: int = 0
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+    stdout_channel: str | None = None # strace's name for the stdout pipe, e.g. "pipe:[123]"
+    stderr_channel: str | None = None
+    stdout_mode: StdoutMode = "pipe"
+    exit_code: int | None = None      # exit status of the program's first process
+    signal: str | None = None         # signal that killed it, e.g. "SIGKILL"
+    wall_ms: int = 0
+    cpu_ms: int = 0                   # user+system CPU of the program and its descendants
+    timed_out: bool = False
+    oom_killed: bool = False
+    pids_limit_hit: bool = False
+    output_limit_hit: bool = False
+    trace: str = ""                   # the raw strace -f log
+    trace_truncated: bool = False
+    image_id: str = ""
+    start_failed: str | None = None   # the command could not be started (not found, not executable)
+    internal_error: str | None = None # the grader's own failure for this run, if any
+    build: BuildRecord | None = None
+    limits: Limits = field(default_factory=Limits)
+    # Tasks still alive when the run was stopped (timeout, output limit), read from /proc
+    # by the harness just before the kill: [{"tid", "tgid", "state", "wchan", "syscall"}].
+    final_tasks: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def failed_to_start(self) -> bool:
+        return self.start_failed is not None
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key in ("stdout", "stderr"):
+            out[key] = base64.b64encode(getattr(self, key)).decode("ascii")
+        if self.build is not None:
+            out["build"]["output"] = base64.b64encode(self.build.output).decode("ascii")
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunRecord:
+        data = dict(data)
+        for key in ("stdout", "stderr"):
+            data[key] = base64.b64decode(data.get(key, ""))
+        build = data.get("build")
+        if build is not None:
+            build = dict(build)
+            build["output"] = base64.b64decode(build.get("output", ""))
+            data["build"] = BuildRecord(**build)
+        if "limits" in data and isinstance(data["limits"], dict):
+            data["limits"] = Limits(**data["limits"])
+        return cls(**data)

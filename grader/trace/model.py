@@ -1,0 +1,266 @@
+"""The Execution model: the kernel's account of one run, rebuilt from strace's log.
+
+Times are seconds (float) since the first line of the trace. Task ids are the
+kernel's tids as seen inside the sandbox's pid namespace. Bytes are bytes.
+Checks and feedback read only this model, never the program's own claims.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "TaskKind",
+    "ChannelKind",
+    "IpcKind",
+    "Exec",
+    "Task",
+    "Channel",
+    "Transfer",
+    "IpcObject",
+    "Flow",
+    "Signal",
+    "Blocked",
+    "OutputLine",
+    "Execution",
+]
+
+TaskKind = Literal["process", "thread"]
+# What a file descriptor referred to when it was used.
+ChannelKind = Literal["stdout", "stderr", "stdin", "pipe", "fifo", "socket", "file", "shm", "tty", "null", "other"]
+IpcKind = Literal[
+    "pipe", "fifo", "socketpair", "unix_socket", "tcp_loopback", "udp_loopback",
+    "posix_shm", "sysv_shm", "shared_mmap", "mqueue", "file", "eventfd", "memfd",
+]
+
+
+@dataclass(slots=True)
+class Exec:
+    """A successful execve: the program a task became."""
+
+    time: float
+    path: str
+    argv: list[str]
+
+
+@dataclass(slots=True)
+class Task:
+    """One kernel task: a process (thread-group leader) or a thread in it."""
+
+    tid: int
+    tgid: int                      # the process it belongs to (== tid for a process)
+    kind: TaskKind
+    creator: int | None            # tid of the task whose fork/clone made it (None: the root)
+    ppid: int | None               # the process the kernel counts as parent at creation (tgid)
+    created_by: str | None         # "fork", "vfork", "clone", "clone3" or None for the root
+    clone_flags: list[str] = field(default_factory=list)
+    start: float = 0.0
+    end: float | None = None       # when it exited or was killed (None: still alive at the end)
+    exit_code: int | None = None   # for a process: its exit status; for a thread: what it passed to exit
+    signal: str | None = None      # the signal that killed it, e.g. "SIGSEGV"
+    core_dumped: bool = False
+    execs: list[Exec] = field(default_factory=list)
+    reaped_by: int | None = None   # tid of the task whose wait4/waitid collected it
+    reaped_at: float | None = None
+    reparented_to: int | None = None  # new parent (1 or a subreaper) once its parent ended first
+    orphan: bool = False           # its parent process ended while it was still alive
+    zombie: bool = False           # ended and not reaped by the end of the trace, or reaped only by init
+
+    @property
+    def is_process(self) -> bool:
+        return self.kind == "process"
+
+    @property
+    def program(self) -> str | None:
+        """The path of the last program it exec'd, if any."""
+        return self.execs[-1].path if self.execs else None
+
+
+@dataclass(slots=True)
+class Channel:
+    """What a file descriptor pointed at, as strace's -y decoding named it."""
+
+    kind: ChannelKind
+    ident: str                     # e.g. "pipe:[1234]", "socket:[99]", "/work/out.txt", "/dev/shm/x"
+    path: str | None = None        # a filesystem path, where there is one
+
+
+@dataclass(slots=True)
+class Transfer:
+    """One write-like or read-like call that moved bytes through a descriptor."""
+
+    time: float
+    tid: int
+    syscall: str                   # write, writev, pwrite64, sendto, sendmsg, read, recvfrom, ...
+    fd: int
+    channel: Channel
+    data: bytes                    # what strace showed (may be shorter than size when truncated)
+    size: int                      # what the call returned (bytes moved); -1 on failure
+    truncated: bool = False        # strace cut the string (data is a prefix)
+
+
+@dataclass(slots=True)
+class IpcObject:
+    """An IPC object the program created or used."""
+
+    kind: IpcKind
+    ident: str                     # pipe:[1234], /dev/shm/name, shmid 5, socket:[77], a path
+    created_by: int | None         # tid
+    created_at: float | None
+    users: list[int] = field(default_factory=list)   # tgids of processes that used it
+    name: str | None = None        # user-visible name (shm_open name, fifo path, socket address)
+    left_behind: bool = False      # still existed at the end (shm not unlinked, fifo not removed)
+    runtime_helper: bool = False   # created by the language runtime (multiprocessing), not the student
+
+
+@dataclass(slots=True)
+class Flow:
+    """Bytes that went into a channel from one process and came out in another."""
+
+    kind: IpcKind
+    channel: str                   # IpcObject.ident
+    writer: int                    # tid that wrote
+    reader: int                    # tid that read
+    nbytes: int
+    first_time: float
+    sample: bytes = b""            # the first bytes that crossed, for feedback
+
+
+@dataclass(slots=True)
+class Signal:
+    """A signal sent with kill/tgkill/tkill, or delivered to a task."""
+
+    time: float
+    signal: str                    # "SIGTERM"
+    sender: int | None             # tid that sent it (None: the kernel, e.g. SIGCHLD, SIGSEGV)
+    target: int | None             # tid/pid it was aimed at (as given to kill)
+    delivered_to: int | None = None
+
+
+@dataclass(slots=True)
+class Blocked:
+    """A syscall a task was still inside when the trace ended."""
+
+    tid: int
+    syscall: str
+    args: str                      # strace's text of the arguments, as far as it got
+    since: float
+    channel: Channel | None = None # for read/write/accept on a descriptor
+    holders: list[int] = field(default_factory=list)  # tgids that still held the other end open
+
+
+@dataclass(slots=True)
+class OutputLine:
+    """One line of the program's stdout (or stderr) with the task(s) that wrote it."""
+
+    text: bytes                    # without the trailing newline
+    writers: list[int]             # tids whose bytes make up this line (one, unless lines merged)
+    processes: list[int]           # their tgids
+    time: float | None             # when its last byte was written
+    complete: bool = True          # ended with a newline
+
+
+@dataclass(slots=True)
+class Execution:
+    """Everything the trace says the program did."""
+
+    tasks: dict[int, Task] = field(default_factory=dict)
+    root: int | None = None
+    writes: list[Transfer] = field(default_factory=list)
+    reads: list[Transfer] = field(default_factory=list)
+    ipc: list[IpcObject] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)
+    signals: list[Signal] = field(default_factory=list)
+    blocked: list[Blocked] = field(default_factory=list)
+    failed_forks: list[tuple[int, float, str]] = field(default_factory=list)  # (tid, time, errno)
+    unparsed: list[str] = field(default_factory=list)   # lines the parser could not understand
+    duration: float = 0.0
+    trace_truncated: bool = False
+
+    # ----- queries used by checks and feedback -----
+    def processes(self) -> list[Task]:
+        return [t for t in self.tasks.values() if t.kind == "process"]
+
+    def threads(self, tgid: int | None = None) -> list[Task]:
+        """Threads other than the leader, of one process or of all."""
+        return [
+            t for t in self.tasks.values()
+            if t.kind == "thread" and (tgid is None or t.tgid == tgid)
+        ]
+
+    def children(self, pid: int) -> list[Task]:
+        """Processes whose parent at creation is the process `pid`."""
+        return [t for t in self.processes() if t.ppid == pid and t.tid != pid]
+
+    def descendants(self, pid: int) -> list[Task]:
+        out: list[Task] = []
+        todo = [pid]
+        while todo:
+            for child in self.children(todo.pop()):
+                out.append(child)
+                todo.append(child.tid)
+        return out
+
+    def process_of(self, tid: int) -> int:
+        task = self.tasks.get(tid)
+        return task.tgid if task else tid
+
+    def writes_to(self, kind: ChannelKind) -> list[Transfer]:
+        return [w for w in self.writes if w.channel.kind == kind and w.size > 0]
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON form (see README: `grader trace --json`)."""
+        def b(data: bytes) -> dict[str, str]:
+            try:
+                return {"text": data.decode("utf-8")}
+            except UnicodeDecodeError:
+                return {"base64": base64.b64encode(data).decode("ascii")}
+
+        return {
+            "root": self.root,
+            "duration": self.duration,
+            "trace_truncated": self.trace_truncated,
+            "tasks": [
+                {
+                    "pid": t.tid, "tgid": t.tgid, "ppid": t.ppid, "kind": t.kind,
+                    "creator": t.creator, "created_by": t.created_by,
+                    "start": t.start, "end": t.end, "exit_code": t.exit_code,
+                    "signal": t.signal, "core_dumped": t.core_dumped,
+                    "execs": [{"time": e.time, "path": e.path, "argv": e.argv} for e in t.execs],
+                    "reaped_by": t.reaped_by, "reaped_at": t.reaped_at,
+                    "reparented_to": t.reparented_to, "orphan": t.orphan, "zombie": t.zombie,
+                }
+                for t in sorted(self.tasks.values(), key=lambda t: (t.start, t.tid))
+            ],
+            "writes": [
+                {"time": w.time, "tid": w.tid, "pid": self.process_of(w.tid), "syscall": w.syscall,
+                 "fd": w.fd, "channel": w.channel.kind, "target": w.channel.ident,
+                 "size": w.size, "truncated": w.truncated, "data": b(w.data)}
+                for w in self.writes
+            ],
+            "ipc": [
+                {"kind": o.kind, "id": o.ident, "name": o.name, "created_by": o.created_by,
+                 "created_at": o.created_at, "users": o.users, "left_behind": o.left_behind,
+                 "runtime_helper": o.runtime_helper}
+                for o in self.ipc
+            ],
+            "flows": [
+                {"kind": f.kind, "channel": f.channel, "from": f.writer, "to": f.reader,
+                 "bytes": f.nbytes, "first_time": f.first_time, "sample": b(f.sample)}
+                for f in self.flows
+            ],
+            "signals": [
+                {"time": s.time, "signal": s.signal, "sender": s.sender, "target": s.target,
+                 "delivered_to": s.delivered_to}
+                for s in self.signals
+            ],
+            "blocked": [
+                {"tid": x.tid, "syscall": x.syscall, "args": x.args, "since": x.since,
+                 "channel": x.channel.ident if x.channel else None, "holders": x.holders}
+                for x in self.blocked
+            ],
+            "failed_forks": [{"tid": t, "time": tm, "errno": e} for t, tm, e in self.failed_forks],
+            "unparsed": len(self.unparsed),
+        }
