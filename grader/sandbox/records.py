@@ -84,6 +84,8 @@ class RunRecord:
     trace: str = ""                   # the raw strace -f log
     trace_truncated: bool = False
     image_id: str = ""
+    stopped_for: str | None = None    # why the harness killed what was left: timeout, output,
+                                      # trace (log over its cap) or linger (main process had ended)
     start_failed: str | None = None   # the command could not be started (not found, not executable)
     internal_error: str | None = None # the grader's own failure for this run, if any
     build: BuildRecord | None = None

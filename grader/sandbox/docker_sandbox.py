@@ -1,0 +1,217 @@
+"""The real sandbox: one hardened container per submission runs the build and every run under strace."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import stat
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from grader.errors import InfrastructureError, UsageError
+from grader.sandbox.base import SandboxResult
+from grader.sandbox.engine import ContainerSpec, Engine
+from grader.sandbox.image import image_tag
+from grader.sandbox.records import BuildRecord, Limits, RunRecord, RunRequest
+
+__all__ = ["DockerSandbox", "STRACE_ARGS", "STUDENT_ENV"]
+
+HARNESS = Path(__file__).with_name("harness.py")
+
+# What the parser reads (grader.trace): tid + absolute time on every line, strings up
+# to 4 KiB with \xHH for non-ASCII bytes, descriptors decorated with what they are.
+STRACE_ARGS = [
+    "-f", "-q", "-ttt", "-s", "4096", "-x", "-y", "--seccomp-bpf",
+    "-e", "trace=process,ipc,network,desc,%file,mmap,munmap,memfd_create,"
+          "kill,tkill,tgkill,rt_sigqueueinfo,setsid,mknod,mknodat,pause",
+]
+
+# The program's whole environment: nothing is inherited from the grader (PITFALLS.md:
+# PYTHONUNBUFFERED on the host made print() split lines).
+STUDENT_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/work",
+    "USER": "student",
+    "LOGNAME": "student",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "TMPDIR": "/tmp",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+
+STUDENT_UID = 1000
+HARNESS_PIDS = 8                 # init, harness, strace, killer/cleanup helpers
+HARNESS_MEMORY = 96 * 2**20      # what the harness and strace need besides the program
+BUILD_TIMEOUT_MS = 60_000
+LINGER_MS = 1_000                # how long tasks may outlive the main process before they are stopped
+
+
+class DockerSandbox:
+    """Runs submissions in containers on the local Docker engine."""
+
+    def __init__(self, *, image: str | None = None, engine: Engine | None = None,
+                 workroot: Path | None = None, sweep: bool = True) -> None:
+        self.engine = engine or Engine()
+        self.image = image or image_tag()
+        self.workroot = workroot
+        if self.engine.image_id(self.image) is None:
+            from grader.errors import ImageError
+
+            raise ImageError(f"sandbox image {self.image!r} is missing", hint="run `grader setup`")
+        if sweep:
+            self.engine.sweep()
+
+    def run(
+        self,
+        submission: Path,
+        requests: Sequence[RunRequest],
+        *,
+        limits: Limits,
+        build: Sequence[str] | None = None,
+    ) -> SandboxResult:
+        submission = Path(submission)
+        if not submission.is_dir():
+            raise UsageError(f"submission folder {str(submission)!r} does not exist")
+        workdir = Path(tempfile.mkdtemp(prefix="grader-run-", dir=self.workroot))
+        try:
+            return self._run_in(workdir, submission, requests, limits, build)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _run_in(self, workdir: Path, submission: Path, requests: Sequence[RunRequest],
+                limits: Limits, build: Sequence[str] | None) -> SandboxResult:
+        private = workdir / "grader"          # root-only inside the container
+        private.mkdir(mode=0o700)
+        (private / "out").mkdir(mode=0o700)
+        shutil.copy2(HARNESS, private / "harness.py")
+        public = workdir / "submission"       # world-readable copy, mounted read-only
+        _copy_readable(submission, public)
+        plan = {
+            "uid": STUDENT_UID, "gid": STUDENT_UID, "user": "student",
+            "env": STUDENT_ENV,
+            "strace_args": STRACE_ARGS,
+            "limits": asdict(limits),
+            "linger_ms": LINGER_MS,
+            "build": list(build) if build else None,
+            "build_timeout_ms": BUILD_TIMEOUT_MS,
+            "runs": [
+                {"name": r.name, "command": list(r.command), "repeat": r.repeat,
+                 "stdin_b64": base64.b64encode(r.stdin).decode("ascii"),
+                 "stdout_mode": r.stdout_mode, "trace": r.trace}
+                for r in requests
+            ],
+        }
+        (private / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+        tmpfs_opts = f"size={limits.tmpfs_bytes},mode=1777,nosuid,nodev"
+        spec = ContainerSpec(
+            image=self.image,
+            command=["/usr/bin/python3", "-I", "-S", "/grader/harness.py", "/grader/plan.json"],
+            mounts={"/grader": (str(private), "rw"), "/submission": (str(public), "ro")},
+            tmpfs={
+                "/work": tmpfs_opts,
+                "/tmp": tmpfs_opts,
+                "/pristine": f"size={limits.tmpfs_bytes},mode=755,nosuid,nodev",
+                "/trace": "size=1m,mode=700,nosuid,nodev,noexec",
+            },
+            memory_bytes=limits.memory_bytes + HARNESS_MEMORY,
+            pids=limits.pids + HARNESS_PIDS,
+            nano_cpus=int(limits.cpus * 1e9),
+            open_files=limits.open_files,
+            shm_bytes=limits.tmpfs_bytes,
+        )
+        budget_s = (BUILD_TIMEOUT_MS / 1000 if build else 0) + 15 + sum(
+            r.repeat * (limits.timeout_ms + LINGER_MS + 3000) / 1000 for r in requests
+        )
+        container = self.engine.run_container(spec)
+        timer_fired = threading.Event()
+
+        def backstop() -> None:
+            timer_fired.set()
+            self.engine.kill(container)
+
+        timer = threading.Timer(budget_s, backstop)
+        timer.daemon = True
+        timer.start()
+        try:
+            status = self.engine.wait(container)
+        finally:
+            timer.cancel()
+            logs = self.engine.logs(container) if not (private / "out" / "done.json").exists() else b""
+            self.engine.remove(container)
+        result = _collect(private / "out", requests, limits)
+        result.image_id = self.engine.image_id(self.image) or ""
+        for records in result.runs.values():
+            for record in records:
+                record.image_id = result.image_id
+        if not (private / "out" / "done.json").exists():
+            why = "the sandbox was stopped by the grader's backstop timer" if timer_fired.is_set() \
+                else f"the sandbox ended early (status {status})"
+            tail = logs.decode("utf-8", "replace").strip().splitlines()[-3:]
+            result.internal_error = why + (": " + " | ".join(tail) if tail else "")
+        return result
+
+
+def _collect(out: Path, requests: Sequence[RunRequest], limits: Limits) -> SandboxResult:
+    result = SandboxResult()
+    build_file = out / "build.json"
+    if build_file.exists():
+        data = json.loads(build_file.read_text(encoding="utf-8"))
+        result.build = BuildRecord(
+            command=data["command"], exit_code=data["exit_code"],
+            output=base64.b64decode(data["output"]), wall_ms=data["wall_ms"],
+            timed_out=data.get("timed_out", False),
+        )
+    for r_index, request in enumerate(requests):
+        records: list[RunRecord] = []
+        for repeat in range(request.repeat):
+            name = f"run-{r_index}-{repeat}"
+            path = out / f"{name}.json"
+            if not path.exists():
+                continue
+            data = json.loads(path.read_text(encoding="utf-8"))
+            trace_path = out / f"{name}.trace"
+            data["trace"] = trace_path.read_bytes().decode("utf-8", "replace") if trace_path.exists() else ""
+            data["limits"] = asdict(limits)
+            data["build"] = None
+            records.append(RunRecord.from_json(data))
+        result.runs[request.name] = records
+    return result
+
+
+def _copy_readable(src: Path, dest: Path) -> None:
+    """Copy a submission so the unprivileged user can read it; no links followed out of it."""
+    dest.mkdir(mode=0o755)
+    for root, dirs, files in os.walk(src, followlinks=False):
+        rel = Path(root).relative_to(src)
+        for d in dirs:
+            target = dest / rel / d
+            if (Path(root) / d).is_symlink():
+                continue
+            target.mkdir(mode=0o755, exist_ok=True)
+        for f in files:
+            source = Path(root) / f
+            if source.is_symlink() or not source.is_file():
+                continue
+            target = dest / rel / f
+            shutil.copyfile(source, target)
+            mode = source.stat().st_mode
+            target.chmod(0o755 if mode & stat.S_IXUSR else 0o644)
+    dest.chmod(0o755)
+
+
+def wait_until(predicate, timeout_s: float) -> bool:  # pragma: no cover - used by tests
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+_ = InfrastructureError

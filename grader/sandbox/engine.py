@@ -1,0 +1,200 @@
+"""Every Docker SDK call the grader makes, behind one class (the only module that imports docker)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+from docker.types import Ulimit
+
+from grader.errors import EngineError, ImageError
+
+__all__ = ["Engine", "ContainerSpec", "LABEL", "OWNER_LABEL"]
+
+LABEL = "grader.sandbox"          # on every container the grader starts
+OWNER_LABEL = "grader.owner"      # "<hostname>:<pid>" of the grader process that started it
+
+
+@dataclass(slots=True)
+class ContainerSpec:
+    """What one sandbox container looks like. Sizes in bytes."""
+
+    image: str
+    command: list[str]
+    mounts: dict[str, tuple[str, str]]         # container path -> (host path, "ro"|"rw")
+    tmpfs: dict[str, str]                      # container path -> mount options
+    memory_bytes: int
+    pids: int
+    nano_cpus: int
+    open_files: int
+    shm_bytes: int
+    cap_add: tuple[str, ...] = ("SETUID", "SETGID", "SYS_PTRACE", "DAC_READ_SEARCH")
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Engine:
+    """A connection to the Docker engine."""
+
+    def __init__(self, *, timeout_s: int = 120) -> None:
+        try:
+            self._client = docker.from_env(timeout=timeout_s)
+            self._client.ping()
+        except docker.errors.DockerException as exc:
+            raise EngineError(
+                f"the Docker engine is not answering ({exc.__class__.__name__})",
+                hint="run `grader setup` as root to install and start it",
+            ) from exc
+
+    # ----- images -----
+    def image_id(self, tag: str) -> str | None:
+        try:
+            return str(self._client.images.get(tag).id)
+        except docker.errors.ImageNotFound:
+            return None
+        except docker.errors.APIError as exc:
+            raise EngineError(f"the engine failed to look up image {tag!r}: {exc.explanation}") from exc
+
+    def import_rootfs(self, tarball: Path, tag: str, *, changes: list[str]) -> str:
+        repository, _, version = tag.partition(":")
+        try:
+            with tarball.open("rb") as fh:
+                self._client.api.import_image_from_data(
+                    fh, repository=repository, tag=version or "latest", changes=changes
+                )
+        except docker.errors.APIError as exc:
+            raise ImageError(f"docker import of {tarball} failed: {exc.explanation}") from exc
+        image = self.image_id(tag)
+        if image is None:
+            raise ImageError(f"docker import reported success but {tag!r} is not there")
+        return image
+
+    def build_dockerfile(self, context: Path, tag: str, *, dockerfile: str) -> str:
+        try:
+            image, _logs = self._client.images.build(
+                path=str(context), dockerfile=dockerfile, tag=tag, rm=True, pull=False,
+                labels={"grader.image.inputs": tag.partition(":")[2]},
+            )
+        except (docker.errors.BuildError, docker.errors.APIError) as exc:
+            raise ImageError(f"docker build of {context} failed: {exc}") from exc
+        return str(image.id)
+
+    # ----- containers -----
+    def run_container(self, spec: ContainerSpec) -> Any:
+        """Create and start a hardened container; the caller must `remove` it."""
+        try:
+            container = self._client.containers.create(
+                spec.image,
+                spec.command,
+                labels={LABEL: "1", OWNER_LABEL: owner_id()},
+                network_mode="none",
+                read_only=True,
+                cap_drop=["ALL"],
+                cap_add=list(spec.cap_add),
+                security_opt=["no-new-privileges"],
+                init=True,
+                ipc_mode="private",
+                pids_limit=spec.pids,
+                mem_limit=spec.memory_bytes,
+                memswap_limit=spec.memory_bytes,
+                nano_cpus=spec.nano_cpus,
+                shm_size=spec.shm_bytes,
+                tmpfs=spec.tmpfs,
+                volumes={host: {"bind": path, "mode": mode} for path, (host, mode) in spec.mounts.items()},
+                ulimits=[Ulimit(name="core", soft=0, hard=0),
+                         Ulimit(name="nofile", soft=max(spec.open_files, 256), hard=max(spec.open_files, 256))],
+                working_dir="/",
+                user="0:0",
+                environment={"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+                log_config={"type": "json-file", "config": {"max-size": "1m", "max-file": "1"}},
+                stdin_open=False,
+                tty=False,
+            )
+            container.start()
+        except docker.errors.ImageNotFound as exc:
+            raise ImageError(f"sandbox image {spec.image!r} is missing", hint="run `grader setup`") from exc
+        except docker.errors.APIError as exc:
+            raise EngineError(f"the engine could not start a sandbox: {exc.explanation}") from exc
+        return container
+
+    def wait(self, container: Any) -> int:
+        try:
+            status = container.wait()
+        except docker.errors.NotFound:
+            return -1
+        except docker.errors.APIError as exc:
+            raise EngineError(f"lost the sandbox container while waiting: {exc.explanation}") from exc
+        return int(status.get("StatusCode", -1))
+
+    def logs(self, container: Any, *, limit: int = 8192) -> bytes:
+        try:
+            data: bytes = container.logs(stdout=True, stderr=True, tail=200)
+        except docker.errors.APIError:
+            return b""
+        return data[-limit:]
+
+    def kill(self, container: Any) -> None:
+        try:
+            container.kill()
+        except docker.errors.APIError:
+            pass  # already gone or stopped
+
+    def remove(self, container: Any) -> None:
+        try:
+            container.remove(force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError:
+            pass  # removal in progress elsewhere; the sweep will catch it
+
+    def labelled(self) -> Iterator[Any]:
+        yield from self._client.containers.list(all=True, filters={"label": LABEL})
+
+    def sweep(self, *, only_dead_owners: bool = True) -> int:
+        """Remove leftover sandbox containers (those whose grader process is gone)."""
+        removed = 0
+        host = socket.gethostname()
+        for container in self.labelled():
+            owner = container.labels.get(OWNER_LABEL, "")
+            if only_dead_owners:
+                owner_host, _, pid = owner.partition(":")
+                if owner_host == host and pid.isdigit() and _alive(int(pid)):
+                    continue
+            self.remove(container)
+            removed += 1
+        return removed
+
+    def run_probe(self, image: str, command: list[str]) -> tuple[int, bytes]:
+        """Run a short command in a throwaway container (for `grader doctor`)."""
+        try:
+            output = self._client.containers.run(
+                image, command, remove=True, network_mode="none", labels={LABEL: "1", OWNER_LABEL: owner_id()},
+                cap_drop=["ALL"], cap_add=["SETUID", "SETGID", "SYS_PTRACE", "DAC_READ_SEARCH"],
+                security_opt=["no-new-privileges"], stdout=True, stderr=True,
+            )
+            return 0, bytes(output)
+        except docker.errors.ContainerError as exc:
+            return int(exc.exit_status), bytes(exc.stderr or b"")
+        except docker.errors.APIError as exc:
+            return -1, str(exc.explanation).encode()
+
+    def version(self) -> str:
+        return str(self._client.version().get("Version", "?"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
