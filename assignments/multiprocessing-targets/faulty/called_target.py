@@ -1,0 +1,27 @@
+"""Faulty: target=count_up() CALLS the function in the parent and passes its result
+(None) as the target. Everything runs in the parent, one after the other; the two
+child processes do nothing."""
+
+import multiprocessing
+import time
+
+
+def count_up() -> None:
+    for n in (1, 2, 3):
+        time.sleep(0.1)
+        print(f"up {n}", flush=True)
+
+
+def count_down() -> None:
+    for n in (3, 2, 1):
+        time.sleep(0.1)
+        print(f"down {n}", flush=True)
+
+
+if __name__ == "__main__":
+    workers = [multiprocessing.Process(target=count_up()), multiprocessing.Process(target=count_down())]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    print("all done", flush=True)

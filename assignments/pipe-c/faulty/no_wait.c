@@ -1,0 +1,28 @@
+/* Faulty: the parent prints what it got but never waits for the child. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int main(void)
+{
+    int fds[2];
+    pipe(fds);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char message[64];
+        close(fds[0]);
+        int n = snprintf(message, sizeof message, "hello from child %d", (int)getpid());
+        write(fds[1], message, (size_t)n);
+        close(fds[1]);
+        _exit(0);
+    }
+    close(fds[1]);
+    char buffer[256];
+    size_t used = 0;
+    ssize_t n;
+    while ((n = read(fds[0], buffer + used, sizeof buffer - 1 - used)) > 0)
+        used += (size_t)n;
+    buffer[used] = '\0';
+    printf("parent got: %s\n", buffer);
+    return 0;
+}

@@ -1,0 +1,39 @@
+/* race-fix: two threads each add 1 to a shared counter ITERATIONS times.
+ *
+ * As given, the total is usually wrong: counter++ is a read, an add and a
+ * write, and the two threads interleave between them. Fix it with a
+ * pthread_mutex_t so that the program always prints  total=20000000
+ *
+ * Build:  gcc -O0 -Wall -pthread -o counter counter.c
+ */
+#include <pthread.h>
+#include <stdio.h>
+
+#define THREADS 2
+#define ITERATIONS 10000000
+
+static long counter = 0;
+static int ready = 0;                   /* both threads start counting together */
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    __atomic_add_fetch(&ready, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&ready, __ATOMIC_SEQ_CST) < THREADS)
+        ;                               /* spin until every thread is here */
+    for (long i = 0; i < ITERATIONS; i++) {
+        counter++;                      /* TODO: protect this with a mutex */
+    }
+    return NULL;
+}
+
+int main(void)
+{
+    pthread_t threads[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        pthread_create(&threads[i], NULL, worker, NULL);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(threads[i], NULL);
+    printf("total=%ld\n", counter);
+    return 0;
+}
