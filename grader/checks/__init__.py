@@ -1,0 +1,60 @@
+"""The check catalogue: the discriminated union of every check kind IS the registry."""
+
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from grader.checks.base import CheckBase, CheckOutcome, RunEvidence
+from grader.checks.captures import OutputIds, OutputValues
+from grader.checks.ipc import IpcCleanup, IpcFlow, IpcUsed
+from grader.checks.lifecycle import (
+    ProcessConcurrent,
+    ProcessExitCode,
+    ProcessKilled,
+    ProcessNoOrphans,
+    ProcessNoZombies,
+    ProcessReaped,
+)
+from grader.checks.output import (
+    OutputContains,
+    OutputCount,
+    OutputExact,
+    OutputHappensBefore,
+    OutputOrdered,
+    OutputProcessOrder,
+    OutputRegex,
+    OutputUnordered,
+)
+from grader.checks.processes import ProcessChildren, ProcessCount, ProcessExec, ProcessSiblings, ProcessTree
+from grader.checks.resources import ResourceMemory, ResourcePids, ResourceTime
+from grader.checks.threads import ThreadCount, ThreadSameProcess, ThreadWork
+from grader.checks.writers import OutputWriters
+
+__all__ = ["Check", "CHECK_TYPES", "CheckBase", "CheckOutcome", "RunEvidence", "check_kind"]
+
+Check = Annotated[
+    Union[
+        OutputExact, OutputContains, OutputRegex, OutputCount, OutputUnordered, OutputOrdered,
+        OutputProcessOrder, OutputHappensBefore,
+        OutputIds, OutputValues,
+        OutputWriters,
+        ProcessCount, ProcessChildren, ProcessTree, ProcessSiblings, ProcessExec,
+        ThreadCount, ThreadSameProcess, ThreadWork,
+        ProcessReaped, ProcessNoZombies, ProcessNoOrphans, ProcessExitCode, ProcessKilled, ProcessConcurrent,
+        IpcUsed, IpcFlow, IpcCleanup,
+        ResourceTime, ResourceMemory, ResourcePids,
+    ],
+    Field(discriminator="kind"),
+]
+
+
+def check_kind(cls: type[CheckBase]) -> str:
+    """The `kind` literal a check class declares."""
+    return str(cls.model_fields["kind"].annotation.__args__[0])  # type: ignore[union-attr]
+
+
+CHECK_TYPES: dict[str, type[CheckBase]] = {
+    check_kind(cls): cls for cls in Check.__origin__.__args__  # type: ignore[attr-defined]
+}

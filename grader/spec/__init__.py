@@ -1,0 +1,6 @@
+"""Assignment files: schema, loading with file:line errors, and the editors' JSON Schema."""
+
+from grader.spec.loader import load_assignment, parse_assignment
+from grader.spec.schema import Assignment, FaultySpec, LimitsSpec, TestSpec
+
+__all__ = ["Assignment", "TestSpec", "LimitsSpec", "FaultySpec", "load_assignment", "parse_assignment"]

@@ -1,0 +1,286 @@
+"""Load an assignment file: YAML with line numbers -> normalised checks -> validated Assignment, or SpecError."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import types
+from pathlib import Path
+from typing import Annotated, Any, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from grader.checks import CHECK_TYPES
+from grader.errors import SpecError
+from grader.spec.schema import Assignment
+
+__all__ = ["load_assignment", "parse_assignment", "format_field"]
+
+Loc = tuple[str | int, ...]
+# Stands in for a check already reported as malformed, so the rest of the file is still validated.
+_STAND_IN = {"kind": "resource.memory"}
+
+
+class _Located:
+    """YAML turned into plain data, with the line of every mapping key and sequence item."""
+
+    def __init__(self, text: str) -> None:
+        self.lines: dict[Loc, int] = {(): 1}
+        self.problems: list[tuple[Loc, str]] = []
+        self._loader = yaml.SafeLoader(text)
+        try:
+            node = self._loader.get_single_node()
+        finally:
+            self._loader.dispose()
+        self.data = self._build(node, ()) if node is not None else None
+
+    def _build(self, node: yaml.Node, loc: Loc) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self._loader.construct_object(key_node, deep=True)
+                if not isinstance(key, (str, int, float, bool)) and key is not None:
+                    self.problems.append((loc, f"keys must be plain names, got {key!r}"))
+                    continue
+                key = str(key) if not isinstance(key, str) else key
+                here = loc + (key,)
+                if key in out:
+                    self.lines.setdefault(here, key_node.start_mark.line + 1)
+                    self.problems.append((here, f"duplicate key {key!r} (line {key_node.start_mark.line + 1} "
+                                                f"repeats line {self.lines[here]})"))
+                    continue
+                self.lines[here] = key_node.start_mark.line + 1
+                out[key] = self._build(value_node, here)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                self.lines[loc + (index,)] = item.start_mark.line + 1
+                items.append(self._build(item, loc + (index,)))
+            return items
+        return self._loader.construct_object(node, deep=True)
+
+    def line(self, loc: Loc) -> int:
+        """The line of the longest prefix of `loc` that exists in the file."""
+        for end in range(len(loc), -1, -1):
+            if loc[:end] in self.lines:
+                return self.lines[loc[:end]]
+        return 1
+
+
+def format_field(loc: Loc) -> str:
+    """('tests', 0, 'checks', 1, 'output.count', 'equals') -> 'tests[0].checks[1].output.count.equals'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _suggest(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _normalise_checks(data: Any, problems: list[tuple[Loc, str]]) -> None:
+    """Turn each `- kind: {params}` / `- kind: scalar` into `{kind: ..., **params}` in place."""
+    if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
+        return
+    for t, test in enumerate(data["tests"]):
+        if not isinstance(test, dict) or not isinstance(test.get("checks"), list):
+            continue
+        checks = test["checks"]
+        for c, item in enumerate(checks):
+            loc: Loc = ("tests", t, "checks", c)
+            before = len(problems)
+            _normalise_one(checks, c, item, loc, problems)
+            if len(problems) > before:
+                checks[c] = dict(_STAND_IN)
+
+
+def _normalise_one(checks: list[Any], c: int, item: Any, loc: Loc, problems: list[tuple[Loc, str]]) -> None:
+    """Normalise one check item in place, or add a problem."""
+    if not isinstance(item, dict) or len(item) != 1:
+        keys = list(item) if isinstance(item, dict) else []
+        known = [k for k in keys if k in CHECK_TYPES]
+        why = (f"has keys {', '.join(map(repr, keys))}; put {', '.join(k for k in keys if k not in known)} "
+               f"inside {known[0]}'s mapping") if known else f"got {item!r}"
+        problems.append((loc, f"a check is a one-key mapping `kind: {{parameters}}`, {why}"))
+        return
+    kind, value = next(iter(item.items()))
+    cls = CHECK_TYPES.get(kind)
+    if cls is None:
+        problems.append((loc + (kind,), f"unknown check kind {kind!r}{_suggest(kind, CHECK_TYPES)}"))
+        return
+    if isinstance(value, dict):
+        if "kind" in value:
+            problems.append((loc + (kind, "kind"), "the check's kind is its key; remove 'kind'"))
+            return
+        checks[c] = {"kind": kind, **value}
+    elif value is None or value is True:
+        checks[c] = {"kind": kind}
+    elif cls.shorthand is not None:
+        checks[c] = {"kind": kind, cls.shorthand: value}
+    else:
+        problems.append((loc + (kind,), f"expected a mapping of parameters (or nothing), got {value!r}"))
+
+
+def _strip(annotation: Any) -> Any:
+    while True:
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+            continue
+        if get_origin(annotation) in (Union, types.UnionType):
+            args = [a for a in get_args(annotation) if a is not type(None)]
+            if len(args) == 1:
+                annotation = args[0]
+                continue
+        return annotation
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    """The schema model that the data at `loc` is validated against."""
+    current: Any = Assignment
+    for part in loc:
+        current = _strip(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            fields = {f.alias or name: f for name, f in current.model_fields.items()}
+            fields.update(current.model_fields)
+            if part not in fields:
+                return None
+            current = fields[part].annotation
+        elif get_origin(current) is list and isinstance(part, int):
+            current = get_args(current)[0]
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        elif get_origin(current) in (Union, types.UnionType) and part in CHECK_TYPES:
+            current = CHECK_TYPES[str(part)]
+        else:
+            return None
+    current = _strip(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _describe(error: Any) -> tuple[Loc, str]:
+    """(where, what) for one pydantic error, in plain words."""
+    loc: Loc = tuple(error["loc"])
+    kind = error["type"]
+    got = repr(error.get("input"))
+    ctx = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        model = _model_at(loc[:-1])
+        allowed = [f.alias or name for name, f in model.model_fields.items()] if model else []
+        allowed = [a for a in allowed if a != "kind"]
+        return loc, f"unknown key {loc[-1]!r}{_suggest(str(loc[-1]), allowed)}" + (
+            f"; allowed: {', '.join(allowed)}" if allowed else ""
+        )
+    if kind == "missing":
+        return loc, "this required field is missing"
+    if kind == "literal_error":
+        return loc, f"expected one of {ctx.get('expected')}, got {got}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return loc, f"expected a mapping, got {got}"
+    if kind == "list_type":
+        return loc, f"expected a list, got {got}"
+    if kind == "string_type":
+        return loc, f"expected a string, got {got}"
+    if kind in ("bool_type", "bool_parsing"):
+        return loc, f"expected true or false, got {got}"
+    if kind in ("float_type", "float_parsing", "int_type", "int_parsing"):
+        return loc, f"expected a number, got {got}"
+    if kind == "too_short":
+        if isinstance(error.get("input"), str):
+            return loc, "expected a non-empty string"
+        return loc, f"expected at least {ctx.get('min_length')} item(s), got {got}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        sign = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
+        bound = next(iter(ctx.values()), "?")
+        return loc, f"expected a number {sign} {bound}, got {got}"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return loc, "expected a check `kind: {parameters}`"
+    message = str(error["msg"])
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    if error["type"] not in {"integer", "number", "regex", "role", "duration", "size", "path", "argv", "id",
+                             "capture", "expression", "bounds", "limits", "tree", "writers", "happens_before"}:
+        message = message[:1].lower() + message[1:] + f", got {got}"
+    return loc, message
+
+
+def _semantic_problems(assignment: Assignment, folder: Path) -> list[tuple[Loc, str]]:
+    """Cross-field rules: unique test names, paths that exist, faulty `fails` that name real checks."""
+    problems: list[tuple[Loc, str]] = []
+    seen: dict[str, int] = {}
+    for index, test in enumerate(assignment.tests):
+        if test.name in seen:
+            problems.append((("tests", index, "name"), f"test name {test.name!r} is already used by tests[{seen[test.name]}]"))
+        seen.setdefault(test.name, index)
+        ids = [c.id for c in test.checks if c.id]
+        for c, check in enumerate(test.checks):
+            if check.id and ids.count(check.id) > 1:
+                problems.append((("tests", index, "checks", c, check.kind, "id"), f"check id {check.id!r} is used twice"))
+    if assignment.reference is not None and not (folder / assignment.reference).exists():
+        problems.append((("reference",), f"file not found: {assignment.reference!r} (relative to {folder})"))
+    known = assignment.check_ids()
+    for index, faulty in enumerate(assignment.faulty):
+        if not (folder / faulty.path).exists():
+            problems.append((("faulty", index, "path"), f"file not found: {faulty.path!r} (relative to {folder})"))
+        for f, name in enumerate(faulty.fails):
+            if name not in known:
+                problems.append((("faulty", index, "fails", f), f"no check is called {name!r}{_suggest(name, known)}"))
+    if len(set(assignment.files)) != len(assignment.files):
+        problems.append((("files",), "a file is listed twice"))
+    return problems
+
+
+def parse_assignment(text: str, *, source: str = "<assignment>", folder: Path | None = None) -> Assignment:
+    """Validate assignment YAML text; errors become one SpecError listing 'source:line: field: problem'."""
+    try:
+        located = _Located(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        what = getattr(err, "problem", None) or str(err)
+        raise SpecError(f"{source}:{line}: YAML syntax error: {what}") from None
+    data = located.data
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}:1: expected a mapping of assignment fields (id, title, ...), got {data!r}")
+    problems = list(located.problems)
+    _normalise_checks(data, problems)
+    assignment: Assignment | None = None
+    try:
+        assignment = Assignment.model_validate(data)
+    except ValidationError as err:
+        problems.extend(_describe(e) for e in err.errors(include_url=False))
+    if assignment is not None and not problems:
+        problems.extend(_semantic_problems(assignment, folder or Path(".")))
+    if problems:
+        lines = sorted(
+            {f"{source}:{located.line(loc)}: {format_field(loc)}: {what}": located.line(loc) for loc, what in problems}.items(),
+            key=lambda kv: kv[1],
+        )
+        messages = [m for m, _ in lines]
+        raise SpecError("\n".join(messages), problems=messages)
+    assert assignment is not None
+    assignment._folder = folder
+    assignment._hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return assignment
+
+
+def load_assignment(path: Path | str) -> Assignment:
+    """Read and validate an assignment file (or a folder holding assignment.yaml)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "assignment.yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise SpecError(f"{path}: cannot read the assignment file: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: the assignment file is not UTF-8 text") from None
+    assignment = parse_assignment(text, source=str(path), folder=path.parent.resolve())
+    assignment._source = path.resolve()
+    return assignment
