@@ -46,7 +46,8 @@ STUDENT_ENV = {
 }
 
 STUDENT_UID = 1000
-HARNESS_PIDS = 8                 # init, harness, strace, killer/cleanup helpers
+KILLER_UID = 1001                # the harness's killer process (see harness.Killer); no such user exists
+HARNESS_PIDS = 5                 # init, harness, strace, killer, one spare for cleanup between runs
 HARNESS_MEMORY = 96 * 2**20      # what the harness and strace need besides the program
 BUILD_TIMEOUT_MS = 60_000
 LINGER_MS = 1_000                # how long tasks may outlive the main process before they are stopped
@@ -93,7 +94,7 @@ class DockerSandbox:
         public = workdir / "submission"       # world-readable copy, mounted read-only
         _copy_readable(submission, public)
         plan = {
-            "uid": STUDENT_UID, "gid": STUDENT_UID, "user": "student",
+            "uid": STUDENT_UID, "gid": STUDENT_UID, "user": "student", "killer_uid": KILLER_UID,
             "env": STUDENT_ENV,
             "strace_args": STRACE_ARGS,
             "limits": asdict(limits),
@@ -108,7 +109,7 @@ class DockerSandbox:
             ],
         }
         (private / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
-        tmpfs_opts = f"size={limits.tmpfs_bytes},mode=1777,nosuid,nodev"
+        tmpfs_opts = f"size={limits.tmpfs_bytes},mode=1777,exec,nosuid,nodev"
         spec = ContainerSpec(
             image=self.image,
             command=["/usr/bin/python3", "-I", "-S", "/grader/harness.py", "/grader/plan.json"],

@@ -63,8 +63,7 @@ def as_student(plan: dict, fn, *args) -> int:
             os.setgid(plan["gid"])
             os.setuid(plan["uid"])
             os.umask(0o022)
-            fn(*args)
-            code = 0
+            code = fn(*args) or 0
         except BaseException as exc:  # report and leave: this is a child process
             try:
                 sys.stderr.write(f"harness child: {exc!r}\n")
@@ -76,35 +75,79 @@ def as_student(plan: dict, fn, *args) -> int:
     return os.waitstatus_to_exitcode(status)
 
 
+NOT_STUDENT: set[int] = set()   # the killer runs with the student's euid but is ours
+
+
 def student_pids(uid: int) -> list[int]:
+    """Live (not zombie) processes of the student's uid."""
     pids = []
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+        if not entry.isdigit() or int(entry) in NOT_STUDENT:
             continue
         try:
-            if os.stat(f"/proc/{entry}").st_uid == uid:
-                pids.append(int(entry))
-        except OSError:
+            if os.stat(f"/proc/{entry}").st_uid != uid:
+                continue
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
             continue
+        if state not in ("Z", "X"):
+            pids.append(int(entry))
     return pids
 
 
-def _kill_all_as_student() -> None:
-    for _ in range(200):
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
+class Killer:
+    """A process started before any student code that can SIGKILL the student's uid.
+
+    Root without CAP_KILL may not signal another uid, and a fork bomb leaves no pid
+    to fork a killer when one is needed. So one is forked up front with real uid
+    KILLER_UID and effective uid = the student's: it may signal the student's
+    processes (its euid matches their uid) but they may not signal it (their uid
+    matches neither its real nor its saved uid).
+    """
+
+    def __init__(self, plan: dict) -> None:
+        self.uid = plan["uid"]
+        self.req_r, self.req_w = os.pipe()
+        self.ack_r, self.ack_w = os.pipe()
+        self.pid = os.fork()
+        NOT_STUDENT.add(self.pid or os.getpid())
+        if self.pid == 0:
+            try:
+                os.close(self.req_w)
+                os.close(self.ack_r)
+                os.setgroups([])
+                os.setresgid(plan["killer_uid"], plan["gid"], plan["killer_uid"])
+                os.setresuid(plan["killer_uid"], plan["uid"], plan["killer_uid"])
+                while os.read(self.req_r, 1):
+                    deadline = time.monotonic() + 5
+                    while student_pids(self.uid) and time.monotonic() < deadline:
+                        for sig in (signal.SIGSTOP, signal.SIGKILL):  # stop a fork bomb, then kill it
+                            try:
+                                os.kill(-1, sig)
+                            except OSError:
+                                pass
+                        time.sleep(0.002)
+                    os.write(self.ack_w, b"k")
+            finally:
+                os._exit(0)
+        os.close(self.req_r)
+        os.close(self.ack_w)
+
+    def kill_all(self) -> None:
+        if not student_pids(self.uid):
             return
-        time.sleep(0.005)
+        os.write(self.req_w, b"K")
+        os.read(self.ack_r, 1)
+
+
+KILLER: Killer | None = None
 
 
 def kill_student(plan: dict) -> None:
-    """SIGKILL every process of the student's uid (a root without CAP_KILL can't, so become them)."""
-    for _ in range(50):
-        if not student_pids(plan["uid"]):
-            return
-        as_student(plan, _kill_all_as_student)
-        time.sleep(0.01)
+    """SIGKILL every live process of the student's uid."""
+    assert KILLER is not None
+    KILLER.kill_all()
 
 
 def _wipe_dir(path: str) -> None:
@@ -464,23 +507,23 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
     return record
 
 
-def _run_build(command: list[str], env: dict[str, str], out_path: str, timeout_s: float, cap: int) -> None:
-    with open(out_path, "wb") as out:
-        try:
-            proc = subprocess.Popen(command, cwd=WORK, env=env, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        except OSError as exc:
-            out.write(f"could not run {command[0]!r}: {exc.strerror}\n".encode())
-            os._exit(127)
+def _run_build(command: list[str], env: dict[str, str], out_path: str, timeout_s: float, cap: int) -> int:
+    try:
+        proc = subprocess.Popen(command, cwd=WORK, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    except OSError as exc:
+        data, code = f"could not run {command[0]!r}: {exc.strerror}\n".encode(), 127
+    else:
         try:
             data, _ = proc.communicate(timeout=timeout_s)
+            code = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
         except subprocess.TimeoutExpired:
             proc.kill()
             data, _ = proc.communicate()
-            out.write(data[:cap])
-            os._exit(124)
+            code = 124
+    with open(out_path, "wb") as out:
         out.write(data[:cap])
-        os._exit(proc.returncode if proc.returncode >= 0 else 128 - proc.returncode)
+    return code
 
 
 def build(plan: dict) -> dict:
@@ -509,6 +552,8 @@ def main() -> int:
         plan = json.load(fh)
     os.makedirs(OUT, exist_ok=True)
     os.chmod(TRACE_DIR, 0o700)
+    global KILLER
+    KILLER = Killer(plan)
     source = "/submission"
     reset_work(plan, source)
     if plan.get("build"):
@@ -526,7 +571,13 @@ def main() -> int:
                 reset_work(plan, source)
             first = False
             name = f"run-{r_index}-{repeat}"
-            record = run_once(plan, request, repeat, name)
+            try:
+                record = run_once(plan, request, repeat, name)
+            except Exception as exc:  # the harness's own failure: recorded, next run goes on
+                kill_student(plan)
+                record = {"name": request["name"], "repeat_index": repeat,
+                          "command": list(request["command"]),
+                          "internal_error": f"harness: {exc.__class__.__name__}: {exc}"}
             write_json(f"{name}.json", record)
     kill_student(plan)
     write_json("done.json", {"ok": True})
