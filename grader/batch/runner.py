@@ -1,0 +1,402 @@
+"""Grade a class in parallel, store each result durably the moment it is graded, and write the reports.
+
+    discover -> (per student, in a worker thread) intake -> store lookup
+             -> grade_fn (retried once) -> store.put          [durable here]
+    then rebuild_report: per-student files, grades.csv, index.html
+
+Re-running grades only students whose (submission hash, assignment hash,
+grader version) has no stored result; ``regrade=True`` grades everyone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TextIO
+
+from grader.batch.gradebook import atomic_write, write_grades_csv, write_junit, write_student_outputs
+from grader.batch.store import STORE_NAME, Outcome, ResultStore, StoredResult
+from grader.batch.summary import render_index, summarize
+from grader.errors import SubmissionError, UsageError
+from grader.result import Diagnosis, Result
+from grader.submission import discover, intake
+
+__all__ = ["GradeFn", "OnResult", "BatchSummary", "run_batch", "rebuild_report"]
+
+GradeFn = Callable[[Path, str], Result]
+"""Grade one clean submission folder for one student id; may block (Docker) and is called from threads."""
+
+OnResult = Callable[[str, Result], None]
+"""Called in the batch's own thread once a student's result is stored (or reused)."""
+
+_WORK_DIR = ".work"
+_PLAIN_EVERY_S = 10.0
+
+
+@dataclass(slots=True)
+class BatchSummary:
+    """What one run of the batch did."""
+
+    out_dir: Path
+    total: int = 0          # students found
+    graded: int = 0         # graded by this run
+    reused: int = 0         # already in the store, not graded again
+    rejected: int = 0       # refused at intake (bad or unsafe archive)
+    errors: int = 0         # grade_fn failed twice; retried on the next run
+    duration_ms: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0
+
+    def count(self, kind: str) -> None:
+        """Count one finished student: kind is graded, reused, rejected or error."""
+        name = "errors" if kind == "error" else kind
+        setattr(self, name, getattr(self, name) + 1)
+
+
+# ----------------------------------------------------------------- results the batch makes itself
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _rejected_result(student: str, message: str) -> Result:
+    return Result(
+        assignment_id="",
+        assignment_title="",
+        submission=student,
+        score=0.0,
+        max_score=0.0,
+        error=f"Your submission could not be taken in: {message}",
+        diagnoses=[Diagnosis(code="submission_rejected", message=message)],
+    )
+
+
+def _internal_error_result(student: str, exc: BaseException) -> Result:
+    return Result(
+        assignment_id="",
+        assignment_title="",
+        submission=student,
+        score=0.0,
+        max_score=0.0,
+        error=f"The grader failed on this submission ({type(exc).__name__}: {exc}); it is not your fault "
+        "and it will be graded again.",
+    )
+
+
+def _raw_hash(path: Path, message: str) -> str:
+    """The key of a refused submission: its bytes when it is a file, so a fixed re-upload is retried."""
+    digest = hashlib.sha256()
+    if path.is_file() and not path.is_symlink():
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 16):
+                digest.update(chunk)
+    else:
+        digest.update(message.encode("utf-8"))
+    return "rejected:" + digest.hexdigest()
+
+
+# ----------------------------------------------------------------- one student
+
+
+@dataclass(slots=True)
+class _Done:
+    student: str
+    result: Result
+    kind: str  # "graded" | "reused" | "rejected" | "error"
+    note: str = ""
+
+
+class _Grader:
+    """Everything a worker needs to take one student from path to stored result."""
+
+    def __init__(
+        self,
+        *,
+        store: ResultStore,
+        grade_fn: GradeFn,
+        work_dir: Path,
+        assignment_hash: str,
+        grader_version: str,
+        regrade: bool,
+    ) -> None:
+        self.store = store
+        self.grade_fn = grade_fn
+        self.work_dir = work_dir
+        self.assignment_hash = assignment_hash
+        self.grader_version = grader_version
+        self.regrade = regrade
+        self.stop = threading.Event()
+
+    def _cached(self, student: str, submission_hash: str) -> StoredResult | None:
+        if self.regrade:
+            return None
+        stored = self.store.get(student, submission_hash, self.assignment_hash, self.grader_version)
+        if stored is None or stored.outcome == "internal_error":
+            return None
+        return stored
+
+    def _put(self, student: str, submission_hash: str, outcome: Outcome, result: Result) -> None:
+        self.store.put(
+            student=student,
+            submission_hash=submission_hash,
+            assignment_hash=self.assignment_hash,
+            grader_version=self.grader_version,
+            outcome=outcome,
+            result=result,
+        )
+
+    def __call__(self, student: str, path: Path) -> _Done:
+        try:
+            submission = intake(path, self.work_dir, student=student)
+        except SubmissionError as exc:
+            key = _raw_hash(path, exc.message)
+            if (stored := self._cached(student, key)) is not None:
+                self.store.point_roster(student, key)
+                return _Done(student, stored.result, "reused")
+            result = self._stamp(_rejected_result(student, exc.message), key, 0)
+            self._put(student, key, "rejected", result)
+            return _Done(student, result, "rejected", exc.message)
+        try:
+            if (stored := self._cached(student, submission.content_hash)) is not None:
+                self.store.point_roster(student, submission.content_hash)
+                return _Done(student, stored.result, "reused")
+            started = time.monotonic()
+            result, failure = self._grade(submission.path, student)
+            elapsed_ms = int((time.monotonic() - started) * 1000)
+            if failure is not None:
+                result = self._stamp(_internal_error_result(student, failure), submission.content_hash, elapsed_ms)
+                self._put(student, submission.content_hash, "internal_error", result)
+                return _Done(student, result, "error", f"{type(failure).__name__}: {failure}")
+            assert result is not None
+            result = self._stamp(result, submission.content_hash, elapsed_ms)
+            self._put(student, submission.content_hash, "graded", result)
+            return _Done(student, result, "graded")
+        finally:
+            shutil.rmtree(submission.path, ignore_errors=True)
+
+    def _grade(self, folder: Path, student: str) -> tuple[Result | None, BaseException | None]:
+        """grade_fn, retried once; an exception twice is returned, not raised."""
+        failure: BaseException | None = None
+        for _attempt in range(2):
+            if self.stop.is_set():
+                raise _Stopped()
+            try:
+                result = self.grade_fn(folder, student)
+                if not isinstance(result, Result):
+                    raise TypeError(f"grade_fn returned {type(result).__name__}, not Result")
+                return result, None
+            except Exception as exc:  # grade_fn is foreign code: any failure becomes this student's error
+                failure = exc
+                if os.environ.get("GRADER_DEBUG"):
+                    traceback.print_exc(file=sys.stderr)
+        return None, failure
+
+    def _stamp(self, result: Result, submission_hash: str, elapsed_ms: int) -> Result:
+        """The batch's keys on the result, so the stored JSON says what it was graded against."""
+        return replace(
+            result,
+            submission_hash=submission_hash,
+            assignment_hash=self.assignment_hash,
+            grader_version=self.grader_version,
+            graded_at=result.graded_at or _now(),
+            duration_ms=result.duration_ms or elapsed_ms,
+        )
+
+
+class _Stopped(Exception):
+    """The batch is shutting down; the worker drops its student untouched."""
+
+
+# ----------------------------------------------------------------- progress
+
+
+class _Progress:
+    """A rich bar on a terminal, a plain line every few seconds otherwise (CI logs, nohup)."""
+
+    def __init__(self, total: int, *, enabled: bool | None, stream: TextIO) -> None:
+        self.total = total
+        self.stream = stream
+        self.done = 0
+        self.counts = {"graded": 0, "reused": 0, "rejected": 0, "error": 0}
+        self.started = time.monotonic()
+        self.last_line = 0.0
+        fancy = stream.isatty() if enabled is None else enabled
+        self.quiet = enabled is False
+        self._rich = None
+        if fancy and not self.quiet:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._rich = Progress(
+                TextColumn("[bold]grading"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[note]}"),
+                console=Console(file=stream),
+            )
+            self._task = self._rich.add_task("grading", total=total, rate="", note="")
+            self._rich.start()
+
+    def _rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    def _note(self) -> str:
+        c = self.counts
+        return f"{c['graded']} graded, {c['reused']} reused, {c['rejected']} refused, {c['error']} errors"
+
+    def advance(self, done: _Done) -> None:
+        self.done += 1
+        self.counts[done.kind] += 1
+        rate = self._rate()
+        if self._rich is not None:
+            self._rich.update(self._task, advance=1, rate=f"{rate:.2f}/s", note=self._note())
+            if done.kind in ("rejected", "error"):
+                self._rich.console.print(f"[yellow]{done.student}[/]: {done.kind}: {done.note}", markup=True, highlight=False)
+            return
+        if self.quiet:
+            return
+        now = time.monotonic()
+        if now - self.last_line >= _PLAIN_EVERY_S or self.done == self.total or done.kind in ("rejected", "error"):
+            self.last_line = now
+            eta = (self.total - self.done) / rate if rate > 0 else 0.0
+            extra = f" [{done.student}: {done.kind}: {done.note}]" if done.kind in ("rejected", "error") else ""
+            print(
+                f"grading {self.done}/{self.total} ({self._note()}), {rate:.2f}/s, ETA {_clock(eta)}{extra}",
+                file=self.stream,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        if self._rich is not None:
+            self._rich.stop()
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+# ----------------------------------------------------------------- the batch
+
+
+@contextmanager
+def _pool(jobs: int, grader: _Grader) -> Iterator[ThreadPoolExecutor]:
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
+    try:
+        yield pool
+    except BaseException:
+        # Ctrl-C or a store failure: queued students are dropped, running ones finish their grade_fn call.
+        grader.stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def run_batch(
+    *,
+    submissions: Path,
+    out_dir: Path,
+    grade_fn: GradeFn,
+    assignment_hash: str,
+    grader_version: str,
+    jobs: int | None = None,
+    regrade: bool = False,
+    progress: bool | None = None,
+    on_result: OnResult | None = None,
+    lang: str = "en",
+) -> BatchSummary:
+    """Grade every submission under SUBMISSIONS into OUT_DIR; resumable, see the module docstring."""
+    started = time.monotonic()
+    submissions = Path(submissions)
+    out_dir = Path(out_dir)
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        raise UsageError(f"jobs must be at least 1, not {workers!r}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = out_dir / _WORK_DIR
+    shutil.rmtree(work, ignore_errors=True)  # leftovers of a killed run
+    try:
+        found = discover(submissions, work_dir=work / "class")
+    except SubmissionError as exc:
+        raise UsageError(f"cannot read submissions {str(submissions)!r}: {exc.message}") from None
+    summary = BatchSummary(out_dir=out_dir, total=len(found))
+
+    with ResultStore(out_dir / STORE_NAME) as store:
+        store.begin_batch(
+            assignment_hash=assignment_hash, grader_version=grader_version, students=[sid for sid, _ in found]
+        )
+        grader = _Grader(
+            store=store,
+            grade_fn=grade_fn,
+            work_dir=work / "students",
+            assignment_hash=assignment_hash,
+            grader_version=grader_version,
+            regrade=regrade,
+        )
+        bar = _Progress(len(found), enabled=progress, stream=sys.stderr)
+        try:
+            with _pool(workers, grader) as pool:
+                pending: set[Future[_Done]] = {pool.submit(grader, sid, path) for sid, path in found}
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        done = future.result()  # a store failure is infrastructure: it stops the batch
+                        summary.count(done.kind)
+                        bar.advance(done)
+                        if on_result is not None:
+                            on_result(done.student, done.result)
+        finally:
+            bar.close()
+    summary.warnings.extend(rebuild_report(out_dir, lang=lang))
+    shutil.rmtree(work, ignore_errors=True)
+    summary.duration_ms = int((time.monotonic() - started) * 1000)
+    return summary
+
+
+def rebuild_report(out_dir: Path, *, lang: str = "en") -> list[str]:
+    """Write every page and export from the store, grading nothing (`grader report DIR`); returns warnings."""
+    out_dir = Path(out_dir)
+    store_path = out_dir / STORE_NAME
+    if not store_path.is_file():
+        raise UsageError(f"{str(out_dir)!r} holds no {STORE_NAME}: run a batch into it first")
+    with ResultStore(store_path) as store:
+        stored = store.current()
+        missing = store.missing()
+    warnings: list[str] = []
+    for item in stored:
+        warnings.extend(write_student_outputs(out_dir, item, lang=lang))
+    write_grades_csv(out_dir, stored)
+    warnings.extend(write_junit(out_dir, stored))
+    atomic_write(out_dir / "index.html", render_index(summarize(stored, missing=missing)))
+    if missing:
+        warnings.append(f"{len(missing)} students have no result yet: {', '.join(missing[:10])}")
+    return warnings

@@ -1,0 +1,218 @@
+"""The class summary: statistics over every student's result, rendered as a self-contained index.html."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from grader.batch.gradebook import student_page, templates, test_columns
+from grader.batch.store import StoredResult
+from grader.result import Result
+
+__all__ = [
+    "HistogramBar",
+    "RateRow",
+    "DiagnosisRow",
+    "StudentRow",
+    "ClassSummary",
+    "summarize",
+    "render_index",
+]
+
+_BINS = 10                 # 0-9%, 10-19%, ... 90-99%, then a bar of its own for full marks
+_CHART_W = 480             # SVG user units
+_CHART_H = 160
+_SLOWEST = 10
+
+
+@dataclass(slots=True)
+class HistogramBar:
+    """One bar of the score histogram, geometry in SVG user units."""
+
+    label: str
+    count: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(slots=True)
+class RateRow:
+    """How many graded students passed a test or a check."""
+
+    name: str
+    test: str
+    passed: int
+    total: int
+    flaky: int = 0
+    kind: str = ""
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.passed / self.total if self.total else 0.0
+
+
+@dataclass(slots=True)
+class DiagnosisRow:
+    code: str
+    students: int
+    example: str
+
+
+@dataclass(slots=True)
+class StudentRow:
+    student: str
+    href: str
+    score: float
+    max_score: float
+    status: str            # "full", "partial", "rejected", "error"
+    duration_ms: int
+    message: str = ""
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.score / self.max_score if self.max_score else 0.0
+
+
+@dataclass(slots=True)
+class ClassSummary:
+    title: str
+    assignment_id: str
+    grader_version: str
+    generated_at: str
+    students: int
+    graded: int
+    full_marks: int
+    rejected: int
+    errors: int
+    mean_percent: float
+    median_percent: float
+    chart_width: int = _CHART_W
+    chart_height: int = _CHART_H
+    histogram: list[HistogramBar] = field(default_factory=list)
+    tests: list[RateRow] = field(default_factory=list)
+    checks: list[RateRow] = field(default_factory=list)
+    flaky: list[RateRow] = field(default_factory=list)
+    diagnoses: list[DiagnosisRow] = field(default_factory=list)
+    slowest: list[StudentRow] = field(default_factory=list)
+    rows: list[StudentRow] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def _percent(result: Result) -> float:
+    return 100.0 * result.score / result.max_score if result.max_score > 0 else 0.0
+
+
+def _histogram(percents: Sequence[float]) -> list[HistogramBar]:
+    counts = [0] * (_BINS + 1)
+    for p in percents:
+        index = _BINS if p >= 100.0 else max(0, min(_BINS - 1, int(p // (100 / _BINS))))
+        counts[index] += 1
+    labels = [f"{i * 10}–{i * 10 + 9}%" for i in range(_BINS)] + ["100%"]
+    tallest = max(counts) or 1
+    slot = _CHART_W / len(counts)
+    plot_h = _CHART_H - 30  # room for the labels below and the counts above
+    bars = []
+    for i, (label, count) in enumerate(zip(labels, counts, strict=True)):
+        height = plot_h * count / tallest
+        bars.append(
+            HistogramBar(label=label, count=count, x=i * slot + 2, y=_CHART_H - 18 - height, width=slot - 4, height=height)
+        )
+    return bars
+
+
+def _status(stored: StoredResult) -> str:
+    if stored.outcome == "rejected":
+        return "rejected"
+    if stored.outcome == "internal_error" or stored.result.error is not None:
+        return "error"
+    return "full" if stored.result.full_marks else "partial"
+
+
+def summarize(
+    stored: Sequence[StoredResult],
+    *,
+    missing: Sequence[str] = (),
+    href: Callable[[str], str] = student_page,
+) -> ClassSummary:
+    """Everything index.html shows, computed from the stored results (no I/O)."""
+    graded = [s for s in stored if _status(s) in ("full", "partial")]
+    results = [s.result for s in graded]
+    percents = [_percent(r) for r in results]
+    first = results[0] if results else (stored[0].result if stored else None)
+
+    rows = [
+        StudentRow(
+            student=s.student,
+            href=href(s.student),
+            score=s.result.score,
+            max_score=s.result.max_score,
+            status=_status(s),
+            duration_ms=s.result.duration_ms,
+            message=s.result.error or "",
+        )
+        for s in sorted(stored, key=lambda s: s.student)
+    ]
+
+    tests = {name: RateRow(name=name, test=name, passed=0, total=0) for name in test_columns(results)}
+    checks: dict[tuple[str, str], RateRow] = {}
+    diagnosis_students: Counter[str] = Counter()
+    diagnosis_example: dict[str, str] = {}
+    for result in results:
+        codes: dict[str, str] = {}
+        for diagnosis in result.diagnoses:
+            codes.setdefault(diagnosis.code, diagnosis.message)
+        for test in result.tests:
+            row = tests[test.name]
+            row.total += 1
+            row.passed += test.status == "passed"
+            row.flaky += test.status == "flaky"
+            for diagnosis in test.diagnoses:
+                codes.setdefault(diagnosis.code, diagnosis.message)
+            for check in test.checks:
+                name = check.label or check.kind
+                key = (test.name, name)
+                if key not in checks:
+                    checks[key] = RateRow(name=name, test=test.name, passed=0, total=0, kind=check.kind)
+                crow = checks[key]
+                crow.total += 1
+                crow.passed += check.status == "passed"
+                crow.flaky += check.status == "flaky" or 0 < check.passed_runs < check.total_runs
+        for code, message in codes.items():
+            diagnosis_students[code] += 1
+            diagnosis_example.setdefault(code, message)
+
+    slowest = sorted(rows, key=lambda r: (-r.duration_ms, r.student))[:_SLOWEST]
+    return ClassSummary(
+        title=first.assignment_title if first else "",
+        assignment_id=first.assignment_id if first else "",
+        grader_version=first.grader_version if first else "",
+        generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        students=len(stored),
+        graded=len(graded),
+        full_marks=sum(1 for r in results if r.full_marks),
+        rejected=sum(1 for s in stored if _status(s) == "rejected"),
+        errors=sum(1 for s in stored if _status(s) == "error"),
+        mean_percent=statistics.fmean(percents) if percents else 0.0,
+        median_percent=statistics.median(percents) if percents else 0.0,
+        histogram=_histogram(percents),
+        tests=list(tests.values()),
+        checks=list(checks.values()),
+        flaky=sorted((c for c in checks.values() if c.flaky), key=lambda c: (-c.flaky, c.test, c.name)),
+        diagnoses=[
+            DiagnosisRow(code=code, students=n, example=diagnosis_example[code])
+            for code, n in sorted(diagnosis_students.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        slowest=[r for r in slowest if r.duration_ms > 0],
+        rows=rows,
+        missing=list(missing),
+    )
+
+
+def render_index(summary: ClassSummary) -> str:
+    """index.html: self-contained (inline CSS and SVG), no JavaScript."""
+    return templates().get_template("index.html.j2").render(s=summary)
