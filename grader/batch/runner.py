@@ -61,6 +61,13 @@ class BatchSummary:
     def ok(self) -> bool:
         return self.errors == 0
 
+    def __str__(self) -> str:
+        line = (
+            f"{self.total} submissions: {self.graded} graded, {self.reused} already graded, "
+            f"{self.rejected} refused at intake, {self.errors} grader errors in {self.duration_ms / 1000:.1f} s"
+        )
+        return "\n".join([line, *(f"warning: {w}" for w in self.warnings)])
+
     def count(self, kind: str) -> None:
         """Count one finished student: kind is graded, reused, rejected or error."""
         name = "errors" if kind == "error" else kind

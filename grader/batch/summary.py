@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 _BINS = 10                 # 0-9%, 10-19%, ... 90-99%, then a bar of its own for full marks
-_CHART_W = 480             # SVG user units
+_CHART_W = 600             # SVG user units
 _CHART_H = 160
 _SLOWEST = 10
 
@@ -112,7 +112,7 @@ def _histogram(percents: Sequence[float]) -> list[HistogramBar]:
     for p in percents:
         index = _BINS if p >= 100.0 else max(0, min(_BINS - 1, int(p // (100 / _BINS))))
         counts[index] += 1
-    labels = [f"{i * 10}–{i * 10 + 9}%" for i in range(_BINS)] + ["100%"]
+    labels = [f"{i * 10}–{i * 10 + 9}" for i in range(_BINS)] + ["100"]
     tallest = max(counts) or 1
     slot = _CHART_W / len(counts)
     plot_h = _CHART_H - 30  # room for the labels below and the counts above
@@ -145,12 +145,14 @@ def summarize(
     percents = [_percent(r) for r in results]
     first = results[0] if results else (stored[0].result if stored else None)
 
+    maxima = Counter(r.max_score for r in results if r.max_score > 0)
+    class_max = maxima.most_common(1)[0][0] if maxima else 0.0
     rows = [
         StudentRow(
             student=s.student,
             href=href(s.student),
             score=s.result.score,
-            max_score=s.result.max_score,
+            max_score=s.result.max_score if s.result.max_score > 0 else class_max,
             status=_status(s),
             duration_ms=s.result.duration_ms,
             message=s.result.error or "",
