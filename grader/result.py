@@ -65,6 +65,8 @@ class CheckResult:
     evidence: list[Evidence] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)  # for translated messages
     label: str | None = None         # the author's short description, if given
+    hint_ko: str | None = None       # the author's hint in Korean, if given
+    explained_by: list[str] = field(default_factory=list)  # codes of diagnoses that explain this failure
 
 
 @dataclass(slots=True)

@@ -1,0 +1,192 @@
+"""Grading: required files, sandbox runs, trace parsing, checks per run, aggregation, diagnoses, score."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import grader
+from grader.checks.base import CheckOutcome, RunEvidence
+from grader.diagnose import attach, diagnose_build, diagnose_missing_files, diagnose_run, merge_diagnoses
+from grader.errors import GraderError, InfrastructureError
+from grader.result import Diagnosis, Result, RunSummary, TestResult
+from grader.sandbox.base import Sandbox, SandboxResult
+from grader.sandbox.records import RunRecord
+from grader.scoring import aggregate_check, score_checks, test_status, total_score
+from grader.spec.schema import Assignment, TestSpec
+from grader.trace.model import Execution
+
+__all__ = ["grade", "read_run", "missing_files", "grade_runs"]
+
+
+def read_run(record: RunRecord) -> RunEvidence:
+    """Parse a run's trace and attribute its output lines: what the checks read."""
+    from grader.trace import output_lines, parse_trace  # the parser stage; imported here to keep spec light
+
+    if not record.trace.strip():
+        execution = Execution(trace_truncated=record.trace_truncated)
+        return RunEvidence(execution, [], [], record)
+    execution = parse_trace(
+        record.trace,
+        stdout_channel=record.stdout_channel,
+        stderr_channel=record.stderr_channel,
+        truncated=record.trace_truncated,
+    )
+    stdout = output_lines(execution, record.stdout, stream="stdout")
+    stderr = output_lines(execution, record.stderr, stream="stderr")
+    return RunEvidence(execution, stdout, stderr, record)
+
+
+def missing_files(assignment: Assignment, submission_dir: Path) -> tuple[list[str], list[str]]:
+    """(required files absent from the submission, files it does have)."""
+    present = sorted(
+        str(p.relative_to(submission_dir)) for p in submission_dir.rglob("*") if p.is_file()
+    ) if submission_dir.is_dir() else []
+    missing = [f for f in assignment.files if not (submission_dir / f).is_file()]
+    return missing, present
+
+
+def _summary(record: RunRecord, execution: Execution | None) -> RunSummary:
+    return RunSummary(
+        index=record.repeat_index,
+        exit_code=record.exit_code,
+        signal=record.signal,
+        wall_ms=record.wall_ms,
+        timed_out=record.timed_out,
+        oom_killed=record.oom_killed,
+        pids_limit_hit=record.pids_limit_hit,
+        output_limit_hit=record.output_limit_hit,
+        stdout=record.stdout,
+        stderr=record.stderr,
+        stdout_truncated=record.stdout_truncated,
+        execution=execution.to_json() if execution is not None else None,
+    )
+
+
+@dataclass
+class _Tally:
+    """Per-check outcomes and grader errors, gathered run by run."""
+
+    outcomes: list[tuple[int, CheckOutcome]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def grade_runs(test: TestSpec, records: list[RunRecord]) -> TestResult:
+    """Evaluate one test's checks on each of its runs and aggregate them into a TestResult."""
+    tallies = [_Tally() for _ in test.checks]
+    per_run_diagnoses: list[list[Diagnosis]] = []
+    summaries: list[RunSummary] = []
+    run_errors: list[str] = []
+    for record in records:
+        if record.internal_error:
+            run_errors.append(f"run {record.repeat_index + 1}: {record.internal_error}")
+            summaries.append(_summary(record, None))
+            continue
+        try:
+            evidence = read_run(record)
+        except Exception as err:  # the parser's bug must not become the student's failure
+            run_errors.append(f"run {record.repeat_index + 1}: could not read the trace: {err!r}")
+            summaries.append(_summary(record, None))
+            continue
+        summaries.append(_summary(record, evidence.execution))
+        per_run_diagnoses.append(diagnose_run(evidence.execution, record))
+        for check, tally in zip(test.checks, tallies):
+            try:
+                tally.outcomes.append((record.repeat_index, check.evaluate(evidence)))
+            except Exception as err:  # a check's bug is reported as the grader's, never the student's
+                tally.errors.append(f"{type(err).__name__}: {err}")
+    result = TestResult(name=test.name, status="error", score=0.0, max_score=test.points,
+                        visibility=test.visibility, runs=summaries)
+    if not per_run_diagnoses:
+        result.message = "the test could not be run: " + ("; ".join(run_errors) or "the sandbox returned no runs")
+        return result
+    result.checks = [aggregate_check(c, t.outcomes, errors=t.errors) for c, t in zip(test.checks, tallies)]
+    result.score = score_checks(result.checks, test.points, all_or_nothing=test.all_or_nothing)
+    result.status = test_status(result.checks)
+    if run_errors:
+        result.message = f"{len(run_errors)} run(s) could not be used: " + "; ".join(run_errors)
+    failed = [c.kind for c in result.checks if c.status in ("failed", "flaky")]
+    result.diagnoses = attach(merge_diagnoses(per_run_diagnoses), failed)
+    for check in result.checks:
+        check.explained_by = [d.code for d in result.diagnoses if check.kind in d.explains]
+    return result
+
+
+def _not_run(assignment: Assignment, why: str, status: str = "failed") -> list[TestResult]:
+    return [
+        TestResult(name=t.name, status=status, score=0.0, max_score=t.points,  # type: ignore[arg-type]
+                   visibility=t.visibility, message=why)
+        for t in assignment.tests
+    ]
+
+
+def grade(
+    assignment: Assignment,
+    submission_dir: Path,
+    sandbox: Sandbox,
+    *,
+    repeat: int | None = None,
+    label: str = "",
+) -> Result:
+    """Grade one submission folder. A student's failure is a result; only the infrastructure raises."""
+    started = time.monotonic()
+    result = Result(
+        assignment_id=assignment.id,
+        assignment_title=assignment.title,
+        submission=label or submission_dir.name,
+        score=0.0,
+        max_score=assignment.max_score,
+        grader_version=grader.__version__,
+        assignment_hash=assignment.content_hash,
+        graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+
+    def done() -> Result:
+        result.score, result.max_score = total_score(result.tests)
+        result.duration_ms = round((time.monotonic() - started) * 1000)
+        return result
+
+    missing, present = missing_files(assignment, submission_dir)
+    if missing:
+        diagnosis = diagnose_missing_files(missing, present)
+        result.diagnoses.append(diagnosis)
+        result.tests = _not_run(assignment, "not run: " + diagnosis.message)
+        return done()
+
+    try:
+        outcome: SandboxResult = sandbox.run(
+            submission_dir,
+            assignment.requests(repeat=repeat),
+            limits=assignment.limits.to_limits(),
+            build=assignment.build,
+        )
+    except InfrastructureError:
+        raise
+    except GraderError as err:
+        result.error = f"the sandbox failed: {err}"
+        result.tests = _not_run(assignment, result.error, "error")
+        return done()
+
+    if outcome.build is not None:
+        result.build_output = outcome.build.output
+        compile_error = diagnose_build(outcome.build)
+        if compile_error is not None:
+            result.diagnoses.append(compile_error)
+            result.tests = _not_run(assignment, "not run: " + compile_error.message)
+            return done()
+
+    for test in assignment.tests:
+        records = outcome.runs.get(test.name, [])
+        try:
+            test_result = grade_runs(test, records)
+        except Exception as err:  # noqa: BLE001 - an internal failure becomes a result that says so
+            test_result = TestResult(name=test.name, status="error", score=0.0, max_score=test.points,
+                                     visibility=test.visibility, message=f"the grader failed on this test: {err!r}")
+        if test_result.status == "error" and not records and outcome.internal_error:
+            test_result.message = f"the test could not be run: {outcome.internal_error}"
+        result.tests.append(test_result)
+    if outcome.internal_error and all(t.status == "error" for t in result.tests):
+        result.error = outcome.internal_error
+    return done()
