@@ -28,8 +28,23 @@ HARNESS = Path(__file__).with_name("harness.py")
 # to 4 KiB with \xHH for non-ASCII bytes, descriptors decorated with what they are.
 STRACE_ARGS = [
     "-f", "-q", "-ttt", "-s", "4096", "-x", "-y", "--seccomp-bpf",
-    "-e", "trace=process,ipc,network,desc,%file,mmap,munmap,memfd_create,"
-          "kill,tkill,tgkill,rt_sigqueueinfo,setsid,mknod,mknodat,pause",
+    "-e", "trace=" + ",".join([
+        # tasks: creation, programs, ends, reaping, signals sent
+        "clone", "clone3", "fork", "vfork", "execve", "execveat", "exit", "exit_group",
+        "wait4", "waitid", "kill", "tkill", "tgkill", "rt_sigqueueinfo", "setsid", "pause",
+        # descriptors: what each one is and how it moves between tasks
+        "open", "openat", "creat", "close", "close_range", "dup", "dup2", "dup3", "fcntl",
+        "pipe", "pipe2", "mknod", "mknodat", "unlink", "unlinkat", "ftruncate", "memfd_create",
+        # data through descriptors
+        "read", "write", "readv", "writev", "pread64", "pwrite64", "sendfile", "splice",
+        # sockets
+        "socket", "socketpair", "bind", "listen", "connect", "accept", "accept4",
+        "sendto", "recvfrom", "sendmsg", "recvmsg", "shutdown",
+        # shared memory and System V / POSIX IPC
+        "mmap", "shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semctl",
+        "msgget", "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend",
+        "mq_timedreceive",
+    ]),
 ]
 
 # The program's whole environment: nothing is inherited from the grader (PITFALLS.md:

@@ -1,0 +1,96 @@
+"""The library entry points the CLI calls: one function per command, keyword-only options."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.errors import UsageError
+from grader.result import Result
+from grader.sandbox.records import Limits, RunRequest
+
+__all__ = ["grade_path", "trace_command", "TraceReport", "default_sandbox"]
+
+
+def default_sandbox() -> Any:
+    """The real Docker sandbox (imported here so pure commands never touch Docker)."""
+    from grader.sandbox.docker_sandbox import DockerSandbox
+
+    return DockerSandbox()
+
+
+def grade_path(assignment: Path, submission: Path, *, repeat: int | None = None,
+               sandbox: Any | None = None, label: str | None = None) -> Result:
+    """Grade one submission (folder, archive or lone file) against an assignment file."""
+    from grader.grading import grade
+    from grader.spec.loader import load_assignment
+    from grader.submission import intake
+
+    spec = load_assignment(assignment)
+    submission = Path(submission)
+    if not submission.exists():
+        raise UsageError(f"submission {str(submission)!r} does not exist")
+    with tempfile.TemporaryDirectory(prefix="grader-intake-") as tmp:
+        taken = intake(submission, Path(tmp))
+        result = grade(spec, taken.path, sandbox or default_sandbox(), repeat=repeat,
+                       label=label or taken.student)
+        result.submission_hash = taken.content_hash
+        return result
+
+
+@dataclass(slots=True)
+class TraceReport:
+    """What `grader trace` shows: the run record and the model rebuilt from it."""
+
+    record: Any
+    execution: Any
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.execution.to_json()
+        data["run"] = {k: v for k, v in self.record.to_json().items() if k not in ("trace",)}
+        return data
+
+
+def trace_command(submission: Path, command: Sequence[str], *, timeout_ms: int = 10_000,
+                  stdout_mode: str = "pipe", sandbox: Any | None = None,
+                  build: Sequence[str] | None = None) -> TraceReport:
+    """Run one command in the sandbox and rebuild what it did."""
+    from grader.trace import describe, output_lines, parse_trace
+
+    if not command:
+        raise UsageError("give the command to run after `--`, e.g. `grader trace sub -- python3 hello.py`")
+    submission = Path(submission)
+    if not submission.is_dir():
+        raise UsageError(f"submission folder {str(submission)!r} does not exist")
+    request = RunRequest(name="trace", command=tuple(command), stdout_mode=stdout_mode)  # type: ignore[arg-type]
+    result = (sandbox or default_sandbox()).run(submission, [request], limits=Limits(timeout_ms=timeout_ms),
+                                                build=build)
+    if result.build is not None and not result.build.ok:
+        raise UsageError("the build failed:\n" + result.build.output.decode("utf-8", "replace"))
+    if not result.runs.get("trace"):
+        raise UsageError(f"the sandbox produced no run: {result.internal_error}")
+    record = result.runs["trace"][0]
+    execution = parse_trace(record.trace, stdout_channel=record.stdout_channel,
+                            stderr_channel=record.stderr_channel, truncated=record.trace_truncated)
+    lines = output_lines(execution, record.stdout)
+    header = [
+        f"command: {' '.join(command)}",
+        f"exit: {record.exit_code if record.signal is None else record.signal}"
+        f"   wall: {record.wall_ms} ms   stdout: {len(lines)} lines"
+        + ("   TIMED OUT" if record.timed_out else "")
+        + ("   OUT OF MEMORY" if record.oom_killed else "")
+        + ("   PIDS LIMIT HIT" if record.pids_limit_hit else "")
+        + ("   OUTPUT LIMIT HIT" if record.output_limit_hit else ""),
+    ]
+    if record.start_failed:
+        header.append(f"could not start: {record.start_failed}")
+    return TraceReport(record=record, execution=execution, text="\n".join(header) + "\n" + describe(execution))
+
+
+def write_json(path: Path, data: Any) -> None:
+    Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

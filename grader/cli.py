@@ -1,0 +1,299 @@
+"""The `grader` command: thin wrappers that parse arguments and call the library.
+
+Exit codes: 0 success / full marks, 1 graded below full marks or a validation
+mismatch, 2 usage, assignment or infrastructure error. A failure the grader did
+not foresee prints one line (and where the traceback was saved), never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from grader import __version__
+from grader.errors import GraderError
+
+__all__ = ["main", "cli"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _friendly(fn: F) -> F:
+    """Turn GraderError into `error: ...` + its exit code; anything else into one line + a saved traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except GraderError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            if exc.hint:
+                click.echo(f"  fix: {exc.hint}", err=True)
+            for problem in getattr(exc, "problems", [])[1:]:
+                click.echo(f"error: {problem}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # the grader's own bug: say so in one line, keep the details
+            fd, path = tempfile.mkstemp(prefix="grader-crash-", suffix=".txt")
+            with os.fdopen(fd, "w") as fh:
+                traceback.print_exc(file=fh)
+            click.echo(f"internal error: {exc.__class__.__name__}: {exc} (details in {path})", err=True)
+            sys.exit(3)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="grader")
+def cli() -> None:
+    """Grade OS homework by what the kernel saw the program do."""
+
+
+@cli.command()
+@click.option("--builder", type=click.Choice(["auto", "debootstrap", "dockerfile"]), default="auto",
+              show_default=True, help="How to build the sandbox image: debootstrap needs no registry.")
+@click.option("--force", is_flag=True, help="Rebuild the image even if its inputs did not change.")
+@_friendly
+def setup(builder: str, force: bool) -> None:
+    """Install and start the Docker engine if needed, and build the sandbox image."""
+    from grader.setup import setup as do_setup
+
+    context = Path(__file__).resolve().parent.parent
+    tag = do_setup(builder=builder, force=force, echo=click.echo,
+                   context=context if (context / "docker" / "Dockerfile").is_file() else None)
+    click.echo(f"ready: sandbox image {tag}")
+
+
+@cli.command()
+@_friendly
+def doctor() -> None:
+    """Say what is present and what is missing to grade on this machine."""
+    from grader.setup import doctor as do_doctor
+
+    lines = do_doctor()
+    for line in lines:
+        click.echo(f"[{'ok' if line.ok else 'MISSING'}] {line.name}: {line.detail}")
+    sys.exit(0 if all(line.ok for line in lines) else 1)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("submission", type=click.Path(path_type=Path))
+@click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
+@click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write the whole model as JSON.")
+@click.option("--timeout", default=10.0, show_default=True, help="Wall-clock limit in seconds.")
+@click.option("--pty", is_flag=True, help="Give the program a terminal as stdout instead of a pipe.")
+@click.option("--build", help="A build command to run first, e.g. 'gcc -o hello hello.c'.")
+@_friendly
+def trace(submission: Path, command: tuple[str, ...], json_out: Path | None, timeout: float, pty: bool,
+          build: str | None) -> None:
+    """Run COMMAND in the sandbox and show the process tree, IPC and end state.
+
+    Example: grader trace my-submission -- python3 hello.py
+    """
+    from grader.api import trace_command, write_json
+
+    report = trace_command(submission, list(command), timeout_ms=int(timeout * 1000),
+                           stdout_mode="pty" if pty else "pipe", build=build.split() if build else None)
+    click.echo(report.text)
+    if json_out:
+        write_json(json_out, report.to_json())
+        click.echo(f"model written to {json_out}")
+
+
+def _write_exports(result: Any, *, json_out: Path | None, html_out: Path | None, lang: str,
+                   gradescope_out: Path | None, junit_out: Path | None) -> None:
+    from grader.api import write_json
+
+    if json_out:
+        write_json(json_out, result.to_json())
+    if html_out:
+        from grader.report.html import write_html
+
+        write_html(result, html_out, lang=lang)
+    if gradescope_out:
+        from grader.report.gradescope import to_gradescope
+
+        write_json(gradescope_out, to_gradescope(result))
+    if junit_out:
+        from grader.report.junit import to_junit_xml
+
+        Path(junit_out).write_text(to_junit_xml([result]), encoding="utf-8")
+
+
+def _summary(result: Any) -> str:
+    lines = [f"{result.assignment_title} - {result.submission}: {result.score:g}/{result.max_score:g}"]
+    if result.error:
+        lines.append(f"  error: {result.error}")
+    for diagnosis in result.diagnoses:
+        lines.append(f"  ! {diagnosis.message}")
+    for test in result.tests:
+        lines.append(f"  [{test.status.upper():7}] {test.name} ({test.score:g}/{test.max_score:g})"
+                     + (f" [{test.visibility}]" if test.visibility != "visible" else ""))
+        if test.message:
+            lines.append(f"      {test.message}")
+        for check in test.checks:
+            mark = {"passed": "ok", "failed": "FAIL", "flaky": "FLAKY", "error": "ERROR"}[check.status]
+            runs = f" ({check.passed_runs}/{check.total_runs} runs)" if check.status == "flaky" else ""
+            lines.append(f"      {mark:5} {check.kind}{runs}: {check.message}")
+        for diagnosis in test.diagnoses:
+            lines.append(f"      ! {diagnosis.message}")
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("assignment", type=click.Path(path_type=Path))
+@click.argument("submission", type=click.Path(path_type=Path))
+@click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write the JSON result here.")
+@click.option("--html", "html_out", type=click.Path(path_type=Path), help="Write the feedback page here.")
+@click.option("--lang", type=click.Choice(["en", "ko"]), default="en", show_default=True)
+@click.option("--gradescope", "gradescope_out", type=click.Path(path_type=Path),
+              help="Write Gradescope's results.json here.")
+@click.option("--junit", "junit_out", type=click.Path(path_type=Path), help="Write JUnit XML here.")
+@click.option("--repeat", type=click.IntRange(min=1), help="Override the assignment's repeat count.")
+@_friendly
+def run(assignment: Path, submission: Path, json_out: Path | None, html_out: Path | None, lang: str,
+        gradescope_out: Path | None, junit_out: Path | None, repeat: int | None) -> None:
+    """Grade one SUBMISSION (folder, zip, tar or single file) against ASSIGNMENT."""
+    from grader.api import grade_path
+
+    result = grade_path(assignment, submission, repeat=repeat)
+    click.echo(_summary(result))
+    _write_exports(result, json_out=json_out, html_out=html_out, lang=lang,
+                   gradescope_out=gradescope_out, junit_out=junit_out)
+    sys.exit(0 if result.full_marks else 1)
+
+
+@cli.command("check-spec")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_friendly
+def check_spec(files: tuple[Path, ...]) -> None:
+    """Validate assignment files without running anything."""
+    from grader.errors import SpecError
+    from grader.spec.loader import load_assignment
+
+    bad = 0
+    for path in files:
+        try:
+            spec = load_assignment(path)
+        except SpecError as exc:
+            bad += 1
+            for problem in exc.problems:
+                click.echo(f"error: {problem}", err=True)
+            continue
+        click.echo(f"ok: {path} ({spec.id}: {len(spec.tests)} tests, {spec.max_score:g} points)")
+    sys.exit(2 if bad else 0)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path), help="Write the JSON Schema here instead of stdout.")
+@_friendly
+def schema(out: Path | None) -> None:
+    """Print the JSON Schema of assignment files (for editors)."""
+    from grader.spec.jsonschema import assignment_json_schema
+
+    text = json.dumps(assignment_json_schema(), indent=2)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+    else:
+        click.echo(text)
+
+
+@cli.command()
+@click.argument("assignments", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--junit", "junit_out", type=click.Path(path_type=Path), help="Write JUnit XML here.")
+@click.option("--repeat", type=click.IntRange(min=1), help="Override every assignment's repeat count.")
+@_friendly
+def validate(assignments: tuple[Path, ...], junit_out: Path | None, repeat: int | None) -> None:
+    """Prove each assignment: reference at full marks, each faulty solution fails what it declares.
+
+    With no ASSIGNMENTS, validates every assignments/*/assignment.yaml under the current folder.
+    """
+    from grader.api import default_sandbox
+    from grader.validate import to_junit, to_table
+    from grader.validate import validate as do_validate
+
+    paths = list(assignments) or sorted(Path("assignments").glob("*/assignment.yaml"))
+    if not paths:
+        raise GraderError("no assignment files given and none under ./assignments/*/assignment.yaml")
+    rows = do_validate(paths, sandbox=default_sandbox(), repeat=repeat)
+    click.echo(to_table(rows))
+    if junit_out:
+        Path(junit_out).write_text(to_junit(rows), encoding="utf-8")
+    sys.exit(0 if all(row.ok for row in rows) else 1)
+
+
+@cli.command()
+@click.argument("assignment", type=click.Path(path_type=Path))
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Results folder.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Parallel workers (default: CPU cores).")
+@click.option("--regrade", is_flag=True, help="Grade everything again, even what is already stored.")
+@click.option("--repeat", type=click.IntRange(min=1), help="Override the assignment's repeat count.")
+@click.option("--lang", type=click.Choice(["en", "ko"]), default="en", show_default=True)
+@_friendly
+def batch(assignment: Path, submissions: Path, out_dir: Path, jobs: int | None, regrade: bool,
+          repeat: int | None, lang: str) -> None:
+    """Grade a whole class: a folder (or archive) of per-student folders or archives."""
+    from grader.api import default_sandbox
+    from grader.batch.runner import run_batch
+    from grader.grading import grade
+    from grader.spec.loader import load_assignment
+
+    spec = load_assignment(assignment)
+    sandbox = default_sandbox()
+
+    def grade_one(folder: Path, student: str) -> Any:
+        return grade(spec, folder, sandbox, repeat=repeat, label=student)
+
+    summary = run_batch(submissions=submissions, out_dir=out_dir, grade_fn=grade_one,
+                        assignment_hash=spec.content_hash + (f"-r{repeat}" if repeat else ""),
+                        grader_version=__version__, jobs=jobs, regrade=regrade, lang=lang)
+    click.echo(str(summary))
+    click.echo(f"class summary: {Path(out_dir) / 'index.html'}   gradebook: {Path(out_dir) / 'grades.csv'}")
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--lang", type=click.Choice(["en", "ko"]), default="en", show_default=True)
+@_friendly
+def report(out_dir: Path, lang: str) -> None:
+    """Rebuild a batch's pages and exports from its results store, running nothing."""
+    from grader.batch.runner import rebuild_report
+
+    for warning in rebuild_report(out_dir, lang=lang):
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"rebuilt {Path(out_dir) / 'index.html'}")
+
+
+@cli.command()
+@click.option("--assignment", "assignment", type=click.Path(path_type=Path),
+              default=Path("/autograder/source/assignment.yaml"), show_default=True)
+@click.option("--root", type=click.Path(path_type=Path), default=Path("/autograder"), show_default=True)
+@_friendly
+def gradescope(assignment: Path, root: Path) -> None:
+    """Run inside Gradescope's layout: /autograder/submission in, results/results.json out."""
+    from grader.api import grade_path
+    from grader.report.gradescope import run_gradescope
+
+    sys.exit(run_gradescope(root=root, grade_fn=lambda folder: grade_path(assignment, folder)))
+
+
+def main() -> None:
+    cli(prog_name="grader")
+
+
+if __name__ == "__main__":
+    main()
