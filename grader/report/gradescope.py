@@ -1,0 +1,162 @@
+"""Gradescope export: results.json from a Result, and the /autograder entry point.
+
+Field names and types follow Gradescope's autograder specification ("Output format"):
+top level score (number), execution_time (seconds), output (string), output_format,
+test_output_format, stdout_visibility, extra_data (object), tests (array); each test
+name, score, max_score, status ("passed" | "failed"), output, visibility
+("visible" | "hidden" | "after_due_date" | "after_published").
+Gradescope enforces visibility itself, so a hidden test carries its full output here;
+Gradescope shows students nothing of it (our HTML page shows its name and score).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from grader.report.excerpt import clean_text, make_excerpt
+from grader.result import CheckResult, Diagnosis, Result, TestResult
+
+__all__ = [
+    "GRADESCOPE_VISIBILITY",
+    "to_gradescope",
+    "internal_error_results",
+    "run_gradescope",
+]
+
+GRADESCOPE_VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
+MAX_OUTPUT_CHARS = 30_000          # keep each test's output readable in Gradescope's <pre>
+STATUS_WORDS = {"passed": "PASSED", "failed": "FAILED", "flaky": "FLAKY", "error": "ERROR"}
+
+
+def _clean(text: str | None) -> str:
+    return "" if text is None else clean_text(text)[0]
+
+
+def _cap(text: str) -> str:
+    if len(text) <= MAX_OUTPUT_CHARS:
+        return text
+    return text[:MAX_OUTPUT_CHARS] + "\n[... output cut at 30000 characters ...]"
+
+
+def _diagnosis_lines(diagnoses: list[Diagnosis]) -> list[str]:
+    return [f"Why: {_clean(d.message)}" for d in diagnoses]
+
+
+def _check_lines(check: CheckResult) -> list[str]:
+    name = _clean(check.label) or check.kind
+    lines = [f"[{STATUS_WORDS.get(check.status, check.status.upper())}] {name}: {_clean(check.message)}"]
+    if check.total_runs > 1:
+        lines.append(f"    held in {check.passed_runs} of {check.total_runs} runs")
+    if check.expected is not None:
+        lines.append(f"    expected: {_clean(check.expected)}")
+    if check.observed is not None:
+        lines.append(f"    observed: {_clean(check.observed)}")
+    if check.hint and check.status != "passed":
+        lines.append(f"    hint: {_clean(check.hint)}")
+    return lines
+
+
+def _test_output(test: TestResult) -> str:
+    lines: list[str] = []
+    if test.status == "flaky":
+        lines.append("This test passed in some runs only: a correct concurrent program must pass in every run.")
+    if test.message:
+        lines.append(f"This test could not run: {_clean(test.message)}")
+    lines.extend(_diagnosis_lines(test.diagnoses))
+    for check in test.checks:
+        lines.extend(_check_lines(check))
+    return _cap("\n".join(lines))
+
+
+def _visibility(test: TestResult) -> str:
+    return test.visibility if test.visibility in GRADESCOPE_VISIBILITY else "visible"
+
+
+def to_gradescope(result: Result) -> dict[str, Any]:
+    """A results.json object for Gradescope (plain text outputs, one entry per test)."""
+    summary: list[str] = [f"{_clean(result.assignment_title)}: {result.score:g} / {result.max_score:g} points"]
+    if result.error:
+        summary.append(f"The grader itself failed: {_clean(result.error)}. This is not your fault; "
+                       "please tell your teaching staff.")
+    summary.extend(_diagnosis_lines(result.diagnoses))
+    if result.build_output:
+        build = make_excerpt(result.build_output)
+        summary.append("Compiler output:\n" + build.text)
+    tests: list[dict[str, Any]] = []
+    for number, test in enumerate(result.tests, start=1):
+        tests.append({
+            "name": _clean(test.name),
+            "number": str(number),
+            "score": float(test.score),
+            "max_score": float(test.max_score),
+            "status": "passed" if test.status == "passed" else "failed",
+            "output": _test_output(test),
+            "output_format": "text",
+            "visibility": _visibility(test),
+            "tags": sorted({check.kind for check in test.checks}),
+        })
+    return {
+        "score": float(result.score),
+        "execution_time": round(result.duration_ms / 1000.0, 3),
+        "output": _cap("\n".join(summary)),
+        "output_format": "text",
+        "test_output_format": "text",
+        "test_name_format": "text",
+        "stdout_visibility": "hidden",
+        "extra_data": {
+            "assignment_id": result.assignment_id,
+            "grader_version": result.grader_version,
+            "submission_hash": result.submission_hash,
+            "assignment_hash": result.assignment_hash,
+            "max_score": float(result.max_score),
+        },
+        "tests": tests,
+    }
+
+
+def internal_error_results(error: BaseException | str) -> dict[str, Any]:
+    """What results.json says when the grader could not produce a Result."""
+    reason = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    return {
+        "score": 0.0,
+        "output": "The autograder failed while grading this submission. This is not your fault; "
+                  "please tell your teaching staff.\n\nInternal error: " + _clean(str(reason)),
+        "output_format": "text",
+        "stdout_visibility": "hidden",
+        "extra_data": {"internal_error": True},
+        "tests": [],
+    }
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def run_gradescope(*, root: Path = Path("/autograder"), grade_fn: Callable[[Path], Result]) -> int:
+    """Grade root/submission with `grade_fn` and write root/results/results.json.
+
+    Returns 0 when the submission was graded, 1 when the grader failed (results.json
+    then says so, and the traceback goes to stderr for the staff's log).
+    """
+    results_path = root / "results" / "results.json"
+    submission = root / "submission"
+    try:
+        if not submission.is_dir():
+            raise FileNotFoundError(f"no submission folder at {str(submission)!r}")
+        result = grade_fn(submission)
+        data = to_gradescope(result)
+        json.dumps(data)                      # fail here, not half-way through writing
+    except Exception as exc:  # noqa: BLE001 - any failure must still leave a results.json
+        traceback.print_exc()
+        _write_json(results_path, internal_error_results(exc))
+        return 1
+    _write_json(results_path, data)
+    return 0 if result.error is None else 1

@@ -1,0 +1,311 @@
+"""Translations for the feedback page: gettext catalogs, and check/diagnosis messages by code.
+
+Catalog workflow (run from the repository root):
+    python3 -m grader.report.i18n extract   # templates + this file -> messages.pot
+    python3 -m grader.report.i18n update    # messages.pot -> locale/ko/LC_MESSAGES/grader.po
+    python3 -m grader.report.i18n compile   # grader.po -> grader.mo (committed)
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import re
+import string
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+from babel.support import Translations
+
+from grader.errors import UsageError
+from grader.report.excerpt import clean_text, shorten
+
+__all__ = [
+    "DOMAIN",
+    "LANGUAGES",
+    "LOCALE_DIR",
+    "Localized",
+    "N_",
+    "DIAGNOSIS_TEMPLATES",
+    "CHECK_TEMPLATES",
+    "check_language",
+    "translations",
+    "localize_diagnosis",
+    "localize_check",
+    "extract_catalog",
+    "update_catalog",
+    "compile_catalog",
+]
+
+DOMAIN = "grader"
+LANGUAGES = ("en", "ko")
+HERE = Path(__file__).resolve().parent
+LOCALE_DIR = HERE / "locale"
+POT_FILE = HERE / "messages.pot"
+BABEL_CFG = HERE / "babel.cfg"
+PARAM_CHARS = 80          # a parameter longer than this is cut in a sentence
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction without translating it here."""
+    return message
+
+
+# Each code/kind maps to sentences tried in order: the first whose {fields} are
+# all in the params is used; the last one needs none. English text here is the
+# catalog's msgid, not what English readers see (they get the original message).
+DIAGNOSIS_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "zombie": (
+        N_("Process {pid} ended but its parent {parent} never waited for it, so it stayed a zombie."),
+        N_("Process {pid} ended but its parent never waited for it, so it stayed a zombie."),
+        N_("A child process ended but its parent never waited for it, so it stayed a zombie."),
+    ),
+    "orphan": (
+        N_("Process {pid} was still running when its parent {parent} ended; it became an orphan and was "
+           "re-parented to {new_parent}."),
+        N_("Process {pid} was still running when its parent ended; it became an orphan."),
+        N_("A child process was still running when its parent ended; it became an orphan."),
+    ),
+    "fork_buffer_duplicate": (
+        N_("The line {line} was printed again by a child process: it was still in the stdio buffer when "
+           "fork() copied the process. Flush the output before calling fork()."),
+        N_("Some output was printed twice: it was still in the stdio buffer when fork() copied the process. "
+           "Flush the output before calling fork()."),
+    ),
+    "pipe_write_end_open": (
+        N_("Process {pid} waited forever to read from {channel}: process {holders} still held its write "
+           "end open, so it never saw end-of-file. Close the write end you do not use."),
+        N_("Process {pid} waited forever to read from a pipe whose write end was still open somewhere, so it "
+           "never saw end-of-file. Close the write end you do not use."),
+        N_("A read from a pipe never saw end-of-file because a write end was still open. Close the write end "
+           "you do not use."),
+    ),
+    "fork_bomb": (
+        N_("The program tried to create more than {limit} processes and was stopped by the process limit."),
+        N_("The program kept creating processes and was stopped by the process limit."),
+    ),
+    "timeout": (
+        N_("The program did not finish within {seconds} s and was stopped."),
+        N_("The program did not finish in time and was stopped."),
+    ),
+    "compile_error": (
+        N_("The program did not compile; see the compiler's messages below."),
+    ),
+    "crash": (
+        N_("Process {pid} was killed by the signal {signal}."),
+        N_("The program was killed by the signal {signal}."),
+        N_("The program crashed."),
+    ),
+    "missing_files": (
+        N_("The submission is missing required files: {files}."),
+        N_("The submission is missing required files."),
+    ),
+    "oom": (
+        N_("The program used more memory than the limit ({limit}) and was stopped."),
+        N_("The program used more memory than the limit and was stopped."),
+    ),
+    "output_limit": (
+        N_("The program wrote more than {limit} of output; the rest was cut off."),
+        N_("The program wrote more output than the limit; the rest was cut off."),
+    ),
+    "start_failed": (
+        N_("The program could not be started."),
+    ),
+}
+
+CHECK_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "output.count": (
+        N_("Expected {expected} lines matching '{pattern}', saw {observed}."),
+        N_("The number of matching output lines was not what the assignment asks for."),
+    ),
+    "output.writers": (
+        N_("Expected the lines matching '{pattern}' to come from {expected} different processes, saw {observed}."),
+        N_("The matching lines did not come from the expected number of different processes."),
+    ),
+    "output.order": (
+        N_("The required output order did not hold in {failed_runs} of {total_runs} runs."),
+        N_("The required output order did not hold."),
+    ),
+    "output.lines": (
+        N_("The output lines did not match what was expected."),
+    ),
+    "process.count": (
+        N_("Expected {expected} processes, saw {observed}."),
+        N_("The number of processes was not what the assignment asks for."),
+    ),
+    "thread.count": (
+        N_("Expected {expected} threads, saw {observed}."),
+        N_("The number of threads was not what the assignment asks for."),
+    ),
+    "process.reaped": (
+        N_("Every child process must be waited for by its parent; {unreaped} were not."),
+        N_("Every child process must be waited for by its parent."),
+    ),
+    "process.exit": (
+        N_("Expected exit status {expected}, got {observed}."),
+        N_("The program's exit status was not what was expected."),
+    ),
+    "ipc.flow": (
+        N_("Expected data to flow between processes through {ipc_kind}."),
+        N_("Expected data to flow between processes."),
+    ),
+}
+
+
+def check_language(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise UsageError(f"unknown language {lang!r}", hint=f"choose one of {', '.join(LANGUAGES)}")
+    return lang
+
+
+@lru_cache(maxsize=None)
+def translations(lang: str) -> gettext.NullTranslations:
+    """The compiled catalog for `lang` ("en" uses the msgids as they are)."""
+    check_language(lang)
+    if lang == "en":
+        return gettext.NullTranslations()
+    loaded = Translations.load(str(LOCALE_DIR), [lang], DOMAIN)
+    if not isinstance(loaded, Translations):
+        raise FileNotFoundError(f"no compiled catalog for {lang!r} under {LOCALE_DIR}")
+    return loaded
+
+
+@dataclass(frozen=True, slots=True)
+class Localized:
+    """A message in the reader's language, or the English original when no template fit."""
+
+    text: str
+    translated: bool                # False: `text` is the English original
+
+
+_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, (list, tuple, set)):
+        text = ", ".join(_param_text(v) for v in value)
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    else:
+        text = str(value)
+    return shorten(clean_text(text)[0], PARAM_CHARS)
+
+
+def _fill(template: str, params: dict[str, Any]) -> str | None:
+    fields = [name for _, name, _, _ in string.Formatter().parse(template) if name]
+    if any(name not in params or params[name] is None for name in fields):
+        return None
+    try:
+        return template.format(**{name: _param_text(params[name]) for name in fields})
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return None
+
+
+def _localize(table: dict[str, tuple[str, ...]], key: str, params: dict[str, Any], english: str,
+              lang: str) -> Localized:
+    if lang == "en":
+        return Localized(clean_text(english)[0], True)
+    catalog = translations(lang)
+    for template in table.get(key, ()):
+        translated = catalog.gettext(template)
+        if translated == template:
+            continue                 # not in the catalog: do not mix languages
+        text = _fill(translated, params)
+        if text is not None:
+            return Localized(text, True)
+    return Localized(clean_text(english)[0], False)
+
+
+def localize_diagnosis(code: str, params: dict[str, Any], english: str, lang: str) -> Localized:
+    """A diagnosis sentence in `lang`, by its code, falling back to the English message."""
+    return _localize(DIAGNOSIS_TEMPLATES, code, params, english, lang)
+
+
+def localize_check(kind: str, params: dict[str, Any], english: str, lang: str, *,
+                   expected: str | None = None, observed: str | None = None,
+                   passed_runs: int = 0, total_runs: int = 0) -> Localized:
+    """A check's message in `lang`, by its kind; numeric expected/observed fill in missing params."""
+    merged = dict(params)
+    for name, value in (("expected", expected), ("observed", observed)):
+        if name not in merged and value is not None and _NUMBER.match(value.strip()):
+            merged[name] = value.strip()
+    if total_runs:
+        merged.setdefault("total_runs", total_runs)
+        merged.setdefault("failed_runs", total_runs - passed_runs)
+    return _localize(CHECK_TEMPLATES, kind, merged, english, lang)
+
+
+# ---------------------------------------------------------------- catalog tooling
+
+_KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+
+
+def extract_catalog() -> Catalog:
+    """Every message in the templates and Python files of this package."""
+    method_map = [("**.py", "python"), ("templates/**.j2", "jinja2")]
+    options_map = {"templates/**.j2": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}}
+    catalog = Catalog(project="grader", domain=DOMAIN, charset="utf-8")
+    for filename, lineno, message, comments, context in extract_from_dir(
+        str(HERE), method_map, options_map, keywords=_KEYWORDS, strip_comment_tags=True
+    ):
+        catalog.add(message, None, [(f"grader/report/{filename}", lineno)], auto_comments=comments,
+                    context=context)
+    return catalog
+
+
+def update_catalog(lang: str = "ko") -> Path:
+    """Write messages.pot and merge it into the language's .po (new entries untranslated)."""
+    template = extract_catalog()
+    with POT_FILE.open("wb") as out:
+        write_po(out, template, width=100, omit_header=False, sort_output=False, no_location=True)
+    po_path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if po_path.exists():
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=lang, domain=DOMAIN)
+        catalog.update(template, update_header_comment=False)
+    else:
+        catalog = Catalog(locale=lang, domain=DOMAIN, project="grader", charset="utf-8")
+        catalog.update(template)
+    po_path.parent.mkdir(parents=True, exist_ok=True)
+    with po_path.open("wb") as out:
+        write_po(out, catalog, width=100, no_location=True, ignore_obsolete=True)
+    return po_path
+
+
+def compile_catalog(po_path: Path) -> bytes:
+    """The .mo bytes for a .po file (what `pybabel compile` writes)."""
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    return buffer.getvalue()
+
+
+def _main(argv: list[str]) -> int:
+    command = argv[0] if argv else ""
+    if command == "extract":
+        with POT_FILE.open("wb") as out:
+            write_po(out, extract_catalog(), width=100, no_location=True)
+        print(POT_FILE)
+    elif command == "update":
+        print(update_catalog())
+    elif command == "compile":
+        for lang in LANGUAGES[1:]:
+            po_path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+            po_path.with_suffix(".mo").write_bytes(compile_catalog(po_path))
+            print(po_path.with_suffix(".mo"))
+    else:
+        print("usage: python3 -m grader.report.i18n extract|update|compile", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))

@@ -1,0 +1,164 @@
+"""The feedback page rendered from stored results: content, safety, hidden tests, languages."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from grader.errors import UsageError
+from grader.report import render_html, write_html
+from grader.result import Diagnosis, Result
+
+RESULTS = Path(__file__).resolve().parents[1] / "data" / "results"
+FIXTURES = sorted(p.name for p in RESULTS.glob("*.json"))
+
+
+def load(name: str) -> Result:
+    return Result.from_json(json.loads((RESULTS / name).read_text(encoding="utf-8")))
+
+
+class _Tags(HTMLParser):
+    """Collects every start tag with its attributes, to check what the page would load or run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("name", FIXTURES)
+def test_every_fixture_renders_self_contained(name: str, lang: str) -> None:
+    html = render_html(load(name), lang=lang)
+    assert html.startswith("<!DOCTYPE html>")
+    assert f'<html lang="{lang}">' in html
+    for tag, attrs in tags(html):
+        assert tag not in {"script", "img", "iframe", "object", "embed", "link", "base", "form"}, tag
+        for key, value in attrs.items():
+            assert not key.startswith("on"), (tag, key)
+            if key in {"src", "href", "action", "srcset"}:
+                assert value is not None and value.startswith("#"), (tag, key, value)
+    assert "Content-Security-Policy" in html
+    assert "\x1b" not in html and "\x00" not in html
+
+
+def test_failed_fork_hello_shows_score_checks_and_pictures() -> None:
+    html = render_html(load("fork_hello_four_processes.json"))
+    assert 'data-score="0.5" data-max-score="5"' in html
+    assert "Expected 3 lines matching &#39;^hello os$&#39;, saw 4." in html
+    assert "Each fork() call doubles the processes" in html        # the author's hint
+    assert "Process 10 ended but its parent 8 never waited for it" in html
+    assert "Flaky: it held in 3 of 5 runs." in html
+    first = html.split('id="test-1"')[1].split('id="test-2"')[0]
+    tree = first.split('<svg class="tree"')[1].split("</svg>")[0]
+    assert sorted(re.findall(r'data-pid="(\d+)"', tree)) == ["10", "7", "8", "9"]
+    assert "zombie" in tree and "orphan (adopted by 1)" in tree
+    assert first.count('class="lane lane-process"') == 4
+
+
+def test_hostile_output_is_shown_literally_and_never_as_markup() -> None:
+    html = render_html(load("fork_hello_hostile_output.json"))
+    assert "&lt;script&gt;document.title=&#39;PWNED-SCRIPT&#39;" in html
+    assert "&lt;img src=x onerror=&#34;document.title=&#39;PWNED-IMG&#39;&#34;&gt;" in html
+    assert "&lt;b&gt;2021-99999&lt;/b&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;/pre&gt;&lt;/svg&gt;&lt;/title&gt;&lt;h1&gt;not a heading" in html
+    assert "red text and bold green" in html                     # ANSI colours stripped
+    assert "evil window title" not in html                       # OSC title dropped
+    assert "bad bytes: \\xff\\xfe\\xc3( end" in html
+    assert "bell\\x07 nul\\x00 backspace\\x08 bidi &lt;U+202E&gt;evil&lt;U+202C&gt;" in html
+    assert "python3.11 &lt;svg onloa" in html                      # program label in the SVG, cut
+    assert "Some bytes were not valid UTF-8" in html
+    assert not [t for t, _ in tags(html) if t in {"script", "img"}]
+    assert sum(1 for t, _ in tags(html) if t == "h1") == 1        # only the page's own title
+
+
+def test_long_output_is_truncated_with_a_note() -> None:
+    html = render_html(load("fork_hello_hostile_output.json"))
+    assert "Only the first 200 of 450 lines are shown" in html
+    assert "progress 0199" in html and "progress 0200" not in html
+    assert "The sandbox stopped recording this output at its size limit" in html
+
+
+def test_hidden_test_shows_only_name_and_score_to_students() -> None:
+    result = load("fork_hello_four_processes.json")
+    student = render_html(result)
+    section = student.split('id="test-4"')[1].split("</section>")[0]
+    assert "hidden: output survives a pipe" in section and "0 / 1" in section
+    assert "This is a hidden test: only its name and score are shown." in section
+    for secret in ("SECRET-HINT", "SECRET-DIAGNOSIS", "secret detail"):
+        assert secret not in student
+    staff = render_html(result, audience="staff")
+    assert "SECRET-HINT" in staff and "secret detail" in staff
+
+
+def test_after_due_date_tests_open_after_the_due_date() -> None:
+    result = load("compile_error.json")
+    before = render_html(result)
+    assert before.count("This is a hidden test") == 1
+    after = render_html(result, after_due_date=True)
+    assert "This is a hidden test" not in after
+
+
+def test_compile_error_shows_compiler_output_without_colour_codes() -> None:
+    html = render_html(load("compile_error.json"))
+    assert "error: ‘pid_t’ undeclared" in html
+    assert "This test could not run: The program did not compile." in html
+
+
+def test_grader_error_is_stated_plainly() -> None:
+    result = load("compile_error.json")
+    result.error = "sandbox image 'grader-sandbox:0.1.0' is missing"
+    html = render_html(result)
+    assert "The grader itself failed while grading this submission" in html
+    assert "grader-sandbox:0.1.0" in html
+
+
+def test_korean_page_translates_labels_and_diagnoses() -> None:
+    html = render_html(load("fork_hello_four_processes.json"), lang="ko")
+    assert "프로세스 트리" in html and "타임라인" in html and "표준 출력" in html
+    assert "PID 10 프로세스는 종료되었지만 부모 프로세스(PID 8)가 wait()으로 회수하지 않아 좀비 프로세스로 남았습니다." in html
+    assert "고아 프로세스" in html
+    assert "패턴 &#39;^hello os$&#39;에 맞는 줄이 3개여야 하는데 4개였습니다." in html
+    assert "프로세스가 3개여야 하는데 4개였습니다." in html
+    for english in ("Process tree", "Timeline", "Standard output", "Expected</dt>", "Why:</strong>", "Hint:"):
+        assert english not in html
+
+
+def test_korean_falls_back_to_english_for_unknown_codes_and_says_so() -> None:
+    result = load("fork_hello_four_processes.json")
+    result.diagnoses.append(Diagnosis(code="brand_new_code", message="Something new <happened>."))
+    html = render_html(result, lang="ko")
+    assert "Something new &lt;happened&gt;. <span class=\"muted\">(영어 원문)</span>" in html
+
+
+def test_korean_falls_back_to_a_sentence_without_params() -> None:
+    result = load("fork_hello_four_processes.json")
+    result.diagnoses.append(Diagnosis(code="zombie", message="A zombie.", params={}))
+    html = render_html(result, lang="ko")
+    assert "자식 프로세스가 종료되었지만 부모 프로세스가 wait()으로 회수하지 않아 좀비 프로세스로 남았습니다." in html
+
+
+def test_unknown_language_or_audience_is_a_usage_error() -> None:
+    result = load("compile_error.json")
+    with pytest.raises(UsageError):
+        render_html(result, lang="fr")
+    with pytest.raises(UsageError):
+        render_html(result, audience="everyone")
+
+
+def test_write_html(tmp_path: Path) -> None:
+    path = write_html(load("compile_error.json"), tmp_path / "out" / "feedback.html", lang="ko")
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert not list(path.parent.glob("*.tmp"))
