@@ -1,6 +1,6 @@
-"""Faulty: target=count_up() CALLS the function in the parent and passes its result
-(None) as the target. Everything runs in the parent, one after the other; the two
-child processes do nothing."""
+"""Faulty: target=count_down() CALLS the function in the parent and passes its result
+(None) as the target. "down" is printed by the parent before any process starts;
+the second child does nothing."""
 
 import multiprocessing
 import time
@@ -19,7 +19,7 @@ def count_down() -> None:
 
 
 if __name__ == "__main__":
-    workers = [multiprocessing.Process(target=count_up()), multiprocessing.Process(target=count_down())]
+    workers = [multiprocessing.Process(target=count_up), multiprocessing.Process(target=count_down())]
     for w in workers:
         w.start()
     for w in workers:
