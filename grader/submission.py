@@ -26,22 +26,23 @@ import tempfile
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import IO, BinaryIO
+from pathlib import Path
+from typing import IO, Protocol
 
 from grader.errors import SubmissionError
 
 __all__ = [
+    "CLASS_ARCHIVE_LIMITS",
     "IntakeLimits",
     "Submission",
-    "CLASS_ARCHIVE_LIMITS",
-    "intake",
-    "discover",
-    "student_id",
     "content_hash",
+    "discover",
+    "intake",
     "is_archive",
+    "student_id",
 ]
 
 _MiB = 1024 * 1024
@@ -284,7 +285,7 @@ def _extract_zip(archive: Path, tree: _Tree) -> None:
 class _CountingReader:
     """A read-only stream that stops once more than `limit` bytes came through it."""
 
-    def __init__(self, raw: BinaryIO, limit: int) -> None:
+    def __init__(self, raw: _ByteStream, limit: int) -> None:
         self.raw = raw
         self.limit = limit
         self.count = 0
@@ -300,22 +301,41 @@ class _CountingReader:
         return data
 
 
-def _open_decompressed(archive: Path) -> tuple[BinaryIO, bool]:
+class _ByteStream(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+    def close(self) -> None: ...
+
+
+# Decompressors by magic number; a tar with none of these is read as it is.
+_DECOMPRESSORS: dict[bytes, Callable[[Path], _ByteStream]] = {  # closed by _open_decompressed
+    b"\x1f\x8b": lambda path: gzip.GzipFile(path, "rb"),
+    b"BZh": lambda path: bz2.BZ2File(path, "rb"),  # noqa: SIM115
+    b"\xfd7zXZ\x00": lambda path: lzma.LZMAFile(path, "rb"),
+}
+
+
+@contextmanager
+def _open_decompressed(archive: Path) -> Iterator[tuple[_ByteStream, bool]]:
     """The archive's decompressed byte stream, and whether it was compressed."""
     with archive.open("rb") as probe:
         magic = probe.read(6)
-    if magic.startswith(b"\x1f\x8b"):
-        return gzip.open(archive, "rb"), True
-    if magic.startswith(b"BZh"):
-        return bz2.open(archive, "rb"), True
-    if magic.startswith(b"\xfd7zXZ\x00"):
-        return lzma.open(archive, "rb"), True
-    return archive.open("rb"), False
+    opener = next((open_ for prefix, open_ in _DECOMPRESSORS.items() if magic.startswith(prefix)), None)
+    with ExitStack() as stack:
+        if opener is None:
+            yield stack.enter_context(archive.open("rb")), False
+        else:
+            stream = opener(archive)
+            stack.callback(stream.close)
+            yield stream, True
 
 
 def _extract_tar(archive: Path, tree: _Tree) -> None:
+    with _open_decompressed(archive) as (stream, compressed):
+        _extract_tar_stream(archive, stream, compressed, tree)
+
+
+def _extract_tar_stream(archive: Path, stream: _ByteStream, compressed: bool, tree: _Tree) -> None:
     limits = tree.budget.limits
-    stream, compressed = _open_decompressed(archive)
     # A tar stream is its files plus 512-byte headers (more for long names): cap the
     # decompressed stream too, so a bomb is stopped before tarfile walks all of it.
     stream_cap = limits.max_total_bytes + 2048 * (limits.max_entries + 16) + _MiB
@@ -326,7 +346,7 @@ def _extract_tar(archive: Path, tree: _Tree) -> None:
         stream_cap = int(min(stream_cap, ratio_cap))
     reader = _CountingReader(stream, stream_cap)
     try:
-        with stream, tarfile.open(fileobj=reader, mode="r|") as tf:  # type: ignore[call-overload]
+        with tarfile.open(fileobj=reader, mode="r|") as tf:  # type: ignore[call-overload]
             for member in tf:
                 _extract_tar_member(tf, member, tree)
     except SubmissionError:

@@ -26,21 +26,21 @@ from grader.errors import GraderError
 from grader.result import Result
 
 __all__ = [
-    "STUDENTS_DIR",
     "GRADES_CSV",
-    "student_dir",
-    "student_page",
-    "write_student_outputs",
-    "write_grades_csv",
-    "write_junit",
     "JUNIT_XML",
+    "STUDENTS_DIR",
+    "atomic_write",
     "grades_csv_text",
     "render_student_html",
-    "to_gradescope_json",
-    "to_junit_xml",
-    "atomic_write",
+    "student_dir",
+    "student_page",
     "templates",
     "test_columns",
+    "to_gradescope_json",
+    "to_junit_xml",
+    "write_grades_csv",
+    "write_junit",
+    "write_student_outputs",
 ]
 
 STUDENTS_DIR = "students"
@@ -149,13 +149,13 @@ def write_student_outputs(out_dir: Path, stored: StoredResult, *, lang: str = "e
         page = render_student_html(result, lang=lang)
     except GraderError:
         raise  # a bad option (unknown language) is the TA's to fix, not 300 warnings
-    except Exception as exc:  # one broken page must not stop the class report
+    except Exception as exc:  # noqa: BLE001 - one broken page must not stop the class report
         warnings.append(f"{stored.student}: HTML report failed ({type(exc).__name__}: {exc}); plain page written")
         page = _fallback_page(result.for_student(), lang)
     atomic_write(folder / "index.html", page)
     try:
         gradescope = to_gradescope_json(result)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - an export bug is a warning, the grades still stand
         warnings.append(f"{stored.student}: Gradescope export failed ({type(exc).__name__}: {exc})")
     else:
         if gradescope is not None:
@@ -167,7 +167,7 @@ def write_junit(out_dir: Path, stored: Sequence[StoredResult]) -> list[str]:
     """junit.xml for the whole class; returns warnings."""
     try:
         data = to_junit_xml([s.result for s in sorted(stored, key=lambda s: s.student)])
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - an export bug is a warning, the grades still stand
         return [f"JUnit export failed ({type(exc).__name__}: {exc})"]
     if data is not None:
         atomic_write(out_dir / JUNIT_XML, data)

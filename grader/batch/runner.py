@@ -21,18 +21,23 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from grader.batch.gradebook import atomic_write, write_grades_csv, write_junit, write_student_outputs
+from grader.batch.gradebook import (
+    atomic_write,
+    write_grades_csv,
+    write_junit,
+    write_student_outputs,
+)
 from grader.batch.store import STORE_NAME, Outcome, ResultStore, StoredResult
 from grader.batch.summary import render_index, summarize
 from grader.errors import SubmissionError, UsageError
 from grader.result import Diagnosis, Result
 from grader.submission import discover, intake
 
-__all__ = ["GradeFn", "OnResult", "BatchSummary", "run_batch", "rebuild_report"]
+__all__ = ["BatchSummary", "GradeFn", "OnResult", "rebuild_report", "run_batch"]
 
 GradeFn = Callable[[Path, str], Result]
 """Grade one clean submission folder for one student id; may block (Docker) and is called from threads."""
@@ -78,7 +83,7 @@ class BatchSummary:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _rejected_result(student: str, message: str) -> Result:
@@ -175,9 +180,9 @@ class _Grader:
             if (stored := self._cached(student, key)) is not None:
                 self.store.point_roster(student, key)
                 return _Done(student, stored.result, "reused")
-            result = self._stamp(_rejected_result(student, exc.message), key, 0)
-            self._put(student, key, "rejected", result)
-            return _Done(student, result, "rejected", exc.message)
+            refused = self._stamp(_rejected_result(student, exc.message), key, 0)
+            self._put(student, key, "rejected", refused)
+            return _Done(student, refused, "rejected", exc.message)
         try:
             if (stored := self._cached(student, submission.content_hash)) is not None:
                 self.store.point_roster(student, submission.content_hash)
@@ -186,13 +191,13 @@ class _Grader:
             result, failure = self._grade(submission.path, student)
             elapsed_ms = int((time.monotonic() - started) * 1000)
             if failure is not None:
-                result = self._stamp(_internal_error_result(student, failure), submission.content_hash, elapsed_ms)
-                self._put(student, submission.content_hash, "internal_error", result)
-                return _Done(student, result, "error", f"{type(failure).__name__}: {failure}")
+                failed = self._stamp(_internal_error_result(student, failure), submission.content_hash, elapsed_ms)
+                self._put(student, submission.content_hash, "internal_error", failed)
+                return _Done(student, failed, "error", f"{type(failure).__name__}: {failure}")
             assert result is not None
-            result = self._stamp(result, submission.content_hash, elapsed_ms)
-            self._put(student, submission.content_hash, "graded", result)
-            return _Done(student, result, "graded")
+            graded = self._stamp(result, submission.content_hash, elapsed_ms)
+            self._put(student, submission.content_hash, "graded", graded)
+            return _Done(student, graded, "graded")
         finally:
             shutil.rmtree(submission.path, ignore_errors=True)
 
@@ -207,7 +212,7 @@ class _Grader:
                 if not isinstance(result, Result):
                     raise TypeError(f"grade_fn returned {type(result).__name__}, not Result")
                 return result, None
-            except Exception as exc:  # grade_fn is foreign code: any failure becomes this student's error
+            except Exception as exc:  # noqa: BLE001 - grade_fn is foreign code: any failure is this student's error
                 failure = exc
                 if os.environ.get("GRADER_DEBUG"):
                     traceback.print_exc(file=sys.stderr)
@@ -306,7 +311,7 @@ class _Progress:
 
 
 def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     minutes, secs = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

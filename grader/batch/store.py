@@ -20,13 +20,13 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from grader.result import Result
 
-__all__ = ["Outcome", "StoredResult", "ResultStore", "STORE_NAME"]
+__all__ = ["STORE_NAME", "Outcome", "ResultStore", "StoredResult"]
 
 STORE_NAME = "results.sqlite"
 
@@ -107,7 +107,7 @@ class ResultStore:
         with self._lock:
             self._db.close()
 
-    def __enter__(self) -> ResultStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -123,7 +123,7 @@ class ResultStore:
             db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('grader_version', ?)", (grader_version,))
             db.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('batch_started_at', ?)",
-                (datetime.now(timezone.utc).isoformat(timespec="seconds"),),
+                (datetime.now(UTC).isoformat(timespec="seconds"),),
             )
             db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted(student TEXT PRIMARY KEY)")
             db.execute("DELETE FROM wanted")

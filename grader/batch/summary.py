@@ -6,20 +6,20 @@ import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from grader.batch.gradebook import student_page, templates, test_columns
 from grader.batch.store import StoredResult
 from grader.result import Result
 
 __all__ = [
+    "ClassSummary",
+    "DiagnosisRow",
     "HistogramBar",
     "RateRow",
-    "DiagnosisRow",
     "StudentRow",
-    "ClassSummary",
-    "summarize",
     "render_index",
+    "summarize",
 ]
 
 _BINS = 10                 # 0-9%, 10-19%, ... 90-99%, then a bar of its own for full marks
@@ -193,7 +193,7 @@ def summarize(
         title=first.assignment_title if first else "",
         assignment_id=first.assignment_id if first else "",
         grader_version=first.grader_version if first else "",
-        generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         students=len(stored),
         graded=len(graded),
         full_marks=sum(1 for r in results if r.full_marks),

@@ -432,7 +432,7 @@ def test_kill_9_mid_batch_loses_nothing_and_resumes(tmp_path: Path) -> None:
     assert not (out / "grades.csv").exists()
     first_calls = log.read_text(encoding="utf-8").split()
 
-    resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    resumed = subprocess.run(command, check=False, env=env, capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     second_calls = log.read_text(encoding="utf-8").split()[len(first_calls):]
 

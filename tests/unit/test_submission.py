@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from grader.errors import SubmissionError
-from grader.submission import IntakeLimits, Submission, content_hash, discover, intake, student_id
+from grader.submission import (
+    IntakeLimits,
+    Submission,
+    content_hash,
+    discover,
+    intake,
+    student_id,
+)
 
 FILES = {"hello.py": b"import os\nos.fork()\nprint('hello os')\n", "lib/util.py": b"X = 1\n", "README": b"hi\n"}
 
