@@ -10,6 +10,7 @@ grader version) has no stored result; ``regrade=True`` grades everyone.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -321,6 +322,17 @@ def _clock(seconds: float) -> str:
 
 
 @contextmanager
+def _exclusive(out_dir: Path) -> Iterator[None]:
+    """One batch per results folder at a time; the kernel drops the lock if the batch is killed."""
+    with (out_dir / ".batch.lock").open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(f"another batch is already writing into {str(out_dir)!r}") from None
+        yield
+
+
+@contextmanager
 def _pool(jobs: int, grader: _Grader) -> Iterator[ThreadPoolExecutor]:
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
     try:
@@ -354,6 +366,36 @@ def run_batch(
     if workers < 1:
         raise UsageError(f"jobs must be at least 1, not {workers!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
+    with _exclusive(out_dir):
+        summary = _run_locked(
+            submissions=submissions,
+            out_dir=out_dir,
+            grade_fn=grade_fn,
+            assignment_hash=assignment_hash,
+            grader_version=grader_version,
+            workers=workers,
+            regrade=regrade,
+            progress=progress,
+            on_result=on_result,
+            lang=lang,
+        )
+    summary.duration_ms = int((time.monotonic() - started) * 1000)
+    return summary
+
+
+def _run_locked(
+    *,
+    submissions: Path,
+    out_dir: Path,
+    grade_fn: GradeFn,
+    assignment_hash: str,
+    grader_version: str,
+    workers: int,
+    regrade: bool,
+    progress: bool | None,
+    on_result: OnResult | None,
+    lang: str,
+) -> BatchSummary:
     work = out_dir / _WORK_DIR
     shutil.rmtree(work, ignore_errors=True)  # leftovers of a killed run
     try:
@@ -390,7 +432,6 @@ def run_batch(
             bar.close()
     summary.warnings.extend(rebuild_report(out_dir, lang=lang))
     shutil.rmtree(work, ignore_errors=True)
-    summary.duration_ms = int((time.monotonic() - started) * 1000)
     return summary
 
 

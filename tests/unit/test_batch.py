@@ -271,6 +271,22 @@ def test_bad_inputs_are_usage_errors(tmp_path: Path) -> None:
         rebuild_report(tmp_path / "empty")
 
 
+def test_one_batch_per_results_folder(tmp_path: Path) -> None:
+    subs = make_class(tmp_path / "subs", {"alice": 3}, hostile=False)
+    out = tmp_path / "out"
+    errors: list[Exception] = []
+
+    def grade_and_try_a_second_batch(folder: Path, student: str) -> Result:
+        try:
+            batch(subs, out, fake_grade)
+        except UsageError as exc:
+            errors.append(exc)
+        return fake_grade(folder, student)
+
+    batch(subs, out, grade_and_try_a_second_batch)
+    assert len(errors) == 1 and "another batch" in str(errors[0])
+
+
 def test_plain_progress_lines_when_not_a_terminal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     subs = make_class(tmp_path / "subs", ANSWERS)
     batch(subs, tmp_path / "out", CountingGrader(), progress=None)

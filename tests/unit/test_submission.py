@@ -267,6 +267,18 @@ def test_tgz_bomb_is_refused_not_extracted(tmp_path: Path) -> None:
     assert_rejected(path, tmp_path / "out", "50 MiB")
 
 
+def test_tgz_bomb_hidden_in_skipped_litter_is_stopped_while_decompressing(tmp_path: Path) -> None:
+    # __MACOSX members are skipped without being counted, so only the cap on the
+    # decompressed tar stream itself can stop this one.
+    path = tmp_path / "sneaky.tar.gz"
+    size = 120 * 1024 * 1024
+    with tarfile.open(path, "w:gz", compresslevel=1) as tf:
+        info = tarfile.TarInfo("__MACOSX/zeros.bin")
+        info.size = size
+        tf.addfile(info, io.BytesIO(bytes(size)))
+    assert_rejected(path, tmp_path / "out", "compression bomb")
+
+
 def test_high_compression_ratio_is_refused_under_the_size_cap(tmp_path: Path) -> None:
     bomb = _write_zeros_zip(tmp_path / "ratio.zip", 20 * 1024 * 1024)
     assert_rejected(bomb, tmp_path / "out", "expands more than 100 times")
