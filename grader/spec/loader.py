@@ -28,11 +28,14 @@ class _Located:
     def __init__(self, text: str) -> None:
         self.lines: dict[Loc, int] = {(): 1}
         self.problems: list[tuple[Loc, str]] = []
+        self.line_of_problem: dict[str, int] = {}  # a problem's own line, where it differs from its field's
         self._loader = yaml.SafeLoader(text)
         try:
             node = self._loader.get_single_node()
         finally:
             self._loader.dispose()
+        if node is not None:
+            self.lines[()] = node.start_mark.line + 1
         self.data = self._build(node, ()) if node is not None else None
 
     def _build(self, node: yaml.Node, loc: Loc) -> Any:
@@ -46,9 +49,9 @@ class _Located:
                 key = str(key) if not isinstance(key, str) else key
                 here = loc + (key,)
                 if key in out:
-                    self.lines.setdefault(here, key_node.start_mark.line + 1)
-                    self.problems.append((here, f"duplicate key {key!r} (line {key_node.start_mark.line + 1} "
-                                                f"repeats line {self.lines[here]})"))
+                    message = f"duplicate key {key!r} (already given on line {self.lines[here]})"
+                    self.problems.append((here, message))
+                    self.line_of_problem[message] = key_node.start_mark.line + 1
                     continue
                 self.lines[here] = key_node.start_mark.line + 1
                 out[key] = self._build(value_node, here)
@@ -244,6 +247,8 @@ def parse_assignment(text: str, *, source: str = "<assignment>", folder: Path | 
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         what = getattr(err, "problem", None) or str(err)
+        if "'['" in what:
+            what += " (inside {...} or [...], quote values that contain brackets, e.g. 'child[0]')"
         raise SpecError(f"{source}:{line}: YAML syntax error: {what}") from None
     data = located.data
     if not isinstance(data, dict):
@@ -258,10 +263,11 @@ def parse_assignment(text: str, *, source: str = "<assignment>", folder: Path | 
     if assignment is not None and not problems:
         problems.extend(_semantic_problems(assignment, folder or Path(".")))
     if problems:
-        lines = sorted(
-            {f"{source}:{located.line(loc)}: {format_field(loc)}: {what}": located.line(loc) for loc, what in problems}.items(),
-            key=lambda kv: kv[1],
-        )
+        numbered = {}
+        for loc, what in problems:
+            line = located.line_of_problem.get(what) or located.line(loc)
+            numbered[f"{source}:{line}: {format_field(loc)}: {what}"] = line
+        lines = sorted(numbered.items(), key=lambda kv: kv[1])
         messages = [m for m, _ in lines]
         raise SpecError("\n".join(messages), problems=messages)
     assert assignment is not None

@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PlainValidator, PrivateAttr, WithJsonSchema, model_validator
+from pydantic import Field, PlainValidator, PrivateAttr, TypeAdapter, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from grader.checks import Check, CheckBase
-from grader.checks.params import Count, Duration, Points, PositiveInt, Size, StrictModel
+from grader.checks.params import Duration, Points, PositiveInt, Size, StrictModel
 from grader.sandbox.records import Limits, RunRequest, StdoutMode
 
 __all__ = ["LimitsSpec", "TestSpec", "FaultySpec", "Assignment", "check_id", "INTERPRETERS", "MIN_MEMORY"]
@@ -62,28 +62,30 @@ def _assignment_id(value: Any) -> str:
 AssignmentId = Annotated[str, PlainValidator(_assignment_id), WithJsonSchema({"type": "string", "pattern": _ID.pattern})]
 
 
+def _memory(value: Any) -> int:
+    size: int = TypeAdapter(Size).validate_python(value)
+    if size < MIN_MEMORY:
+        raise PydanticCustomError(
+            "limits", "expected at least 4MiB (a program cannot start in less), got {got}", {"got": repr(value)}
+        )
+    return size
+
+
+Memory = Annotated[int, PlainValidator(_memory), WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "integer"}],
+                                                                 "description": "a size of at least 4MiB"})]
+
+
 class LimitsSpec(StrictModel):
     """Resource limits in readable units; `to_limits` gives the sandbox's Limits (ms, bytes)."""
 
     timeout: Duration = _DEFAULTS.timeout_ms
-    memory: Size = _DEFAULTS.memory_bytes
+    memory: Memory = _DEFAULTS.memory_bytes
     pids: PositiveInt = _DEFAULTS.pids
     cpus: float = Field(default=_DEFAULTS.cpus, gt=0, le=64)
     output: Size = _DEFAULTS.output_bytes
     tmpfs: Size = _DEFAULTS.tmpfs_bytes
     open_files: PositiveInt = _DEFAULTS.open_files
     file_size: Size = _DEFAULTS.file_bytes
-
-    @model_validator(mode="after")
-    def _possible(self) -> LimitsSpec:
-        if self.memory < MIN_MEMORY:
-            raise PydanticCustomError(
-                "limits", "memory {got} bytes is too small to start a program; give at least 4MiB",
-                {"got": self.memory},
-            )
-        if self.open_files < 4:
-            raise PydanticCustomError("limits", "open_files must be at least 4 (stdin, stdout, stderr, one more)", {})
-        return self
 
     def to_limits(self) -> Limits:
         """The sandbox's Limits."""

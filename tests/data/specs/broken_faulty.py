@@ -1,0 +1,1 @@
+# a faulty solution the broken specs refer to
