@@ -121,6 +121,12 @@ def faulty_coverage(assignments: Iterable[Assignment]) -> dict[str, list[str]]:
 
 # ----- judging a graded Result -----
 
+def _short(text: str, limit: int = 240) -> str:
+    """One line of at most `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _verdicts(assignment: Assignment, result: Result, expect_fail: set[tuple[int, int]]) -> list[CheckVerdict]:
     by_name: dict[str, TestResult] = {t.name: t for t in result.tests}
     verdicts: list[CheckVerdict] = []
@@ -150,10 +156,10 @@ def judge_reference(assignment: Assignment, result: Result, *, solution: str, so
     bad = [c for c in checks if not c.ok]
     full = result.error is None and result.score >= result.max_score
     if result.error is not None:
-        detail = f"grading failed: {result.error}"
+        detail = f"grading failed: {_short(result.error)}"
     elif bad:
         first = bad[0]
-        detail = f"{len(bad)} check(s) not passed; {first.check} is {first.status}: {first.message}"
+        detail = f"{len(bad)} check(s) not passed; {first.check} is {first.status}: {_short(first.message)}"
     elif not full:
         detail = f"scored {result.score:g}/{result.max_score:g}"
     else:
@@ -175,11 +181,14 @@ def judge_faulty(
     extra = [c for c in checks if c.expected == "pass" and not c.ok]
     parts: list[str] = []
     if result.error is not None:
-        parts.append(f"grading failed: {result.error}")
+        parts.append(f"grading failed: {_short(result.error)}")
     if missed:
         parts.append("declared but not failed: " + ", ".join(f"{c.check} ({c.status})" for c in missed))
     if extra:
-        parts.append("failed but not declared: " + ", ".join(f"{c.check} ({c.status}: {c.message})" for c in extra))
+        parts.append("failed but not declared: " + ", ".join(f"{c.check} ({c.status})" for c in extra))
+    if missed or extra:
+        first = (extra or missed)[0]
+        parts.append(f"first: {_short(first.message)}")
     ok = result.error is None and not missed and not extra
     if ok:
         caught = sorted({c.check for c in checks if c.expected == "fail"})
@@ -306,15 +315,25 @@ def to_table(rows: Sequence[ValidationRow]) -> str:
         body.append((row.assignment, row.solution, expects, "ok" if row.ok else "FAIL", row.detail))
     widths = [
         min(max([len(header[i])] + [len(r[i]) for r in body]), cap)
-        for i, cap in enumerate((28, 36, 60, 7, 10_000))
+        for i, cap in enumerate((28, 36, 60, 7, 160))
     ]
     lines = ["  ".join(_cell(h, w).ljust(w) for h, w in zip(header, widths)).rstrip()]
     lines.append("  ".join("-" * w for w in widths[:4]) + "  " + "-" * 6)
     for r in body:
         lines.append("  ".join(_cell(v, w).ljust(w) for v, w in zip(r, widths)).rstrip())
-    passed = sum(1 for r in rows if r.ok)
+    failing = [r for r in rows if not r.ok]
+    if failing:
+        lines.append("")
+        lines.append("Problems:")
+        for row in failing:
+            lines.append(f"  {row.assignment} {row.solution}:")
+            for check in row.problems or []:
+                lines.append(f"    {check.check}: expected {check.expected}, got {check.status}: {_short(check.message, 300)}")
+            if not row.problems:
+                lines.append(f"    {_short(row.detail, 600)}")
+    passed = len(rows) - len(failing)
     lines.append("")
-    lines.append(f"validate: {passed} passed, {len(rows) - passed} failed")
+    lines.append(f"validate: {passed} passed, {len(failing)} failed")
     return "\n".join(lines)
 
 
