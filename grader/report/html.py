@@ -43,6 +43,7 @@ class EvidenceView:
 class DiagnosisView:
     code: str
     message: Localized
+    original: str | None            # the English message, shown under a translation
     evidence: list[EvidenceView]
     explains: list[str]
 
@@ -53,6 +54,7 @@ class CheckView:
     label: str | None
     status: str
     message: Localized
+    original: str | None            # the English message, shown under a translation
     expected: str | None
     observed: str | None
     hint: str | None
@@ -138,6 +140,7 @@ def _diagnosis(diagnosis: Diagnosis, lang: str) -> DiagnosisView:
     return DiagnosisView(
         code=diagnosis.code,
         message=localize_diagnosis(diagnosis.code, diagnosis.params, diagnosis.message, lang),
+        original=clean_text(diagnosis.message)[0] if lang != "en" else None,
         evidence=_evidence(diagnosis.evidence),
         explains=list(diagnosis.explains),
     )
@@ -151,9 +154,8 @@ def _check(check: CheckResult, lang: str) -> CheckView:
         kind=check.kind,
         label=_text(check.label),
         status=check.status,
-        message=localize_check(check.kind, check.params, check.message, lang, expected=check.expected,
-                               observed=check.observed, passed_runs=check.passed_runs,
-                               total_runs=check.total_runs),
+        message=localize_check(check.kind, check.status, check.params, check.message, lang),
+        original=clean_text(check.message)[0] if lang != "en" else None,
         expected=_text(check.expected),
         observed=_text(check.observed),
         hint=_text(hint),

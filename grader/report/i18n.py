@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gettext
 import io
-import re
 import string
 import sys
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ __all__ = [
     "N_",
     "DIAGNOSIS_TEMPLATES",
     "CHECK_TEMPLATES",
+    "PASSED_TEMPLATE",
     "check_language",
     "translations",
     "localize_diagnosis",
@@ -63,19 +63,21 @@ def N_(message: str) -> str:
 # catalog's msgid, not what English readers see (they get the original message).
 DIAGNOSIS_TEMPLATES: dict[str, tuple[str, ...]] = {
     "zombie": (
-        N_("Process {pid} ended but its parent {parent} never waited for it, so it stayed a zombie."),
+        N_("{count} child process(es) ({pids}) ended but their parent ({parents}) never waited for them, so each "
+           "stayed a zombie until the parent itself ended. Call wait()/waitpid() (or join()) for every child."),
         N_("Process {pid} ended but its parent never waited for it, so it stayed a zombie."),
         N_("A child process ended but its parent never waited for it, so it stayed a zombie."),
     ),
     "orphan": (
-        N_("Process {pid} was still running when its parent {parent} ended; it became an orphan and was "
-           "re-parented to {new_parent}."),
+        N_("{count} process(es) ({pids}) were still running when their parent exited, so they were re-parented "
+           "to init (orphans). The parent should wait for its children before exiting."),
         N_("Process {pid} was still running when its parent ended; it became an orphan."),
         N_("A child process was still running when its parent ended; it became an orphan."),
     ),
     "fork_buffer_duplicate": (
-        N_("The line {line} was printed again by a child process: it was still in the stdio buffer when "
-           "fork() copied the process. Flush the output before calling fork()."),
+        N_("Process {parent} and its child {child} both wrote {text}: it was still in the stdio buffer when "
+           "fork() copied the process. Flush before fork(): sys.stdout.flush() or print(..., flush=True) in "
+           "Python, fflush(stdout) in C."),
         N_("Some output was printed twice: it was still in the stdio buffer when fork() copied the process. "
            "Flush the output before calling fork()."),
     ),
@@ -92,6 +94,7 @@ DIAGNOSIS_TEMPLATES: dict[str, tuple[str, ...]] = {
         N_("The program kept creating processes and was stopped by the process limit."),
     ),
     "timeout": (
+        N_("The program did not finish within its time limit ({timeout_ms} ms) and was stopped."),
         N_("The program did not finish within {seconds} s and was stopped."),
         N_("The program did not finish in time and was stopped."),
     ),
@@ -104,58 +107,89 @@ DIAGNOSIS_TEMPLATES: dict[str, tuple[str, ...]] = {
         N_("The program crashed."),
     ),
     "missing_files": (
-        N_("The submission is missing required files: {files}."),
+        N_("The submission is missing required files: {missing}."),
         N_("The submission is missing required files."),
     ),
     "oom": (
-        N_("The program used more memory than the limit ({limit}) and was stopped."),
+        N_("The program used more than its {limit_mib} MiB of memory and was killed by the kernel's "
+           "out-of-memory killer."),
         N_("The program used more memory than the limit and was stopped."),
     ),
     "output_limit": (
-        N_("The program wrote more than {limit} of output; the rest was cut off."),
+        N_("The program wrote more than {limit_bytes} bytes of output; the rest was cut off."),
         N_("The program wrote more output than the limit; the rest was cut off."),
     ),
     "start_failed": (
+        N_("The program could not be started (command: {command})."),
         N_("The program could not be started."),
+    ),
+    "submission_rejected": (
+        N_("The submission could not be taken in."),
     ),
 }
 
+# Checks by kind, for a check that did not pass; a passed check uses PASSED_TEMPLATE.
+# Params are the ones the checks set (grader/checks); expected/observed stay as the checks wrote them.
+PASSED_TEMPLATE = N_("This check passed.")
 CHECK_TEMPLATES: dict[str, tuple[str, ...]] = {
     "output.count": (
-        N_("Expected {expected} lines matching '{pattern}', saw {observed}."),
+        N_("The program printed {count} matching lines; that is not the number the assignment asks for."),
         N_("The number of matching output lines was not what the assignment asks for."),
     ),
     "output.writers": (
-        N_("Expected the lines matching '{pattern}' to come from {expected} different processes, saw {observed}."),
-        N_("The matching lines did not come from the expected number of different processes."),
+        N_("The matching lines came from the processes {processes}; that is not the number of different "
+           "processes the assignment asks for."),
+        N_("The matching lines came from the threads {threads}; that is not the number of different threads "
+           "the assignment asks for."),
+        N_("The matching lines were not written by the processes or threads the assignment asks for."),
     ),
-    "output.order": (
-        N_("The required output order did not hold in {failed_runs} of {total_runs} runs."),
-        N_("The required output order did not hold."),
+    "output.exact": (
+        N_("The output differs from the expected text from line {line} on."),
+        N_("The output differs from the expected text."),
     ),
-    "output.lines": (
-        N_("The output lines did not match what was expected."),
+    "output.unordered": (
+        N_("{missing} expected lines are missing and {extra} lines were not expected (order does not matter)."),
+        N_("The output lines are not the expected ones (order does not matter)."),
     ),
+    "output.contains": (N_("The output does not contain the expected text."),),
+    "output.regex": (N_("The output does not match the expected pattern."),),
+    "output.ordered": (N_("The lines were not printed in the required order."),),
+    "output.process_order": (N_("A process did not print its lines in the required order."),),
+    "output.happens_before": (N_("The lines were not printed in the required order."),),
+    "output.ids": (N_("The process ids the program printed do not match the ids the kernel saw."),),
+    "output.values": (N_("The values the program printed do not match what the trace shows."),),
     "process.count": (
-        N_("Expected {expected} processes, saw {observed}."),
+        N_("The program ran {count} processes; that is not the number the assignment asks for."),
         N_("The number of processes was not what the assignment asks for."),
     ),
-    "thread.count": (
-        N_("Expected {expected} threads, saw {observed}."),
-        N_("The number of threads was not what the assignment asks for."),
-    ),
+    "process.children": (N_("A process did not create the number of child processes the assignment asks for."),),
+    "process.tree": (N_("The shape of the process tree is not what the assignment asks for."),),
+    "process.siblings": (N_("The sibling processes (children of one parent) are not as the assignment asks."),),
+    "process.exec": (N_("The program did not run (exec) the program the assignment asks for."),),
     "process.reaped": (
-        N_("Every child process must be waited for by its parent; {unreaped} were not."),
+        N_("{unreaped} child processes were not waited for by their parent (wait/waitpid/join)."),
         N_("Every child process must be waited for by its parent."),
     ),
-    "process.exit": (
-        N_("Expected exit status {expected}, got {observed}."),
-        N_("The program's exit status was not what was expected."),
+    "process.no_zombies": (N_("A zombie was left: a child process ended and was never waited for."),),
+    "process.no_orphans": (
+        N_("An orphan was left: a child process was still running when its parent ended."),
     ),
-    "ipc.flow": (
-        N_("Expected data to flow between processes through {ipc_kind}."),
-        N_("Expected data to flow between processes."),
+    "process.exit_code": (N_("An exit code was not the expected one."),),
+    "process.killed": (N_("Fewer processes were killed by a signal than the assignment expects."),),
+    "process.concurrent": (N_("Not enough processes were running at the same time."),),
+    "thread.count": (
+        N_("A process started {count} threads besides its main thread; that is not the number the assignment "
+           "asks for."),
+        N_("The number of threads was not what the assignment asks for."),
     ),
+    "thread.same_process": (N_("The threads do not all belong to the same process."),),
+    "thread.work": (N_("The threads did not do the work the assignment asks for."),),
+    "ipc.used": (N_("The program did not use the IPC mechanism the assignment asks for."),),
+    "ipc.flow": (N_("Not enough data went from one process to another."),),
+    "ipc.cleanup": (N_("IPC objects (shared memory, FIFOs, ...) were left behind instead of being removed."),),
+    "resource.time": (N_("The program took longer than allowed."),),
+    "resource.memory": (N_("The program used more memory than allowed."),),
+    "resource.pids": (N_("The program created more processes than allowed."),),
 }
 
 
@@ -183,9 +217,6 @@ class Localized:
 
     text: str
     translated: bool                # False: `text` is the English original
-
-
-_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 
 
 def _param_text(value: Any) -> str:
@@ -228,18 +259,10 @@ def localize_diagnosis(code: str, params: dict[str, Any], english: str, lang: st
     return _localize(DIAGNOSIS_TEMPLATES, code, params, english, lang)
 
 
-def localize_check(kind: str, params: dict[str, Any], english: str, lang: str, *,
-                   expected: str | None = None, observed: str | None = None,
-                   passed_runs: int = 0, total_runs: int = 0) -> Localized:
-    """A check's message in `lang`, by its kind; numeric expected/observed fill in missing params."""
-    merged = dict(params)
-    for name, value in (("expected", expected), ("observed", observed)):
-        if name not in merged and value is not None and _NUMBER.match(value.strip()):
-            merged[name] = value.strip()
-    if total_runs:
-        merged.setdefault("total_runs", total_runs)
-        merged.setdefault("failed_runs", total_runs - passed_runs)
-    return _localize(CHECK_TEMPLATES, kind, merged, english, lang)
+def localize_check(kind: str, status: str, params: dict[str, Any], english: str, lang: str) -> Localized:
+    """A check's message in `lang`, by its kind (or a plain 'passed' sentence), else the English message."""
+    table = {kind: (PASSED_TEMPLATE,)} if status == "passed" else CHECK_TEMPLATES
+    return _localize(table, kind, params, english, lang)
 
 
 # ---------------------------------------------------------------- catalog tooling

@@ -57,9 +57,9 @@ def test_every_fixture_renders_self_contained(name: str, lang: str) -> None:
 def test_failed_fork_hello_shows_score_checks_and_pictures() -> None:
     html = render_html(load("fork_hello_four_processes.json"))
     assert 'data-score="0.5" data-max-score="5"' in html
-    assert "Expected 3 lines matching &#39;^hello os$&#39;, saw 4." in html
+    assert "expected exactly 3 line(s) matching /^hello os$/ on stdout, found 4" in html
     assert "Each fork() call doubles the processes" in html        # the author's hint
-    assert "Process 10 ended but its parent 8 never waited for it" in html
+    assert "1 child process(es) (pid 10) ended but their parent (pid 8) never waited for them" in html
     assert "Flaky: it held in 3 of 5 runs." in html
     first = html.split('id="test-1"')[1].split('id="test-2"')[0]
     tree = first.split('<svg class="tree"')[1].split("</svg>")[0]
@@ -128,10 +128,15 @@ def test_grader_error_is_stated_plainly() -> None:
 def test_korean_page_translates_labels_and_diagnoses() -> None:
     html = render_html(load("fork_hello_four_processes.json"), lang="ko")
     assert "프로세스 트리" in html and "타임라인" in html and "표준 출력" in html
-    assert "PID 10 프로세스는 종료되었지만 부모 프로세스(PID 8)가 wait()으로 회수하지 않아 좀비 프로세스로 남았습니다." in html
-    assert "고아 프로세스" in html
-    assert "패턴 &#39;^hello os$&#39;에 맞는 줄이 3개여야 하는데 4개였습니다." in html
-    assert "프로세스가 3개여야 하는데 4개였습니다." in html
+    assert ("자식 프로세스 1개(PID 10)는 종료되었지만 부모 프로세스(PID 8)가 wait()으로 회수하지 않아, "
+            "부모가 끝날 때까지 좀비 프로세스로 남았습니다.") in html
+    assert "프로세스 1개(PID 10)는 부모 프로세스가 끝난 뒤에도 실행 중이어서 init에 입양된 고아 프로세스가 되었습니다." in html
+    assert "조건에 맞는 줄이 4줄 출력되었는데, 과제에서 요구한 개수와 다릅니다." in html
+    assert "프로그램이 실행한 프로세스는 4개로, 과제에서 요구한 개수와 다릅니다." in html
+    assert "조건에 맞는 줄을 출력한 프로세스는 PID 7, 8, 9, 10입니다." in html
+    assert "자식 프로세스 1개를 부모 프로세스가 wait()으로 회수하지 않았습니다" in html
+    # The English original stays available under the translation.
+    assert "자세한 내용(영어 원문): expected exactly 3 process(es), the program ran 4" in html
     for english in ("Process tree", "Timeline", "Standard output", "Expected</dt>", "Why:</strong>", "Hint:"):
         assert english not in html
 
@@ -141,6 +146,15 @@ def test_korean_falls_back_to_english_for_unknown_codes_and_says_so() -> None:
     result.diagnoses.append(Diagnosis(code="brand_new_code", message="Something new <happened>."))
     html = render_html(result, lang="ko")
     assert "Something new &lt;happened&gt;. <span class=\"muted\">(영어 원문)</span>" in html
+
+
+def test_korean_passed_checks_and_timeouts() -> None:
+    pool = render_html(load("worker_pool_64_tasks.json"), lang="ko")
+    assert pool.count("요구 조건을 만족했습니다.") == 2
+    assert "PID 31 프로세스가 SIGSEGV 시그널을 받고 강제로 종료되었습니다." in pool
+    hang = render_html(load("pipe_write_end_open_timeout.json"), lang="ko")
+    assert "프로그램이 제한 시간(5000 ms) 안에 끝나지 않아 강제로 중단되었습니다." in hang
+    assert "PID 8 프로세스는 pipe:[61234]에서 읽기를 끝없이 기다렸습니다." in hang
 
 
 def test_korean_falls_back_to_a_sentence_without_params() -> None:

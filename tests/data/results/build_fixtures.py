@@ -120,26 +120,27 @@ def fork_hello_result(*, hostile: bool = False) -> Result:
         checks=[
             CheckResult(
                 kind="output.count", status="failed", weight=1.0, score=0.0, max_score=0.67,
-                message="Expected 3 lines matching '^hello os$', saw 4.",
-                expected="3", observed="4", passed_runs=0, total_runs=5,
-                params={"pattern": "^hello os$", "expected": 3, "observed": 4},
+                message="expected exactly 3 line(s) matching /^hello os$/ on stdout, found 4",
+                expected="exactly 3 line(s) matching /^hello os$/", observed="4 line(s)", passed_runs=0,
+                total_runs=5, params={"count": 4},
                 hint="Each fork() call doubles the processes that run the code after it. "
                      "Count how many processes reach the print.",
                 evidence=[stdout_evidence],
             ),
             CheckResult(
                 kind="process.count", status="failed", weight=1.0, score=0.0, max_score=0.67,
-                message="Expected 3 processes, saw 4.", expected="3", observed="4",
-                passed_runs=0, total_runs=5, params={"expected": 3, "observed": 4},
+                message="expected exactly 3 process(es), the program ran 4", expected="exactly 3",
+                observed="4", passed_runs=0, total_runs=5, params={"count": 4},
                 hint="Only the parent should call fork() the second time: check the value fork() returns.",
                 evidence=[tree_evidence],
                 label="exactly three processes",
             ),
             CheckResult(
                 kind="output.writers", status="failed", weight=1.0, score=0.0, max_score=0.66,
-                message="Expected the lines matching '^hello os$' to come from 3 different processes, saw 4.",
-                expected="3", observed="4", passed_runs=0, total_runs=5,
-                params={"pattern": "^hello os$", "expected": 3, "observed": 4},
+                message="expected lines matching /^hello os$/ from 3 distinct processes, but they came from 4: "
+                        "pid 7, pid 8, pid 9, pid 10",
+                expected="3 processes", observed="4 processes", passed_runs=0, total_runs=5,
+                params={"processes": [7, 8, 9, 10]},
                 evidence=[stdout_evidence],
             ),
         ],
@@ -153,9 +154,9 @@ def fork_hello_result(*, hostile: bool = False) -> Result:
         checks=[
             CheckResult(
                 kind="process.reaped", status="failed", score=0.0, max_score=1.0,
-                message="Process 10 was never waited for by its parent 8; init reaped it after 8 ended.",
-                expected="every child is waited for by its parent", observed="1 child not waited for: 10",
-                passed_runs=0, total_runs=5, params={"unreaped": [10]},
+                message="1 child process(es) were not waited for by their parent: pid 10 (parent pid 8)",
+                expected="every child waited for by its parent (wait/waitpid/join)",
+                observed="1 of 3 not reaped by their parent", passed_runs=0, total_runs=5, params={"unreaped": 1},
                 hint="Call os.wait() (or waitpid) in every process that created a child, once per child.",
                 evidence=[Evidence(label="exits and waits", run=0, tasks=[8, 10],
                                    lines=["8 exited at 35.1 ms without calling wait()",
@@ -163,14 +164,18 @@ def fork_hello_result(*, hostile: bool = False) -> Result:
             ),
         ],
         diagnoses=[
-            Diagnosis(code="orphan", message="Process 10 was still running when its parent 8 ended; it was "
-                      "re-parented to 1.", params={"pid": 10, "parent": 8, "new_parent": 1},
+            Diagnosis(code="orphan", message="1 process(es) (pid 10) were still running when their parent exited, "
+                      "so they were re-parented to init (orphans): anything they print after that comes after the "
+                      "parent's last line, and getppid() returns the new parent. The parent should wait for its "
+                      "children before exiting.", params={"pids": [10], "count": 1},
                       explains=["process.reaped"],
                       evidence=[Evidence(label="parent ended first", lines=["8 ended at 35.1 ms",
                                                                             "10 ended at 39.5 ms"], tasks=[8, 10],
                                          run=0)]),
-            Diagnosis(code="zombie", message="Process 10 ended but its parent 8 never waited for it, so it "
-                      "stayed a zombie until init collected it.", params={"pid": 10, "parent": 8},
+            Diagnosis(code="zombie", message="1 child process(es) (pid 10) ended but their parent (pid 8) never "
+                      "waited for them, so each stayed a zombie until the parent itself ended. Call "
+                      "wait()/waitpid() (or join()) for every child.",
+                      params={"pids": [10], "parents": [8], "count": 1},
                       explains=["process.reaped"]),
         ],
         runs=runs[:2],
@@ -182,11 +187,10 @@ def fork_hello_result(*, hostile: bool = False) -> Result:
         max_score=1.0,
         checks=[
             CheckResult(
-                kind="output.order", status="flaky", score=0.5, max_score=1.0,
-                message="The parent's line came before a child's line in 2 of 5 runs.",
+                kind="output.happens_before", status="flaky", score=0.5, max_score=1.0,
+                message="the parent's last line came before a child's line (run 2)",
                 expected="parent's last line after every child's lines",
                 observed="run 2: parent line 1, child 9 line 3", passed_runs=3, total_runs=5,
-                params={"failed_runs": 2, "total_runs": 5},
                 hint="Wait for the children before printing the final line.",
                 evidence=[Evidence(label="order in run 2", run=1, tasks=[7, 9],
                                    lines=["1  pid 7: hello os", "2  pid 8: hello os", "3  pid 9: hello os"])],
@@ -296,13 +300,15 @@ def sixty_four_result() -> Result:
                     score=3.0,
                     max_score=4.0,
                     checks=[
-                        CheckResult(kind="process.count", status="passed", message="Expected 25 processes, saw 25.",
-                                    expected="25", observed="25", score=2.0, max_score=2.0, passed_runs=1,
+                        CheckResult(kind="process.count", status="passed",
+                                    message="expected exactly 25 process(es), the program ran 25",
+                                    expected="exactly 25", observed="25", params={"count": 25}, score=2.0, max_score=2.0, passed_runs=1,
                                     total_runs=1),
-                        CheckResult(kind="thread.count", status="passed", message="Expected 39 threads, saw 39.",
-                                    expected="39", observed="39", score=1.0, max_score=1.0, passed_runs=1,
+                        CheckResult(kind="thread.count", status="passed",
+                                    message="12 process(es) in workers started exactly 3 thread(s)",
+                                    expected="exactly 3", observed="3", params={"count": 3}, score=1.0, max_score=1.0, passed_runs=1,
                                     total_runs=1),
-                        CheckResult(kind="process.exit", status="failed",
+                        CheckResult(kind="process.exit_code", status="failed",
                                     message="Worker 31 was killed by SIGSEGV.", expected="0",
                                     observed="SIGSEGV", score=0.0, max_score=1.0, passed_runs=0, total_runs=1,
                                     params={"pid": 31}),
@@ -352,20 +358,21 @@ def pipe_hang_result() -> Result:
                     status="failed",
                     score=0.0,
                     max_score=2.0,
-                    checks=[CheckResult(kind="process.exit", status="failed", message="Expected exit status 0, "
+                    checks=[CheckResult(kind="process.exit_code", status="failed", message="Expected exit status 0, "
                                         "got SIGKILL (stopped at the time limit).", expected="0",
                                         observed="killed by SIGKILL", passed_runs=0, total_runs=1, max_score=2.0)],
                     diagnoses=[
-                        Diagnosis(code="timeout", message="The program did not finish within 5 s and was stopped.",
-                                  params={"seconds": 5}, explains=["process.exit"],
+                        Diagnosis(code="timeout", message="the program did not finish within 5000 ms and was killed; "
+                                  "what each task was doing at the end is below",
+                                  params={"timeout_ms": 5000, "tasks": 2}, explains=["process.exit_code"],
                                   evidence=[Evidence(label="what each task was doing at the end", tasks=[7, 8],
                                                      lines=["7: wait4(-1, ...) since 31.3 ms",
                                                             "8: read(3<pipe:[61234]>, ...) since 32.2 ms"])]),
                         Diagnosis(code="pipe_write_end_open",
                                   message="Process 8 waited forever to read from pipe:[61234]: process 7, 8 still "
                                           "held its write end open, so it never saw end-of-file.",
-                                  params={"pid": 8, "channel": "pipe:[61234]", "holders": [7, 8]},
-                                  explains=["process.exit"]),
+                                  params={"pid": 8, "channel": "pipe:[61234]", "holders": [7, 8], "syscall": "read"},
+                                  explains=["process.exit_code"]),
                     ],
                     runs=[run],
                 )

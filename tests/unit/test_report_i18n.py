@@ -1,0 +1,108 @@
+"""The Korean catalog: compiled .mo matches the .po, every message is translated, placeholders agree."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+from babel.messages.pofile import read_po
+
+from grader.report.i18n import (
+    CHECK_TEMPLATES,
+    DIAGNOSIS_TEMPLATES,
+    LOCALE_DIR,
+    compile_catalog,
+    extract_catalog,
+    localize_check,
+    localize_diagnosis,
+    translations,
+)
+
+PO = LOCALE_DIR / "ko" / "LC_MESSAGES" / "grader.po"
+MO = PO.with_suffix(".mo")
+
+
+def _catalog():  # type: ignore[no-untyped-def]
+    with PO.open("rb") as handle:
+        return read_po(handle, locale="ko", domain="grader")
+
+
+def test_committed_mo_is_the_compiled_po(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    compiled = compile_catalog(PO)
+    (tmp_path / "grader.mo").write_bytes(compiled)
+    assert MO.read_bytes() == compiled, "grader.mo is stale: run `python3 -m grader.report.i18n compile`"
+
+
+def test_every_extracted_message_is_translated() -> None:
+    catalog = _catalog()
+    missing = []
+    for message in extract_catalog():
+        if not message.id:
+            continue
+        entry = catalog.get(message.id)
+        strings = entry.string if entry is not None and isinstance(entry.string, tuple) else (
+            (entry.string,) if entry is not None else ("",))
+        if entry is None or entry.fuzzy or not all(strings):
+            missing.append(message.id)
+    assert not missing, f"untranslated (run `python3 -m grader.report.i18n update` and translate): {missing}"
+
+
+def _fields(text: str) -> set[str]:
+    braces = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    percents = set(re.findall(r"%\((\w+)\)s", text))
+    return braces | percents
+
+
+def test_translations_keep_their_placeholders() -> None:
+    for message in _catalog():
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for translated in strings:
+            assert _fields(translated) == _fields(ids[0]), (message.id, translated)
+
+
+def test_korean_text_is_korean() -> None:
+    for message in _catalog():
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert any(re.search("[\uac00-\ud7a3]", s) for s in strings) or message.id in {"%(ms)s ms"}, message.id
+
+
+def test_korean_uses_the_course_terms() -> None:
+    text = " ".join(str(m.string) for m in _catalog())
+    for term in ("프로세스", "스레드", "자식 프로세스", "부모 프로세스", "좀비", "고아 프로세스", "파이프"):
+        assert term in text, term
+
+
+def test_every_template_is_in_the_catalog() -> None:
+    catalog = translations("ko")
+    for table in (DIAGNOSIS_TEMPLATES, CHECK_TEMPLATES):
+        for templates in table.values():
+            for template in templates:
+                assert catalog.gettext(template) != template, template
+
+
+@pytest.mark.parametrize("code", sorted(DIAGNOSIS_TEMPLATES))
+def test_every_diagnosis_code_has_a_parameter_free_korean_sentence(code: str) -> None:
+    localized = localize_diagnosis(code, {}, "english", "ko")
+    assert localized.translated and localized.text != "english"
+
+
+def test_params_fill_in_and_student_text_is_cleaned() -> None:
+    localized = localize_diagnosis("fork_buffer_duplicate", {"parent": 7, "child": 8, "text": "hi\x1b[31m\x07"},
+                                   "english", "ko")
+    assert "'hi\\x07'" in localized.text and "PID 7" in localized.text
+
+
+def test_english_keeps_the_original_message() -> None:
+    localized = localize_check("process.count", "failed", {"count": 4}, "expected exactly 3, ran 4", "en")
+    assert localized.text == "expected exactly 3, ran 4"
+
+
+def test_unknown_kind_falls_back_to_english() -> None:
+    localized = localize_check("brand.new", "failed", {}, "something", "ko")
+    assert not localized.translated and localized.text == "something"
