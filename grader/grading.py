@@ -14,7 +14,7 @@ from grader.errors import GraderError, InfrastructureError
 from grader.result import Diagnosis, Result, RunSummary, TestResult
 from grader.sandbox.base import Sandbox, SandboxResult
 from grader.sandbox.records import RunRecord
-from grader.scoring import aggregate_check, score_checks, test_status, total_score
+from grader.scoring import aggregate_check, score_checks, overall_status, total_score
 from grader.spec.schema import Assignment, TestSpec
 from grader.trace.model import Execution
 
@@ -104,7 +104,7 @@ def grade_runs(test: TestSpec, records: list[RunRecord]) -> TestResult:
         return result
     result.checks = [aggregate_check(c, t.outcomes, errors=t.errors) for c, t in zip(test.checks, tallies)]
     result.score = score_checks(result.checks, test.points, all_or_nothing=test.all_or_nothing)
-    result.status = test_status(result.checks)
+    result.status = overall_status(result.checks)
     if run_errors:
         result.message = f"{len(run_errors)} run(s) could not be used: " + "; ".join(run_errors)
     failed = [c.kind for c in result.checks if c.status in ("failed", "flaky")]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from grader.checks.base import CheckBase, CheckOutcome
 from grader.result import CheckResult, Status, TestResult
 
-__all__ = ["run_status", "aggregate_check", "score_checks", "test_status", "total_score"]
+__all__ = ["run_status", "aggregate_check", "score_checks", "overall_status", "total_score"]
 
 
 def run_status(passed_runs: int, total_runs: int) -> Status:
@@ -77,7 +77,7 @@ def score_checks(checks: Sequence[CheckResult], points: float, *, all_or_nothing
     return points if everything and checks else score
 
 
-def test_status(checks: Sequence[CheckResult]) -> Status:
+def overall_status(checks: Sequence[CheckResult]) -> Status:
     """error if any check could not be evaluated, else failed > flaky > passed."""
     statuses = {c.status for c in checks}
     for status in ("error", "failed", "flaky"):
