@@ -12,13 +12,13 @@ from grader.sandbox.records import BuildRecord, RunRecord
 from grader.trace.model import Execution, Task, Transfer
 
 __all__ = [
-    "diagnose_run",
-    "diagnose_build",
-    "diagnose_missing_files",
-    "merge_diagnoses",
-    "attach",
     "EXPLAINS",
     "SPECULATIVE",
+    "attach",
+    "diagnose_build",
+    "diagnose_missing_files",
+    "diagnose_run",
+    "merge_diagnoses",
 ]
 
 # Which check kinds each diagnosis can explain: exact kinds, prefixes ending in '.', or '*' for all.
@@ -337,7 +337,7 @@ def merge_diagnoses(per_run: Sequence[Sequence[Diagnosis]]) -> list[Diagnosis]:
         d.params["total_runs"] = len(per_run)
         by_code.setdefault(d.code, []).append(d)
     out = []
-    for code, group in by_code.items():
+    for group in by_code.values():
         first = group[0]
         if len(group) > 1:
             seen = sum(counts[(g.code, g.message)] for g in group)

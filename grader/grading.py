@@ -4,26 +4,35 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grader
 from grader.checks.base import CheckOutcome, RunEvidence
-from grader.diagnose import attach, diagnose_build, diagnose_missing_files, diagnose_run, merge_diagnoses
+from grader.diagnose import (
+    attach,
+    diagnose_build,
+    diagnose_missing_files,
+    diagnose_run,
+    merge_diagnoses,
+)
 from grader.errors import GraderError, InfrastructureError
 from grader.result import Diagnosis, Result, RunSummary, TestResult
 from grader.sandbox.base import Sandbox, SandboxResult
 from grader.sandbox.records import RunRecord
-from grader.scoring import aggregate_check, score_checks, overall_status, total_score
+from grader.scoring import aggregate_check, overall_status, score_checks, total_score
 from grader.spec.schema import Assignment, TestSpec
 from grader.trace.model import Execution
 
-__all__ = ["grade", "read_run", "missing_files", "grade_runs"]
+__all__ = ["grade", "grade_runs", "missing_files", "read_run"]
 
 
 def read_run(record: RunRecord) -> RunEvidence:
     """Parse a run's trace and attribute its output lines: what the checks read."""
-    from grader.trace import output_lines, parse_trace  # the parser stage; imported here to keep spec light
+    from grader.trace import (  # the parser stage; imported here to keep spec light
+        output_lines,
+        parse_trace,
+    )
 
     if not record.trace.strip():
         execution = Execution(trace_truncated=record.trace_truncated)
@@ -86,7 +95,7 @@ def grade_runs(test: TestSpec, records: list[RunRecord]) -> TestResult:
             continue
         try:
             evidence = read_run(record)
-        except Exception as err:  # the parser's bug must not become the student's failure
+        except Exception as err:  # noqa: BLE001 - the parser's bug must not become the student's failure
             run_errors.append(f"run {record.repeat_index + 1}: could not read the trace: {err!r}")
             summaries.append(_summary(record, None))
             continue
@@ -95,7 +104,7 @@ def grade_runs(test: TestSpec, records: list[RunRecord]) -> TestResult:
         for check, tally in zip(test.checks, tallies):
             try:
                 tally.outcomes.append((record.repeat_index, check.evaluate(evidence)))
-            except Exception as err:  # a check's bug is reported as the grader's, never the student's
+            except Exception as err:  # noqa: BLE001 - a check's bug is reported as the grader's, never the student's
                 tally.errors.append(f"{type(err).__name__}: {err}")
     result = TestResult(name=test.name, status="error", score=0.0, max_score=test.points,
                         visibility=test.visibility, runs=summaries)
@@ -109,8 +118,8 @@ def grade_runs(test: TestSpec, records: list[RunRecord]) -> TestResult:
         result.message = f"{len(run_errors)} run(s) could not be used: " + "; ".join(run_errors)
     failed = [c.kind for c in result.checks if c.status in ("failed", "flaky")]
     result.diagnoses = attach(merge_diagnoses(per_run_diagnoses), failed)
-    for check in result.checks:
-        check.explained_by = [d.code for d in result.diagnoses if check.kind in d.explains]
+    for verdict in result.checks:
+        verdict.explained_by = [d.code for d in result.diagnoses if verdict.kind in d.explains]
     return result
 
 
@@ -140,7 +149,7 @@ def grade(
         max_score=assignment.max_score,
         grader_version=grader.__version__,
         assignment_hash=assignment.content_hash,
-        graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 
     def done() -> Result:

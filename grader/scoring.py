@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from grader.checks.base import CheckBase, CheckOutcome
 from grader.result import CheckResult, Status, TestResult
 
-__all__ = ["run_status", "aggregate_check", "score_checks", "overall_status", "total_score"]
+__all__ = ["aggregate_check", "overall_status", "run_status", "score_checks", "total_score"]
 
 
 def run_status(passed_runs: int, total_runs: int) -> Status:
@@ -82,7 +82,7 @@ def overall_status(checks: Sequence[CheckResult]) -> Status:
     statuses = {c.status for c in checks}
     for status in ("error", "failed", "flaky"):
         if status in statuses:
-            return status  # type: ignore[return-value]
+            return status
     return "passed" if checks else "error"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Union
+from typing import Annotated, get_args
 
 from pydantic import Field
 
@@ -27,25 +27,32 @@ from grader.checks.output import (
     OutputRegex,
     OutputUnordered,
 )
-from grader.checks.processes import ProcessChildren, ProcessCount, ProcessExec, ProcessSiblings, ProcessTree
+from grader.checks.processes import (
+    ProcessChildren,
+    ProcessCount,
+    ProcessExec,
+    ProcessSiblings,
+    ProcessTree,
+)
 from grader.checks.resources import ResourceMemory, ResourcePids, ResourceTime
 from grader.checks.threads import ThreadCount, ThreadSameProcess, ThreadWork
 from grader.checks.writers import OutputWriters
 
-__all__ = ["Check", "CHECK_TYPES", "CheckBase", "CheckOutcome", "RunEvidence", "check_kind"]
+__all__ = ["CHECK_TYPES", "Check", "CheckBase", "CheckOutcome", "RunEvidence", "check_kind"]
 
 Check = Annotated[
-    Union[
-        OutputExact, OutputContains, OutputRegex, OutputCount, OutputUnordered, OutputOrdered,
-        OutputProcessOrder, OutputHappensBefore,
-        OutputIds, OutputValues,
-        OutputWriters,
-        ProcessCount, ProcessChildren, ProcessTree, ProcessSiblings, ProcessExec,
-        ThreadCount, ThreadSameProcess, ThreadWork,
-        ProcessReaped, ProcessNoZombies, ProcessNoOrphans, ProcessExitCode, ProcessKilled, ProcessConcurrent,
-        IpcUsed, IpcFlow, IpcCleanup,
-        ResourceTime, ResourceMemory, ResourcePids,
-    ],
+    # output.py
+    OutputExact | OutputContains | OutputRegex | OutputCount | OutputUnordered | OutputOrdered
+    | OutputProcessOrder | OutputHappensBefore
+    # captures.py, writers.py
+    | OutputIds | OutputValues | OutputWriters
+    # processes.py, threads.py
+    | ProcessCount | ProcessChildren | ProcessTree | ProcessSiblings | ProcessExec
+    | ThreadCount | ThreadSameProcess | ThreadWork
+    # lifecycle.py
+    | ProcessReaped | ProcessNoZombies | ProcessNoOrphans | ProcessExitCode | ProcessKilled | ProcessConcurrent
+    # ipc.py, resources.py
+    | IpcUsed | IpcFlow | IpcCleanup | ResourceTime | ResourceMemory | ResourcePids,
     Field(discriminator="kind"),
 ]
 
@@ -56,5 +63,5 @@ def check_kind(cls: type[CheckBase]) -> str:
 
 
 CHECK_TYPES: dict[str, type[CheckBase]] = {
-    check_kind(cls): cls for cls in Check.__origin__.__args__  # type: ignore[attr-defined]
+    check_kind(cls): cls for cls in get_args(get_args(Check)[0])
 }

@@ -12,12 +12,12 @@ from grader.sandbox.records import RunRecord
 from grader.trace.model import Execution, OutputLine, Task
 
 __all__ = [
-    "RunEvidence",
-    "CheckOutcome",
-    "CheckBase",
-    "line_text",
-    "describe_task",
     "HELPER_MARKERS",
+    "CheckBase",
+    "CheckOutcome",
+    "RunEvidence",
+    "describe_task",
+    "line_text",
 ]
 
 # argv fragments of processes the Python runtime starts on its own (not the student's).

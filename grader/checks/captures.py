@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Any, Callable, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import PlainValidator, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, line_text
-from grader.checks.params import Count, Role, StrictModel, Stream
+from grader.checks.params import Count, Role, Stream, StrictModel
 from grader.trace.model import OutputLine
 
 __all__ = [
+    "TRACE_NAMES",
     "CapturePattern",
-    "capture_regex",
     "CaptureSpec",
     "OutputIds",
     "OutputValues",
+    "capture_regex",
     "parse_expression",
-    "TRACE_NAMES",
 ]
 
 TRACE_NAMES = ("pid", "ppid", "tid")
@@ -263,7 +264,7 @@ class OutputValues(CheckBase):
                 if side.field is None and side.func != "count":
                     raise PydanticCustomError(
                         "expression", "expect[{i}]: write {name}.<placeholder>, e.g. {name}.{first}",
-                        {"i": number, "name": side.capture, "first": sorted(fields)[0]},
+                        {"i": number, "name": side.capture, "first": min(fields)},
                     )
         return self
 
@@ -272,7 +273,7 @@ class OutputValues(CheckBase):
         if side.capture is None:
             return [(side.literal, "")], False
         rows = hits[side.capture]
-        values = [
+        values: list[tuple[Any, str]] = [
             (h.values[side.field] if side.field else None, f"line {h.index + 1}, pid {', '.join(map(str, h.line.processes)) or '?'}")
             for h in rows
             if side.field is None or side.field in h.values

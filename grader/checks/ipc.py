@@ -11,7 +11,7 @@ from grader.checks.params import PositiveInt, Role
 from grader.result import Evidence
 from grader.trace.model import IpcObject
 
-__all__ = ["Mechanism", "IpcUsed", "IpcFlow", "IpcCleanup"]
+__all__ = ["IpcCleanup", "IpcFlow", "IpcUsed", "Mechanism"]
 
 Mechanism = Literal[
     "pipe", "fifo", "socketpair", "unix_socket", "tcp_loopback", "udp_loopback",

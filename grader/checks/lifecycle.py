@@ -11,12 +11,12 @@ from grader.checks.params import Count, PositiveInt, Role, RoleOrAll
 from grader.trace.model import Task
 
 __all__ = [
-    "ProcessReaped",
-    "ProcessNoZombies",
-    "ProcessNoOrphans",
+    "ProcessConcurrent",
     "ProcessExitCode",
     "ProcessKilled",
-    "ProcessConcurrent",
+    "ProcessNoOrphans",
+    "ProcessNoZombies",
+    "ProcessReaped",
 ]
 
 

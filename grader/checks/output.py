@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 from typing import ClassVar, Literal
 
 from pydantic import model_validator
 from pydantic_core import PydanticCustomError
 
 from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, line_text
-from grader.checks.params import Bounds, Count, Regex, Role, StrictModel, Stream, compiled
+from grader.checks.params import (
+    Bounds,
+    Regex,
+    Role,
+    Stream,
+    StrictModel,
+    compiled,
+)
 
 __all__ = [
-    "OutputExact",
+    "LineSelector",
     "OutputContains",
-    "OutputRegex",
     "OutputCount",
-    "OutputUnordered",
+    "OutputExact",
+    "OutputHappensBefore",
     "OutputOrdered",
     "OutputProcessOrder",
-    "LineSelector",
-    "OutputHappensBefore",
+    "OutputRegex",
+    "OutputUnordered",
 ]
 
 
@@ -250,7 +258,7 @@ class OutputProcessOrder(CheckBase):
             return CheckOutcome(False, "no process printed any of the expected lines", observed="none")
         lines = evidence.lines(self.stream)
         for pid, seq in sorted(per_process.items()):
-            for (i1, s1), (i2, s2) in zip(seq, seq[1:]):
+            for (i1, s1), (i2, s2) in pairwise(seq):
                 if s2 < s1:
                     return CheckOutcome(
                         False,

@@ -6,26 +6,32 @@ import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PlainValidator,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 __all__ = [
-    "StrictModel",
+    "ROLE_PATTERN",
+    "Bounds",
     "Count",
-    "PositiveInt",
-    "Weight",
+    "Duration",
     "Points",
+    "PositiveInt",
     "Regex",
     "Role",
     "RoleOrAll",
-    "Stream",
-    "Duration",
     "Size",
-    "Bounds",
+    "Stream",
+    "StrictModel",
+    "Weight",
     "compiled",
     "parse_duration_ms",
     "parse_size_bytes",
-    "ROLE_PATTERN",
 ]
 
 ROLE_PATTERN = re.compile(r"^(root|children|descendants|threads|child\[(\d+)\])$")
@@ -132,7 +138,7 @@ _SIZE_BYTES = {
 def parse_duration_ms(value: Any) -> int:
     """'5s', '500ms', '2m' or a number of seconds, as whole milliseconds; ValueError if malformed."""
     if isinstance(value, bool):
-        raise ValueError(value)
+        raise ValueError(value)  # noqa: TRY004 - callers handle one error type for every malformed value
     if isinstance(value, (int, float)):
         return round(float(value) * 1000)
     match = _DURATION.match(value) if isinstance(value, str) else None
@@ -144,7 +150,7 @@ def parse_duration_ms(value: Any) -> int:
 def parse_size_bytes(value: Any) -> int:
     """'128MiB', '64KiB', '1GB' or a number of bytes, as bytes; ValueError if malformed."""
     if isinstance(value, bool):
-        raise ValueError(value)
+        raise ValueError(value)  # noqa: TRY004 - callers handle one error type for every malformed value
     if isinstance(value, int):
         return value
     match = _SIZE.match(value) if isinstance(value, str) else None

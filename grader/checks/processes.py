@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import ClassVar, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from grader.checks.base import CheckBase, CheckOutcome, RunEvidence
@@ -13,7 +13,7 @@ from grader.checks.params import Bounds, Count, PositiveInt, Role, StrictModel
 from grader.result import Evidence
 from grader.trace.model import Task
 
-__all__ = ["ProcessCount", "ProcessChildren", "TreeShape", "ProcessTree", "ProcessSiblings", "ProcessExec"]
+__all__ = ["ProcessChildren", "ProcessCount", "ProcessExec", "ProcessSiblings", "ProcessTree", "TreeShape"]
 
 
 class ProcessCount(Bounds, CheckBase):
@@ -69,7 +69,7 @@ class ProcessChildren(Bounds, CheckBase):
 class TreeShape(StrictModel):
     """A node of an expected process tree; children in any order."""
 
-    children: list[TreeShape] = []
+    children: list[TreeShape] = Field(default_factory=list)
 
     def canonical(self) -> tuple[object, ...]:
         """An order-free form for comparison."""

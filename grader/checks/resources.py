@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from grader.checks.base import CheckBase, CheckOutcome, RunEvidence
 from grader.checks.params import Duration, PositiveInt
 
-__all__ = ["ResourceTime", "ResourceMemory", "ResourcePids"]
+__all__ = ["ResourceMemory", "ResourcePids", "ResourceTime"]
 
 
 class ResourceTime(CheckBase):

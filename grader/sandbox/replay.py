@@ -11,8 +11,14 @@ from typing import Any
 from grader.sandbox.base import SandboxResult
 from grader.sandbox.records import Limits, RunRecord, RunRequest
 
-__all__ = ["ReplaySandbox", "ReplayCall", "sandbox_result_to_json", "sandbox_result_from_json", "save_recording",
-           "load_recording"]
+__all__ = [
+    "ReplayCall",
+    "ReplaySandbox",
+    "load_recording",
+    "sandbox_result_from_json",
+    "sandbox_result_to_json",
+    "save_recording",
+]
 
 
 def sandbox_result_to_json(result: SandboxResult) -> dict[str, Any]:

@@ -3,4 +3,4 @@
 from grader.spec.loader import load_assignment, parse_assignment
 from grader.spec.schema import Assignment, FaultySpec, LimitsSpec, TestSpec
 
-__all__ = ["Assignment", "TestSpec", "LimitsSpec", "FaultySpec", "load_assignment", "parse_assignment"]
+__all__ = ["Assignment", "FaultySpec", "LimitsSpec", "TestSpec", "load_assignment", "parse_assignment"]

@@ -9,7 +9,7 @@ from typing import Any
 from grader.checks import CHECK_TYPES
 from grader.spec.schema import Assignment
 
-__all__ = ["assignment_json_schema", "write_json_schema", "SCHEMA_PATH"]
+__all__ = ["SCHEMA_PATH", "assignment_json_schema", "write_json_schema"]
 
 SCHEMA_PATH = Path(__file__).with_name("assignment.schema.json")
 

@@ -15,7 +15,7 @@ from grader.checks import CHECK_TYPES
 from grader.errors import SpecError
 from grader.spec.schema import Assignment
 
-__all__ = ["load_assignment", "parse_assignment", "format_field"]
+__all__ = ["format_field", "load_assignment", "parse_assignment"]
 
 Loc = tuple[str | int, ...]
 # Stands in for a check already reported as malformed, so the rest of the file is still validated.
@@ -205,8 +205,7 @@ def _describe(error: Any) -> tuple[Loc, str]:
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         return loc, "expected a check `kind: {parameters}`"
     message = str(error["msg"])
-    if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
+    message = message.removeprefix("Value error, ")
     if error["type"] not in {"integer", "number", "regex", "role", "duration", "size", "path", "argv", "id",
                              "capture", "expression", "bounds", "limits", "tree", "writers", "happens_before"}:
         message = message[:1].lower() + message[1:] + f", got {got}"

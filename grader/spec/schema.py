@@ -13,7 +13,7 @@ from grader.checks import Check, CheckBase
 from grader.checks.params import Duration, Points, PositiveInt, Size, StrictModel
 from grader.sandbox.records import Limits, RunRequest, StdoutMode
 
-__all__ = ["LimitsSpec", "TestSpec", "FaultySpec", "Assignment", "check_id", "INTERPRETERS", "MIN_MEMORY"]
+__all__ = ["INTERPRETERS", "MIN_MEMORY", "Assignment", "FaultySpec", "LimitsSpec", "TestSpec", "check_id"]
 
 MIN_MEMORY = 4 * 2**20
 # Inside the sandbox image the interpreter is run by its real path: no pyenv-style shims on PATH.
@@ -147,7 +147,7 @@ class Assignment(StrictModel):
     stdout: StdoutMode = "pipe"
     tests: list[TestSpec] = Field(min_length=1)
     reference: RelativePath | None = None
-    faulty: list[FaultySpec] = []
+    faulty: list[FaultySpec] = Field(default_factory=list)
 
     _folder: Path | None = PrivateAttr(default=None)
     _source: Path | None = PrivateAttr(default=None)

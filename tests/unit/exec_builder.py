@@ -8,7 +8,16 @@ from typing import Any
 from grader.checks.base import RunEvidence
 from grader.sandbox.records import RunRecord
 from grader.trace.model import (
-    Blocked, Channel, Exec, Execution, Flow, IpcObject, IpcKind, OutputLine, Task, Transfer,
+    Blocked,
+    Channel,
+    Exec,
+    Execution,
+    Flow,
+    IpcKind,
+    IpcObject,
+    OutputLine,
+    Task,
+    Transfer,
 )
 
 __all__ = ["ExecBuilder"]

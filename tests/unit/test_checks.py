@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from exec_builder import ExecBuilder
 from pydantic import TypeAdapter
 
-from exec_builder import ExecBuilder
 from grader.checks import Check, CheckBase
 from grader.checks.base import RunEvidence
 

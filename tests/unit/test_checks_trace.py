@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from exec_builder import ExecBuilder
+from test_checks import check
+
 from grader.checks.base import RunEvidence
 from grader.sandbox.records import Limits
 from grader.trace.model import Execution
-from test_checks import check
 
 
 def fan(n: int = 2, *, wait: bool = True, concurrent: bool = True) -> RunEvidence:

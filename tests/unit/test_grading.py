@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from exec_builder import ExecBuilder
 
 import grader.grading
-from exec_builder import ExecBuilder
 from grader.checks.base import RunEvidence
 from grader.grading import grade
 from grader.result import Result

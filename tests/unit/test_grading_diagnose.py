@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from exec_builder import ExecBuilder
+
 from grader.diagnose import attach, diagnose_build, diagnose_run, merge_diagnoses
 from grader.sandbox.records import BuildRecord
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from test_checks import check
+
 from grader.checks.base import CheckOutcome
 from grader.result import CheckResult
-from grader.scoring import aggregate_check, run_status, score_checks, overall_status
-from test_checks import check
+from grader.scoring import aggregate_check, overall_status, run_status, score_checks
 
 
 def _result(status: str, weight: float = 1.0) -> CheckResult:
