@@ -4,4 +4,4 @@ from grader.report.gradescope import run_gradescope, to_gradescope
 from grader.report.html import render_html, write_html
 from grader.report.junit import to_junit_xml
 
-__all__ = ["render_html", "write_html", "to_gradescope", "run_gradescope", "to_junit_xml"]
+__all__ = ["render_html", "run_gradescope", "to_gradescope", "to_junit_xml", "write_html"]

@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass, field
 
 __all__ = [
-    "MAX_LINES",
     "MAX_BYTES",
+    "MAX_LINES",
     "Excerpt",
-    "make_excerpt",
     "clean_text",
+    "make_excerpt",
     "shorten",
 ]
 

@@ -23,9 +23,9 @@ from grader.result import CheckResult, Diagnosis, Result, TestResult
 
 __all__ = [
     "GRADESCOPE_VISIBILITY",
-    "to_gradescope",
     "internal_error_results",
     "run_gradescope",
+    "to_gradescope",
 ]
 
 GRADESCOPE_VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")

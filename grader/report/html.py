@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,9 +12,27 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from grader import __version__
 from grader.errors import UsageError
 from grader.report.excerpt import Excerpt, clean_text, make_excerpt
-from grader.report.i18n import Localized, check_language, localize_check, localize_diagnosis, translations
-from grader.report.layout import TimelineLayout, TreeLayout, layout_timeline, layout_tree
-from grader.result import CheckResult, Diagnosis, Evidence, Result, RunSummary, TestResult
+from grader.report.i18n import (
+    Localized,
+    check_language,
+    localize_check,
+    localize_diagnosis,
+    translations,
+)
+from grader.report.layout import (
+    TimelineLayout,
+    TreeLayout,
+    layout_timeline,
+    layout_tree,
+)
+from grader.result import (
+    CheckResult,
+    Diagnosis,
+    Evidence,
+    Result,
+    RunSummary,
+    TestResult,
+)
 
 __all__ = [
     "Audience",
@@ -267,7 +285,7 @@ def _points(value: float) -> str:
     return f"{value:g}" if value == round(value, 2) else f"{value:.2f}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _environment(lang: str) -> Environment:
     env = Environment(
         loader=PackageLoader("grader.report", "templates"),

@@ -13,7 +13,7 @@ import io
 import string
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,21 +27,21 @@ from grader.errors import UsageError
 from grader.report.excerpt import clean_text, shorten
 
 __all__ = [
+    "CHECK_TEMPLATES",
+    "DIAGNOSIS_TEMPLATES",
     "DOMAIN",
     "LANGUAGES",
     "LOCALE_DIR",
-    "Localized",
     "N_",
-    "DIAGNOSIS_TEMPLATES",
-    "CHECK_TEMPLATES",
     "PASSED_TEMPLATE",
+    "Localized",
     "check_language",
-    "translations",
-    "localize_diagnosis",
-    "localize_check",
-    "extract_catalog",
-    "update_catalog",
     "compile_catalog",
+    "extract_catalog",
+    "localize_check",
+    "localize_diagnosis",
+    "translations",
+    "update_catalog",
 ]
 
 DOMAIN = "grader"
@@ -199,7 +199,7 @@ def check_language(lang: str) -> str:
     return lang
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(lang: str) -> gettext.NullTranslations:
     """The compiled catalog for `lang` ("en" uses the msgids as they are)."""
     check_language(lang)
@@ -261,7 +261,7 @@ def localize_diagnosis(code: str, params: dict[str, Any], english: str, lang: st
 
 def localize_check(kind: str, status: str, params: dict[str, Any], english: str, lang: str) -> Localized:
     """A check's message in `lang`, by its kind (or a plain 'passed' sentence), else the English message."""
-    table = {kind: (PASSED_TEMPLATE,)} if status == "passed" else CHECK_TEMPLATES
+    table: dict[str, tuple[str, ...]] = {kind: (PASSED_TEMPLATE,)} if status == "passed" else CHECK_TEMPLATES
     return _localize(table, kind, params, english, lang)
 
 

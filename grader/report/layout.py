@@ -16,17 +16,17 @@ from typing import Any
 from grader.report.excerpt import clean_text, shorten
 
 __all__ = [
-    "TreeNode",
-    "TreeEdge",
-    "TreeLayout",
+    "Arrow",
     "Lane",
     "Mark",
-    "Arrow",
     "Tick",
     "TimelineLayout",
-    "task_order",
-    "layout_tree",
+    "TreeEdge",
+    "TreeLayout",
+    "TreeNode",
     "layout_timeline",
+    "layout_tree",
+    "task_order",
 ]
 
 LABEL_CHARS = 22          # longest program label before it is cut
@@ -507,8 +507,9 @@ def layout_timeline(execution: dict[str, Any], *, width: float = 1060.0) -> Time
             continue
         since = float(block.get("since") or 0.0)
         detail = shorten(clean_text(f"{block.get('syscall')}({block.get('args') or ''})")[0], 60)
+        # Until the task ended (killed at the time limit) or, if it never did, the end of the trace.
         marks.append(Mark(kind="blocked", tid=tid, time=since, x=scale.x(since), y=mid[tid],
-                          detail=detail, x_end=scale.x(duration)))
+                          detail=detail, x_end=scale.x(tasks[tid].get("end"))))
 
     for flow in flows:
         source, target = flow.get("from"), flow.get("to")

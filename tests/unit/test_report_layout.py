@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ def test_tree_has_one_node_per_task_and_marks_zombie_and_orphan() -> None:
     assert {(e.parent, e.child) for e in tree.edges} == {(7, 8), (7, 9), (8, 10)}
     # Rows do not overlap.
     ys = [n.y for n in tree.nodes]
-    assert all(b - a >= tree.nodes[0].height for a, b in zip(ys, ys[1:]))
+    assert all(b - a >= tree.nodes[0].height for a, b in itertools.pairwise(ys))
 
 
 def test_sixty_four_tasks_stay_readable() -> None:

@@ -9,8 +9,25 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from grader.result import CheckResult, Diagnosis, Evidence, Result, RunSummary, TestResult
-from grader.trace.model import Blocked, Channel, Exec, Execution, Flow, IpcObject, Signal, Task, Transfer
+from grader.result import (
+    CheckResult,
+    Diagnosis,
+    Evidence,
+    Result,
+    RunSummary,
+    TestResult,
+)
+from grader.trace.model import (
+    Blocked,
+    Channel,
+    Exec,
+    Execution,
+    Flow,
+    IpcObject,
+    Signal,
+    Task,
+    Transfer,
+)
 
 HERE = Path(__file__).resolve().parent
 STDOUT = Channel(kind="stdout", ident="pipe:[40101]")
@@ -19,14 +36,14 @@ PY = "/usr/bin/python3.11"
 
 
 def _common(**overrides: object) -> dict[str, object]:
-    base: dict[str, object] = dict(
-        assignment_id="fork-hello",
-        assignment_title="Fork into three processes",
-        grader_version="0.1.0",
-        assignment_hash="a3f1c09e5b7d2e4f",
-        graded_at="2025-03-14T09:26:53Z",
-        duration_ms=4210,
-    )
+    base: dict[str, object] = {
+        "assignment_id": "fork-hello",
+        "assignment_title": "Fork into three processes",
+        "grader_version": "0.1.0",
+        "assignment_hash": "a3f1c09e5b7d2e4f",
+        "graded_at": "2025-03-14T09:26:53Z",
+        "duration_ms": 4210,
+    }
     base.update(overrides)
     return base
 
