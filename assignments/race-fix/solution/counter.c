@@ -3,11 +3,22 @@
 #include <stdio.h>
 
 #define THREADS 2
-#define ITERATIONS 10000000
+#define ITERATIONS 1000000
+#define WORK 40                         /* steps of work between the read and the write */
 
 static long counter = 0;
 static int ready = 0;
 static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* counter = counter + 1, the long way: read, work, write. */
+static void add_one(void)
+{
+    volatile long work = 0;
+    long value = counter;               /* read */
+    for (int k = 0; k < WORK; k++)      /* some work between the read and the write */
+        work += k;
+    counter = value + 1;                /* write */
+}
 
 static void *worker(void *arg)
 {
@@ -17,7 +28,7 @@ static void *worker(void *arg)
         ;                               /* spin until every thread is here */
     for (long i = 0; i < ITERATIONS; i++) {
         pthread_mutex_lock(&counter_lock);
-        counter++;
+        add_one();
         pthread_mutex_unlock(&counter_lock);
     }
     return NULL;
