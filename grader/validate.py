@@ -30,17 +30,17 @@ from grader.sandbox.base import Sandbox
 from grader.spec.schema import Assignment, TestSpec, check_id
 
 __all__ = [
-    "ValidationRow",
     "CheckVerdict",
-    "validate",
-    "validate_assignment",
-    "judge_reference",
-    "judge_faulty",
+    "ValidationRow",
     "declared_checks",
     "faulty_coverage",
+    "judge_faulty",
+    "judge_reference",
     "stage_submission",
-    "to_table",
     "to_junit",
+    "to_table",
+    "validate",
+    "validate_assignment",
 ]
 
 RowRole = Literal["schema", "reference", "faulty"]
