@@ -33,6 +33,7 @@ ChannelKind = Literal["stdout", "stderr", "stdin", "pipe", "fifo", "socket", "fi
 IpcKind = Literal[
     "pipe", "fifo", "socketpair", "unix_socket", "tcp_loopback", "udp_loopback",
     "posix_shm", "sysv_shm", "shared_mmap", "mqueue", "file", "eventfd", "memfd",
+    "semaphore", "sysv_msg",
 ]
 
 
@@ -43,6 +44,7 @@ class Exec:
     time: float
     path: str
     argv: list[str]
+    line: int = 0                  # 1-based line of the trace that shows it (0: unknown)
 
 
 @dataclass(slots=True)
@@ -67,6 +69,11 @@ class Task:
     reparented_to: int | None = None  # new parent (1 or a subreaper) once its parent ended first
     orphan: bool = False           # its parent process ended while it was still alive
     zombie: bool = False           # ended and not reaped by the end of the trace, or reaped only by init
+    runtime_helper: bool = False   # the language runtime's helper (multiprocessing resource tracker,
+                                   # forkserver), not a process the student asked for
+    multiprocessing_child: bool = False  # a worker started by multiprocessing (its bootstrap was seen)
+    start_line: int = 0            # 1-based trace line where it first appears
+    end_line: int = 0              # 1-based trace line of its exit/kill (0: none)
 
     @property
     def is_process(self) -> bool:
@@ -99,6 +106,7 @@ class Transfer:
     data: bytes                    # what strace showed (may be shorter than size when truncated)
     size: int                      # what the call returned (bytes moved); -1 on failure
     truncated: bool = False        # strace cut the string (data is a prefix)
+    line: int = 0                  # 1-based trace line
 
 
 @dataclass(slots=True)
@@ -113,6 +121,8 @@ class IpcObject:
     name: str | None = None        # user-visible name (shm_open name, fifo path, socket address)
     left_behind: bool = False      # still existed at the end (shm not unlinked, fifo not removed)
     runtime_helper: bool = False   # created by the language runtime (multiprocessing), not the student
+    aliases: list[str] = field(default_factory=list)  # every channel ident that belongs to it (both
+                                   # ends of a socketpair, sockets bound/connected/accepted on an address)
 
 
 @dataclass(slots=True)
@@ -137,6 +147,7 @@ class Signal:
     sender: int | None             # tid that sent it (None: the kernel, e.g. SIGCHLD, SIGSEGV)
     target: int | None             # tid/pid it was aimed at (as given to kill)
     delivered_to: int | None = None
+    line: int = 0                  # 1-based trace line
 
 
 @dataclass(slots=True)
@@ -149,6 +160,7 @@ class Blocked:
     since: float
     channel: Channel | None = None # for read/write/accept on a descriptor
     holders: list[int] = field(default_factory=list)  # tgids that still held the other end open
+    line: int = 0                  # 1-based trace line where the call started
 
 
 @dataclass(slots=True)
@@ -178,6 +190,7 @@ class Execution:
     unparsed: list[str] = field(default_factory=list)   # lines the parser could not understand
     duration: float = 0.0
     trace_truncated: bool = False
+    stdout_channel: str | None = None  # the ident writes to stdout went to, e.g. "pipe:[15982]"
 
     # ----- queries used by checks and feedback -----
     def processes(self) -> list[Task]:
@@ -210,6 +223,35 @@ class Execution:
     def writes_to(self, kind: ChannelKind) -> list[Transfer]:
         return [w for w in self.writes if w.channel.kind == kind and w.size > 0]
 
+    def student_processes(self) -> list[Task]:
+        """Processes other than the runtime's helpers (resource tracker, forkserver)."""
+        return [t for t in self.processes() if not t.runtime_helper]
+
+    def student_ipc(self) -> list[IpcObject]:
+        """IPC objects other than those the runtime made for its own use."""
+        return [o for o in self.ipc if not o.runtime_helper]
+
+    def ipc_of(self, ident: str) -> IpcObject | None:
+        """The IPC object a channel ident (or an alias of it) belongs to."""
+        for o in self.ipc:
+            if o.ident == ident or ident in o.aliases:
+                return o
+        return None
+
+    def task_lines(self, tid: int) -> list[int]:
+        """1-based trace lines of what the model recorded for task `tid` (start, execs, I/O, signals, end)."""
+        task = self.tasks.get(tid)
+        if task is None:
+            return []
+        lines = {task.start_line, task.end_line}
+        lines.update(e.line for e in task.execs)
+        lines.update(x.line for x in self.writes if x.tid == tid)
+        lines.update(x.line for x in self.reads if x.tid == tid)
+        lines.update(s.line for s in self.signals if s.sender == tid or s.delivered_to == tid)
+        lines.update(b.line for b in self.blocked if b.tid == tid)
+        lines.discard(0)
+        return sorted(lines)
+
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (see README: `grader trace --json`)."""
         def b(data: bytes) -> dict[str, str]:
@@ -231,6 +273,8 @@ class Execution:
                     "execs": [{"time": e.time, "path": e.path, "argv": e.argv} for e in t.execs],
                     "reaped_by": t.reaped_by, "reaped_at": t.reaped_at,
                     "reparented_to": t.reparented_to, "orphan": t.orphan, "zombie": t.zombie,
+                    "runtime_helper": t.runtime_helper,
+                    "multiprocessing_child": t.multiprocessing_child,
                 }
                 for t in sorted(self.tasks.values(), key=lambda t: (t.start, t.tid))
             ],

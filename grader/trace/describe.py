@@ -1,0 +1,122 @@
+"""A plain-text report of an Execution for `grader trace`: process tree, IPC, signals, end state."""
+
+from __future__ import annotations
+
+from grader.trace.model import Execution, Task
+
+__all__ = ["describe"]
+
+
+def _quote(data: bytes, limit: int = 40) -> str:
+    text = data[:limit].decode("utf-8", "replace")
+    return repr(text) + ("..." if len(data) > limit else "")
+
+
+def _task_line(ex: Execution, task: Task, stdout_lines: dict[int, int]) -> str:
+    what = "thread" if task.kind == "thread" else "process"
+    parts = [f"{what} {task.tid}"]
+    if task.kind == "process":
+        parts.append(f"ppid {task.ppid if task.ppid is not None else '?'}")
+    else:
+        parts.append(f"in {task.tgid}")
+    if task.created_by:
+        parts.append(f"by {task.created_by} at {task.start:.3f}s")
+    for e in task.execs:
+        parts.append("exec " + " ".join(e.argv or [e.path]))
+    if task.signal:
+        parts.append(f"killed by {task.signal}" + (" (core dumped)" if task.core_dumped else ""))
+    elif task.end is not None:
+        parts.append(f"exit {task.exit_code}")
+    else:
+        parts.append("still running at the end")
+    if task.end is not None:
+        parts.append(f"ended at {task.end:.3f}s")
+    if task.reaped_by is not None:
+        parts.append(f"reaped by {task.reaped_by}")
+    marks = [m for m, on in (("ORPHAN", task.orphan), ("ZOMBIE", task.zombie),
+                             ("runtime helper", task.runtime_helper),
+                             ("multiprocessing worker", task.multiprocessing_child)) if on]
+    if task.orphan and task.reparented_to is not None:
+        marks[0] = f"ORPHAN (re-parented to {task.reparented_to})"
+    n = stdout_lines.get(task.tid, 0)
+    if n:
+        parts.append(f"{n} stdout line{'s' if n != 1 else ''}")
+    return ", ".join(parts) + (f"  [{'; '.join(marks)}]" if marks else "")
+
+
+def describe(execution: Execution) -> str:
+    """What the trace shows the program did, as indented text."""
+    ex = execution
+    out: list[str] = []
+    stdout_lines: dict[int, int] = {}
+    for w in ex.writes_to("stdout"):
+        stdout_lines[w.tid] = stdout_lines.get(w.tid, 0) + w.data.count(b"\n")
+    procs = ex.processes()
+    helpers = [t for t in procs if t.runtime_helper]
+    out.append(f"Duration {ex.duration:.3f}s, {len(procs)} processes ({len(helpers)} runtime helpers), "
+               f"{len(ex.threads())} threads" + (" [trace truncated]" if ex.trace_truncated else ""))
+    out.append("")
+    out.append("Process tree:")
+    by_parent: dict[int | None, list[Task]] = {}
+    known = {t.tid for t in procs}
+    for t in sorted(procs, key=lambda t: (t.start, t.tid)):
+        parent = t.ppid if t.ppid in known and t.tid != ex.root else None
+        by_parent.setdefault(parent, []).append(t)
+
+    def walk(task: Task, depth: int) -> None:
+        out.append("  " * (depth + 1) + _task_line(ex, task, stdout_lines))
+        for th in sorted(ex.threads(task.tid), key=lambda t: (t.start, t.tid)):
+            out.append("  " * (depth + 2) + _task_line(ex, th, stdout_lines))
+        for child in by_parent.get(task.tid, []):
+            walk(child, depth + 1)
+
+    for top in by_parent.get(None, []):
+        walk(top, 0)
+    if ex.failed_forks:
+        errs = sorted({e for _, _, e in ex.failed_forks})
+        out.append(f"  {len(ex.failed_forks)} failed fork(s): {', '.join(errs)}"
+                   + (" (the pids limit)" if "EAGAIN" in errs else ""))
+
+    out.append("")
+    out.append("IPC objects:" if ex.ipc else "IPC objects: none")
+    for o in ex.ipc:
+        bits = [f"{o.kind} {o.ident}"]
+        if o.name and o.name != o.ident:
+            bits.append(f"name {o.name}")
+        bits.append(f"created by {o.created_by}")
+        bits.append("used by " + (", ".join(map(str, o.users)) or "-"))
+        if o.left_behind:
+            bits.append("LEFT BEHIND")
+        if o.runtime_helper:
+            bits.append("runtime helper")
+        out.append("  " + ", ".join(bits))
+    if ex.flows:
+        out.append("Data flows:")
+        for f in ex.flows:
+            out.append(f"  {f.writer} -> {f.reader} via {f.kind} {f.channel}: {f.nbytes} bytes, "
+                       f"first at {f.first_time:.3f}s, {_quote(f.sample)}")
+
+    sent = [s for s in ex.signals if s.delivered_to is None]
+    delivered = [s for s in ex.signals if s.delivered_to is not None]
+    out.append("")
+    out.append("Signals:" if ex.signals else "Signals: none")
+    for s in sent:
+        out.append(f"  {s.time:.3f}s {s.sender} sent {s.signal} to {s.target}")
+    for s in delivered:
+        src = f"from {s.sender}" if s.sender is not None else "from the kernel"
+        out.append(f"  {s.time:.3f}s {s.signal} delivered to {s.delivered_to} {src}")
+
+    out.append("")
+    if ex.blocked:
+        out.append("At the end, blocked:")
+        for b in ex.blocked:
+            where = f" on {b.channel.ident}" if b.channel else ""
+            held = ""
+            if b.holders:
+                held = f"; other end still held open by {', '.join(map(str, b.holders))}"
+            out.append(f"  {b.tid} in {b.syscall}{where} since {b.since:.3f}s{held}")
+    else:
+        out.append("At the end: nothing blocked in a traced call")
+    if ex.unparsed:
+        out.append(f"({len(ex.unparsed)} trace lines not understood)")
+    return "\n".join(out) + "\n"
