@@ -42,7 +42,9 @@ CASES = sorted(p for p in (HERE / "cases").iterdir() if (p / "case.yaml").is_fil
 ASSIGNMENTS = {"py": HERE / "assignments" / "py", "c": HERE / "assignments" / "c"}
 SOLUTIONS = {"py": "solution/main.py", "c": "solution/main.c"}
 REPORT = Path(os.environ.get("HOSTILE_REPORT", Path(tempfile.gettempdir()) / "hostile-report.jsonl"))
-DEFAULT_RSS_GROWTH_MIB = 200
+DEFAULT_RSS_GROWTH_MIB = 100
+# A run ends at its wall-clock limit: killing what is left may take this long, no more.
+KILL_SLACK_MS = 1000
 SECRETS = ("H1DD3N-T3ST-N4ME", "R3F-S0LUT10N-ZK9")
 
 
@@ -269,6 +271,12 @@ def check_expectations(result: Any, expect: dict[str, Any], html: str, cli_text:
             biggest = max((len(getattr(r, attr)) for r in runs), default=0)
             if biggest > expect[key]:
                 problems.append(f"a run kept {biggest} bytes of {attr}, cap {expect[key]}")
+    timeout_ms = expect.get("timeout_ms", 2000)
+    for t_index, test in enumerate(result.tests):
+        for run in test.runs:
+            if run.wall_ms > timeout_ms + KILL_SLACK_MS:
+                problems.append(f"test {t_index} run {run.index} lasted {run.wall_ms} ms, past the "
+                                f"{timeout_ms} ms limit by more than {KILL_SLACK_MS} ms")
     if "trace_processes" in expect:
         for run in result.tests[0].runs:
             tasks = (run.execution or {}).get("tasks", [])

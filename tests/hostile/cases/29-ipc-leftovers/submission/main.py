@@ -19,6 +19,9 @@ print("sysv shm", shmid, flush=True)
 print("sysv sem", libc.semget(KEY, 4, IPC_CREAT | 0o000), flush=True)   # mode 0: still the owner's
 print("sysv msg", libc.msgget(KEY, IPC_CREAT | 0o600), flush=True)
 print("private shm", libc.shmget(0, 4096, IPC_CREAT | 0o600), flush=True)
+# Mode 000: the owner may still remove them by id, but cannot stat them (ipcrm --all skips those).
+print("locked shm", libc.shmget(KEY + 1, 4096, IPC_CREAT | 0o000), flush=True)
+print("locked msg", libc.msgget(KEY + 1, IPC_CREAT | 0o000), flush=True)
 fd = os.open("/dev/shm/leftover-shm", os.O_CREAT | os.O_RDWR, 0o000)
 os.ftruncate(fd, 1 << 20)
 libc.sem_open.restype = ctypes.c_void_p
