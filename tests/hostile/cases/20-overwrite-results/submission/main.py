@@ -14,7 +14,7 @@ for path in ["/grader/out/run-0-0.json", "/grader/out/run-1-0.json", "/grader/ou
              "/trace/trace-run-0-0", "/trace/x"]:
     attempt(path, write(path))
 attempt("rename over done.json", lambda: os.rename("/work/main.py", "/grader/out/done.json"))
-attempt("symlink /work/out -> /grader/out", lambda: os.symlink("/grader/out", "/work/out"))
+os.symlink("/grader/out", "/work/out")   # allowed and harmless by itself: a link in its own dir
 attempt("write through the symlink", write("/work/out/done.json"))
 attempt("hard link harness", lambda: os.link("/grader/harness.py", "/work/h.py"))
 for pid in os.listdir("/proc"):
