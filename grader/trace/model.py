@@ -12,19 +12,19 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
-    "TaskKind",
-    "ChannelKind",
-    "IpcKind",
-    "Exec",
-    "Task",
-    "Channel",
-    "Transfer",
-    "IpcObject",
-    "Flow",
-    "Signal",
     "Blocked",
-    "OutputLine",
+    "Channel",
+    "ChannelKind",
+    "Exec",
     "Execution",
+    "Flow",
+    "IpcKind",
+    "IpcObject",
+    "OutputLine",
+    "Signal",
+    "Task",
+    "TaskKind",
+    "Transfer",
 ]
 
 TaskKind = Literal["process", "thread"]

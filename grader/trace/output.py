@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from grader.trace.model import Execution, OutputLine, Transfer
 
-__all__ = ["output_lines", "WINDOW"]
+__all__ = ["WINDOW", "output_lines"]
 
 # How many not-yet-placed writes to consider at each offset: strace logs a write when it returns,
 # so writes racing on one pipe can appear in the log a few places away from their order in the pipe.

@@ -24,7 +24,7 @@ from grader.trace.model import (
     Transfer,
 )
 
-__all__ = ["parse_trace", "bench_parse", "decode_string", "split_args"]
+__all__ = ["bench_parse", "decode_string", "parse_trace", "split_args"]
 
 # ----------------------------------------------------------------------------- lexing
 
@@ -36,7 +36,7 @@ _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"(?:\.\.\.)?|[\[\]{}(),<]')
 _STRING = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"(\.\.\.)?')
 _IOV_STRING = re.compile(r'iov_base="([^"\\]*(?:\\.[^"\\]*)*)"(\.\.\.)?')
 _RET = re.compile(r"(0x[0-9a-fA-F]+|-?\d+|\?)(?:<(.*)>)?(?:\(deleted\))?(?: ([A-Z][A-Z0-9_]+)(?: \(.*\))?)?")
-_FD = re.compile(r"(-?\d+|AT_FDCWD)(?:<(.*)>(?:\(deleted\))?)?$", re.S)
+_FD = re.compile(r"(-?\d+|AT_FDCWD)(?:<(.*)>(?:\(deleted\))?)?$", re.DOTALL)
 _FLAGS = re.compile(r"flags=([A-Z0-9_|]+)")
 _SIG_BODY = re.compile(r"--- (SIG[A-Z0-9+]+|[A-Z]+[0-9]*) (\{.*\})? ?---")
 _SI_FIELD = re.compile(r"(si_[a-z]+)=([^,}]+)")
@@ -70,9 +70,9 @@ def _unescape(inner: str) -> bytes:
     if "\\" not in inner:
         return inner.encode("utf-8", "surrogateescape")
     try:
-        return codecs.escape_decode(inner.encode("latin-1"))[0]  # type: ignore[attr-defined,no-any-return]
+        return codecs.escape_decode(inner.encode("latin-1"))[0]
     except (UnicodeEncodeError, ValueError):
-        return codecs.escape_decode(inner.encode("utf-8", "surrogateescape"))[0]  # type: ignore[attr-defined,no-any-return]
+        return codecs.escape_decode(inner.encode("utf-8", "surrogateescape"))[0]
 
 
 def _close_angle(s: str, pos: int) -> int:
@@ -225,6 +225,7 @@ class _Parser:
         self.accepts: dict[str, deque[str]] = {}           # address -> server sockets not yet paired
         self.sock_type: dict[str, str] = {}                # socket ident -> "unix"/"tcp"/"udp"
         self.std_fds: dict[int, str] = {}                  # root's inherited fd -> ident
+        self.closed_early: dict[int, set[int]] = {}        # fds a task closed before its clone returned
 
     # ------------------------------------------------------------------ tasks
     def task(self, tid: int, t: float, line: int) -> Task:
@@ -295,6 +296,8 @@ class _Parser:
                 table.setdefault(fd, entry)
         else:
             table = {fd: _Fd(e.ident, e.end, e.cloexec) for fd, e in self.fdt.get(parent_tid, {}).items()}
+            for fd in self.closed_early.pop(child_tid, ()):
+                table.pop(fd, None)
             table.update(own)
         self.fdt[child_tid] = table
         if is_thread:
@@ -739,6 +742,8 @@ def _h_fcntl(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, lin
 def _h_close(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line: int) -> None:
     fd, _ = _fd(split_args(args)[0])
     p.fdt.setdefault(tid, {}).pop(fd, None)
+    if tid not in p.linked and tid != p.ex.root:
+        p.closed_early.setdefault(tid, set()).add(fd)
 
 
 def _h_close_range(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line: int) -> None:
@@ -807,7 +812,7 @@ def _h_link(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
     p.alias(obj, new)
     obj.ident = new
     base = new[len("/dev/shm/"):]
-    obj.name = "/" + (base[4:] if base.startswith("sem.") else base)
+    obj.name = "/" + (base.removeprefix("sem."))
     if base.startswith("sem.mp-"):
         obj.runtime_helper = True
 
@@ -939,7 +944,7 @@ def _h_mmap(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
     if r.value is None or r.value < 0:
         return
     tgid = p.ex.process_of(tid)
-    fd, ident = _fd(parts[4])
+    _, ident = _fd(parts[4])
     obj: IpcObject | None
     if ident is None:
         obj = p.ipc("shared_mmap", f"anon:{r.value:#x}@{tgid}", tid, t)
@@ -1012,25 +1017,25 @@ def _h_mq(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line: 
         ident = "mqueue:" + qname
         if r.decoration is not None:
             p.fdt.setdefault(tid, {})[r.value] = _Fd(r.decoration, None, "O_CLOEXEC" in args)
-        obj = p.ipc("mqueue", ident, tid, t, name=qname)
+        queue = p.ipc("mqueue", ident, tid, t, name=qname)
         if r.decoration is not None:
-            p.alias(obj, r.decoration)
+            p.alias(queue, r.decoration)
     elif name == "mq_unlink" and r.value == 0:
         p.unlinked.add("mqueue:" + decode_string(parts[0])[0].decode("utf-8", "replace"))
     elif name in ("mq_timedsend", "mq_timedreceive"):
-        fd, ch = p.use_fd(tid, parts[0])
+        _, ch = p.use_fd(tid, parts[0])
         if ch is None or r.value is None or r.value < 0:
             return
-        obj = p.objects.get(ch.ident)
-        if obj is None:
+        found = p.objects.get(ch.ident)
+        if found is None:
             return
-        _use(obj, p.ex.process_of(tid))
+        _use(found, p.ex.process_of(tid))
         data, _ = decode_string(parts[1]) if parts[1].startswith('"') else (b"", False)
         if name == "mq_timedsend":
             n = len(data) if not parts[2].strip().isdigit() else int(parts[2])
-            p.flow_write(tid, obj.ident, data, n, t)
+            p.flow_write(tid, found.ident, data, n, t)
         else:
-            p.flow_read(tid, obj.ident, r.value, t)
+            p.flow_read(tid, found.ident, r.value, t)
 
 
 def _h_noop(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line: int) -> None:
@@ -1074,7 +1079,7 @@ _KEEPS_RECENT = frozenset({"pipe", "pipe2", "clone", "clone3", "fork", "vfork"})
 def _on_signal(p: _Parser, tid: int, t: float, rest: str, line: int) -> bool:
     m = _SIG_BODY.match(rest)
     if m is None:
-        return rest.startswith("--- stopped by ") or rest.startswith("--- ")
+        return rest.startswith("--- stopped by ")
     sig = m.group(1)
     fields = dict(_SI_FIELD.findall(m.group(2) or ""))
     sender: int | None = None
@@ -1122,7 +1127,7 @@ def _finish(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
 def _parse_lines(p: _Parser, text: str) -> None:
     ex = p.ex
     lines = text.split("\n")
-    if lines and lines[-1] == "":
+    while lines and not lines[-1].strip():
         lines.pop()
     last_index = len(lines) - 1
     head = _HEAD.match
@@ -1140,8 +1145,7 @@ def _parse_lines(p: _Parser, text: str) -> None:
             if p.t0 is None:
                 p.t0 = ts
             t = ts - p.t0
-            if t > p.last_time:
-                p.last_time = t
+            p.last_time = max(p.last_time, t)
             rest = raw[m.end():].lstrip(" ")
             if tid not in tasks:
                 p.task(tid, t, line_no)
@@ -1163,8 +1167,7 @@ def _parse_lines(p: _Parser, text: str) -> None:
                 tail = rest[rm.end():]
                 prior = p.pending.pop(tid, None)
                 prefix = prior.args if prior is not None and prior.name == name else ""
-                if tail.startswith(_UNFINISHED):
-                    tail = tail[len(_UNFINISHED):]
+                tail = tail.removeprefix(_UNFINISHED)
                 idx = tail.rfind(" = ")
                 if idx < 0:
                     ex.unparsed.append(raw)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from trace_fixtures import load, scenarios
 
 from grader.trace import Execution, describe, output_lines
-
-from trace_fixtures import load, scenarios
 
 
 def parsed(name: str) -> Execution:
@@ -49,7 +50,7 @@ def test_fork_chain_parents() -> None:
         chain.append(kids[0].tid)
     assert len(chain) == 4
     assert [t.tid for t in ex.descendants(root)] == chain[1:]
-    assert all(ex.tasks[c].reaped_by == p for p, c in zip(chain, chain[1:]))
+    assert all(ex.tasks[c].reaped_by == p for p, c in itertools.pairwise(chain))
 
 
 def test_fanout_exit_codes_and_output() -> None:
