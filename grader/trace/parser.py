@@ -226,6 +226,8 @@ class _Parser:
         self.sock_type: dict[str, str] = {}                # socket ident -> "unix"/"tcp"/"udp"
         self.std_fds: dict[int, str] = {}                  # root's inherited fd -> ident
         self.closed_early: dict[int, set[int]] = {}        # fds a task closed before its clone returned
+        self.members: dict[int, list[Task]] = {}           # tgid -> its tasks
+        self.kids: dict[int, list[Task]] = {}              # tgid -> processes it created
 
     # ------------------------------------------------------------------ tasks
     def task(self, tid: int, t: float, line: int) -> Task:
@@ -235,6 +237,7 @@ class _Parser:
         task = Task(tid=tid, tgid=tid, kind="process", creator=None, ppid=None, created_by=None,
                     start=t, start_line=line)
         self.ex.tasks[tid] = task
+        self.members[tid] = [task]
         if self.ex.root is None:
             self.ex.root = tid
             self.fdt[tid] = {}
@@ -260,6 +263,7 @@ class _Parser:
             child = Task(tid=child_tid, tgid=child_tid, kind="process", creator=None, ppid=None,
                          created_by=None, start=t)
             self.ex.tasks[child_tid] = child
+            self.members[child_tid] = [child]
         m = _FLAGS.search(args)
         flags = [f for f in m.group(1).split("|") if f] if m else []
         if name == "vfork":
@@ -282,12 +286,17 @@ class _Parser:
         if is_thread:
             child.kind = "thread"
             child.tgid = parent.tgid
+            if self.members.get(child_tid) == [child]:
+                del self.members[child_tid]
+            self.members.setdefault(parent.tgid, []).append(child)
             child.ppid = parent_proc.ppid
             child.runtime_helper = parent_proc.runtime_helper
         else:
             child.kind = "process"
             child.tgid = child_tid
             child.ppid = parent_proc.ppid if "CLONE_PARENT" in flags else parent.tgid
+            if child.ppid is not None:
+                self.kids.setdefault(child.ppid, []).append(child)
         # descriptors: shared with CLONE_FILES, else copied; anything the child already used stays.
         own = self.fdt.get(child_tid, {})
         if is_thread or "CLONE_FILES" in flags:
@@ -323,7 +332,7 @@ class _Parser:
             task.core_dumped = core
         self.pending.pop(tid, None)
         tgid = task.tgid
-        group = [x for x in self.ex.tasks.values() if x.tgid == tgid]
+        group = self.members.get(tgid) or [task]
         if tid == tgid and (sig is not None or tgid in self.exit_group):
             for other in group:
                 if other.end is None:
@@ -336,8 +345,8 @@ class _Parser:
         if tgid in self.ended_processes:
             return
         self.ended_processes.add(tgid)
-        for child in self.ex.tasks.values():
-            if child.kind == "process" and child.ppid == tgid and child.tid != tgid and child.end is None:
+        for child in self.kids.get(tgid, ()):
+            if child.kind == "process" and child.tid != tgid and child.end is None:
                 child.orphan = True
                 child.reparented_to = 1
 
