@@ -254,5 +254,41 @@ def test_submission_that_does_not_exist(docker_sandbox, tmp_path):
 
 
 def test_no_labelled_container_left(docker_sandbox, programs):
+    from grader.sandbox.engine import OWNER_LABEL, owner_id
+
     run(docker_sandbox, programs, "fork3.py")
-    assert list(docker_sandbox.engine.labelled()) == []
+    mine = [c for c in docker_sandbox.engine.labelled() if c.labels.get(OWNER_LABEL) == owner_id()]
+    assert mine == []
+
+
+def test_leftover_of_a_dead_grader_is_swept(docker_sandbox, programs):
+    """A container whose grader died (kill -9) is removed by the next grader's start-up sweep."""
+    import subprocess
+    import sys
+    import time
+
+    from grader.sandbox.docker_sandbox import DockerSandbox
+    from grader.sandbox.engine import LABEL
+
+    child = subprocess.Popen([sys.executable, "-c", (
+        "from pathlib import Path; from grader.sandbox.docker_sandbox import DockerSandbox;"
+        "from grader.sandbox.records import Limits, RunRequest;"
+        f"DockerSandbox().run(Path({str(programs)!r}), [RunRequest(name='s', command=('python3','sleep.py'))],"
+        " limits=Limits(timeout_ms=60000))")])
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            owned = [c for c in docker_sandbox.engine.labelled()
+                     if c.labels.get("grader.owner", "").endswith(f":{child.pid}")]
+            if owned:
+                break
+            time.sleep(0.1)
+        assert owned, "the child grader never started its container"
+    finally:
+        child.kill()
+        child.wait()
+    leftover = owned[0].id
+    assert any(c.id == leftover for c in docker_sandbox.engine.labelled()), "kill -9 leaves the container"
+    DockerSandbox()  # start-up sweep
+    assert not any(c.id == leftover for c in docker_sandbox.engine.labelled())
+    assert LABEL in owned[0].labels
