@@ -118,13 +118,40 @@ def leftover_containers(engine: Any) -> list[str]:
 
     host = socket.gethostname()
     out = []
-    for container in engine.labelled():
+    for container in _labelled(engine):
         owner = container.labels.get(OWNER_LABEL, "")
         owner_host, _, pid = owner.partition(":")
         if owner_host == host and pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
             continue
         out.append(f"{container.short_id} owner={owner} status={container.status}")
     return out
+
+
+def _labelled(engine: Any) -> list[Any]:
+    """engine.labelled(), retried: listing races with other graders removing their containers
+    (docker's list() inspects each one and raises NotFound for one removed meanwhile)."""
+    import docker.errors
+
+    for attempt in range(5):
+        try:
+            return list(engine.labelled())
+        except docker.errors.NotFound:
+            time.sleep(0.2 * (attempt + 1))
+    return list(engine.labelled())
+
+
+def _new_sandbox() -> Any:
+    """A new DockerSandbox (its constructor sweeps), retried on the same listing race."""
+    import docker.errors
+
+    from grader.sandbox.docker_sandbox import DockerSandbox
+
+    for attempt in range(5):
+        try:
+            return DockerSandbox()
+        except docker.errors.NotFound:
+            time.sleep(0.2 * (attempt + 1))
+    return DockerSandbox()
 
 
 def host_snapshot() -> dict[str, set[str]]:
@@ -461,7 +488,6 @@ def run_killed_grader(case: Path, assignment: Path, sandbox: Any, tmp_path: Path
                       problems: list[str]) -> tuple[Any, str]:
     """kill -9 `grader run` while its container runs; the next DockerSandbox sweeps it; a re-run grades."""
     from grader.api import grade_path
-    from grader.sandbox.docker_sandbox import DockerSandbox
     from grader.sandbox.engine import OWNER_LABEL
 
     child_tmp = tmp_path / "killed-grader-tmp"
@@ -475,7 +501,7 @@ def run_killed_grader(case: Path, assignment: Path, sandbox: Any, tmp_path: Path
     owner = f"{socket.gethostname()}:{proc.pid}"
 
     def theirs() -> list[Any]:
-        return [c for c in sandbox.engine.labelled() if c.labels.get(OWNER_LABEL) == owner]
+        return [c for c in _labelled(sandbox.engine) if c.labels.get(OWNER_LABEL) == owner]
 
     deadline = time.monotonic() + 60
     while not theirs() and time.monotonic() < deadline and proc.poll() is None:
@@ -493,7 +519,7 @@ def run_killed_grader(case: Path, assignment: Path, sandbox: Any, tmp_path: Path
     note = f"{len(leftover)} container(s) left by the killed grader"
     if (tmp_path / "killed.json").exists():
         problems.append("the killed grader still wrote its JSON result")
-    DockerSandbox()  # a new grader starting: its constructor sweeps dead graders' containers
+    _new_sandbox()  # a new grader starting: its constructor sweeps dead graders' containers
     if theirs():
         problems.append(f"the sweep at start left the killed grader's container: {[c.short_id for c in theirs()]}")
     leaked = sorted(p.name for p in child_tmp.iterdir())

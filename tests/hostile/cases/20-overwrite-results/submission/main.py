@@ -27,4 +27,8 @@ for pid in os.listdir("/proc"):
     attempt(f"/proc/{pid}/mem", write(f"/proc/{pid}/mem", b"\x90"))
 # The trace FIFO's name is predictable: make it first in every writable place.
 for d in ("/tmp", "/work", "/dev/shm"):
-    attempt(f"mkfifo {d}/trace-run-1-0", lambda d=d: os.mkfifo(f"{d}/trace-run-1-0"))
+    try:
+        os.mkfifo(f"{d}/trace-run-1-0")   # harmless unless the harness used it
+        print("planted", d, flush=True)
+    except OSError:
+        pass
