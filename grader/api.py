@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,14 +29,20 @@ def grade_path(assignment: Path, submission: Path, *, repeat: int | None = None,
     """Grade one submission (folder, archive or lone file) against an assignment file."""
     from grader.grading import grade
     from grader.spec.loader import load_assignment
-    from grader.submission import intake
+    from grader.submission import intake, is_archive
 
     spec = load_assignment(assignment)
     submission = Path(submission)
     if not submission.exists():
         raise UsageError(f"submission {str(submission)!r} does not exist")
     with tempfile.TemporaryDirectory(prefix="grader-intake-") as tmp:
-        taken = intake(submission, Path(tmp))
+        if submission.is_file() and not is_archive(submission) and len(spec.files) == 1:
+            # A lone file stands for the one file the assignment asks for, whatever its name.
+            folder = Path(tmp) / "lone" / submission.stem
+            folder.mkdir(parents=True)
+            shutil.copyfile(submission, folder / spec.files[0])
+            submission = folder
+        taken = intake(submission, Path(tmp) / "taken")
         result = grade(spec, taken.path, sandbox or default_sandbox(), repeat=repeat,
                        label=label or taken.student)
         result.submission_hash = taken.content_hash

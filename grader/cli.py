@@ -148,8 +148,9 @@ def _summary(result: Any) -> str:
             mark = {"passed": "ok", "failed": "FAIL", "flaky": "FLAKY", "error": "ERROR"}[check.status]
             runs = f" ({check.passed_runs}/{check.total_runs} runs)" if check.status == "flaky" else ""
             lines.append(f"      {mark:5} {check.kind}{runs}: {check.message}")
-        for diagnosis in test.diagnoses:
-            lines.append(f"      ! {diagnosis.message}")
+        if test.status != "passed":
+            for diagnosis in test.diagnoses:
+                lines.append(f"      ! {diagnosis.message}")
     return "\n".join(lines)
 
 
