@@ -46,7 +46,7 @@ def _friendly(fn: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
-        except Exception as exc:  # the grader's own bug: say so in one line, keep the details
+        except Exception as exc:  # noqa: BLE001 - the grader's own bug: one line for the user, details kept
             fd, path = tempfile.mkstemp(prefix="grader-crash-", suffix=".txt")
             with os.fdopen(fd, "w") as fh:
                 traceback.print_exc(file=fh)

@@ -84,7 +84,7 @@ def setup(*, builder: str = "auto", force: bool = False, context: Path | None = 
     _say(f"engine: Docker {engine.version()}", echo)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    tag, image_id, built = ensure_image(engine, builder=builder, log=LOG_DIR / "image-build.log",
+    tag, _image_id, built = ensure_image(engine, builder=builder, log=LOG_DIR / "image-build.log",
                                         context=context, force=force)
     if built:
         _say(f"built sandbox image {tag} in {time.monotonic() - started:.0f} s", echo)

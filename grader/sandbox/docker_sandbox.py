@@ -9,12 +9,11 @@ import shutil
 import stat
 import tempfile
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from grader.errors import InfrastructureError, UsageError
+from grader.errors import ImageError, UsageError
 from grader.sandbox.base import SandboxResult
 from grader.sandbox.engine import ContainerSpec, Engine
 from grader.sandbox.image import image_tag
@@ -77,8 +76,6 @@ class DockerSandbox:
         self.image = image or image_tag()
         self.workroot = workroot
         if self.engine.image_id(self.image) is None:
-            from grader.errors import ImageError
-
             raise ImageError(f"sandbox image {self.image!r} is missing", hint="run `grader setup`")
         if sweep:
             self.engine.sweep()
@@ -219,15 +216,3 @@ def _copy_readable(src: Path, dest: Path) -> None:
             mode = source.stat().st_mode
             target.chmod(0o755 if mode & stat.S_IXUSR else 0o644)
     dest.chmod(0o755)
-
-
-def wait_until(predicate, timeout_s: float) -> bool:  # pragma: no cover - used by tests
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
-_ = InfrastructureError

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker
 import docker.errors
 from docker.types import Ulimit
 
+import docker
 from grader.errors import EngineError, ImageError
 
 __all__ = ["Engine", "ContainerSpec", "LABEL", "OWNER_LABEL"]

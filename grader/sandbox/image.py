@@ -10,8 +10,12 @@ import subprocess
 import tempfile
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.errors import ImageError
+
+if TYPE_CHECKING:
+    from grader.sandbox.engine import Engine
 
 __all__ = [
     "SUITE",
@@ -51,7 +55,7 @@ def image_tag() -> str:
 def _sources_entries() -> list[tuple[str, str]]:
     """(uri, suites) pairs from the machine's apt sources, both one-line and deb822 styles."""
     entries: list[tuple[str, str]] = []
-    roots = [Path("/etc/apt/sources.list")] + sorted(Path("/etc/apt/sources.list.d").glob("*"))
+    roots = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
     for path in roots:
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
@@ -97,7 +101,7 @@ def _run(cmd: list[str], log: Path) -> None:
         raise ImageError(f"{cmd[0]} failed (exit {proc.returncode}); see {log}: " + " | ".join(tail))
 
 
-def build_with_debootstrap(engine, tag: str, *, log: Path, workdir: Path | None = None) -> str:
+def build_with_debootstrap(engine: Engine, tag: str, *, log: Path, workdir: Path | None = None) -> str:
     """debootstrap the package list into a root filesystem and `docker import` it."""
     if os.geteuid() != 0:
         raise ImageError("building the sandbox image with debootstrap needs root", hint="run `sudo grader setup`")
@@ -131,7 +135,7 @@ def build_with_debootstrap(engine, tag: str, *, log: Path, workdir: Path | None 
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def build_with_dockerfile(engine, tag: str, *, context: Path) -> str:
+def build_with_dockerfile(engine: Engine, tag: str, *, context: Path) -> str:
     """Build docker/Dockerfile (needs a registry for the Debian base image)."""
     dockerfile = context / "docker" / "Dockerfile"
     if not dockerfile.is_file():
@@ -139,7 +143,7 @@ def build_with_dockerfile(engine, tag: str, *, context: Path) -> str:
     return engine.build_dockerfile(context, tag, dockerfile="docker/Dockerfile")
 
 
-def ensure_image(engine, *, builder: str = "auto", log: Path, context: Path | None = None,
+def ensure_image(engine: Engine, *, builder: str = "auto", log: Path, context: Path | None = None,
                  force: bool = False) -> tuple[str, str, bool]:
     """Return (tag, image id, built_now); builds only when the tagged image is missing."""
     tag = image_tag()

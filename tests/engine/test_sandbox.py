@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import resource
 import textwrap
 from pathlib import Path
@@ -10,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from grader.sandbox.records import Limits, RunRequest
-
 
 pytestmark = pytest.mark.engine
 
