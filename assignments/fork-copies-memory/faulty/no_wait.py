@@ -8,7 +8,7 @@ value = 0
 
 pid = os.fork()
 if pid == 0:
-    time.sleep(0.1)          # the child has other things to do first
+    time.sleep(0.2)          # the child has other things to do first
     print(f"child: before={value}", flush=True)
     value = 100
     print(f"child: after={value}", flush=True)
