@@ -35,7 +35,9 @@ def grade_path(assignment: Path, submission: Path, *, repeat: int | None = None,
     submission = Path(submission)
     if not submission.exists():
         raise UsageError(f"submission {str(submission)!r} does not exist")
-    with tempfile.TemporaryDirectory(prefix="grader-intake-") as tmp:
+    from grader.sandbox.workdirs import process_dir
+
+    with tempfile.TemporaryDirectory(prefix="intake-", dir=process_dir()) as tmp:
         if submission.is_file() and not is_archive(submission) and len(spec.files) == 1:
             # A lone file stands for the one file the assignment asks for, whatever its name.
             folder = Path(tmp) / "lone" / submission.stem

@@ -245,6 +245,8 @@ def _crashes(execution: Execution, record: RunRecord, run: int) -> list[Diagnosi
     for task in killed:
         sent = next((s for s in execution.signals if s.target == task.tid and s.signal == task.signal
                      and s.sender is not None), None)
+        if record.stopped_for and task.signal == "SIGKILL" and sent is None:
+            continue  # the harness stopped it (output limit, or left running after the main process): not a crash
         by = f" sent by pid {execution.process_of(sent.sender)}" if sent and sent.sender is not None else ""
         core = " (core dumped)" if task.core_dumped else ""
         what = "the program's first process" if task.tid == execution.root else f"pid {task.tid}"

@@ -10,7 +10,7 @@ import stat
 import tempfile
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from grader.errors import ImageError, UsageError
@@ -18,6 +18,7 @@ from grader.sandbox.base import SandboxResult
 from grader.sandbox.engine import ContainerSpec, Engine
 from grader.sandbox.image import image_tag
 from grader.sandbox.records import BuildRecord, Limits, RunRecord, RunRequest
+from grader.sandbox.workdirs import process_dir, sweep_dead
 
 __all__ = ["DockerSandbox", "STRACE_ARGS", "STUDENT_ENV"]
 
@@ -79,6 +80,7 @@ class DockerSandbox:
             raise ImageError(f"sandbox image {self.image!r} is missing", hint="run `grader setup`")
         if sweep:
             self.engine.sweep()
+            sweep_dead()
 
     def run(
         self,
@@ -91,7 +93,28 @@ class DockerSandbox:
         submission = Path(submission)
         if not submission.is_dir():
             raise UsageError(f"submission folder {str(submission)!r} does not exist")
-        workdir = Path(tempfile.mkdtemp(prefix="grader-run-", dir=self.workroot))
+        shared = [r for r in requests if r.isolation == "submission"]
+        result = self._session(submission, shared, limits, build) if shared or not requests else SandboxResult()
+        for request in requests:
+            if request.isolation != "run":
+                continue
+            records: list[RunRecord] = []
+            for index in range(request.repeat):
+                single = self._session(submission, [replace(request, repeat=1)], limits, build)
+                result.build = result.build or single.build
+                result.image_id = result.image_id or single.image_id
+                result.internal_error = result.internal_error or single.internal_error
+                for record in single.runs.get(request.name, []):
+                    record.repeat_index = index
+                    records.append(record)
+            result.runs[request.name] = records
+        result.runs = {r.name: result.runs.get(r.name, []) for r in requests}
+        return result
+
+    def _session(self, submission: Path, requests: Sequence[RunRequest], limits: Limits,
+                 build: Sequence[str] | None) -> SandboxResult:
+        """One container: the build, then every request's repeats."""
+        workdir = Path(tempfile.mkdtemp(prefix="run-", dir=self.workroot or process_dir()))
         try:
             return self._run_in(workdir, submission, requests, limits, build)
         finally:

@@ -14,8 +14,9 @@ from docker.types import Ulimit
 
 import docker
 from grader.errors import EngineError, ImageError
+from grader.sandbox.workdirs import alive
 
-__all__ = ["Engine", "ContainerSpec", "LABEL", "OWNER_LABEL"]
+__all__ = ["LABEL", "OWNER_LABEL", "ContainerSpec", "Engine", "owner_id"]
 
 LABEL = "grader.sandbox"          # on every container the grader starts
 OWNER_LABEL = "grader.owner"      # "<hostname>:<pid>" of the grader process that started it
@@ -156,7 +157,12 @@ class Engine:
             pass  # removal in progress elsewhere; the sweep will catch it
 
     def labelled(self) -> Iterator[Any]:
-        yield from self._client.containers.list(all=True, filters={"label": LABEL})
+        """Every sandbox container on this engine (another grader may be removing some meanwhile)."""
+        try:
+            found = self._client.containers.list(all=True, filters={"label": LABEL}, ignore_removed=True)
+        except docker.errors.APIError as exc:
+            raise EngineError(f"the engine could not list sandbox containers: {exc.explanation}") from exc
+        yield from found
 
     def sweep(self, *, only_dead_owners: bool = True) -> int:
         """Remove leftover sandbox containers (those whose grader process is gone)."""
@@ -166,7 +172,7 @@ class Engine:
             owner = container.labels.get(OWNER_LABEL, "")
             if only_dead_owners:
                 owner_host, _, pid = owner.partition(":")
-                if owner_host == host and pid.isdigit() and _alive(int(pid)):
+                if owner_host == host and pid.isdigit() and alive(int(pid)):
                     continue
             self.remove(container)
             removed += 1
@@ -188,13 +194,3 @@ class Engine:
 
     def version(self) -> str:
         return str(self._client.version().get("Version", "?"))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

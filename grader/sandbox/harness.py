@@ -108,6 +108,7 @@ class Killer:
 
     def __init__(self, plan: dict) -> None:
         self.uid = plan["uid"]
+        self.pending = False
         self.req_r, self.req_w = os.pipe()
         self.ack_r, self.ack_w = os.pipe()
         self.pid = os.fork()
@@ -134,11 +135,22 @@ class Killer:
         os.close(self.req_r)
         os.close(self.ack_w)
 
-    def kill_all(self) -> None:
-        if not student_pids(self.uid):
-            return
-        os.write(self.req_w, b"K")
+    def request(self) -> None:
+        """Ask for a kill without waiting: the caller keeps draining the program's pipes meanwhile,
+        or a tracer blocked on a full trace pipe would keep its tasks from dying."""
+        if not self.pending:
+            os.write(self.req_w, b"K")
+            self.pending = True
+
+    def acknowledged(self) -> None:
         os.read(self.ack_r, 1)
+        self.pending = False
+
+    def kill_all(self) -> None:
+        if not self.pending and not student_pids(self.uid):
+            return
+        self.request()
+        self.acknowledged()
 
 
 KILLER: Killer | None = None
@@ -173,8 +185,17 @@ def _clean_scratch() -> None:
     for path in SCRATCH_DIRS:
         if os.path.isdir(path):
             _wipe_dir(path)
-    # SysV IPC objects the student made (POSIX shm lives in /dev/shm, wiped above).
-    subprocess.run(["ipcrm", "--all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    # SysV IPC objects the student made (POSIX shm lives in /dev/shm, wiped above). By id, from
+    # /proc/sysvipc: `ipcrm --all` skips objects whose mode denies reading their status.
+    for table, flag in (("shm", "-m"), ("sem", "-s"), ("msg", "-q")):
+        try:
+            with open(f"/proc/sysvipc/{table}", encoding="ascii") as fh:
+                ids = [line.split()[1] for line in fh.readlines()[1:] if len(line.split()) > 1]
+        except OSError:
+            continue
+        for ident in ids:
+            subprocess.run(["ipcrm", flag, ident], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           check=False)
 
 
 def _copy_in(src: str) -> None:
@@ -406,10 +427,13 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
         if killed_for is None:
             killed_for = reason
             final_tasks = snapshot_tasks(plan["uid"])
-            kill_student(plan)
+            KILLER.request()
 
+    assert KILLER is not None
     while True:
         watch = list(streams)
+        if KILLER.pending:
+            watch.append(KILLER.ack_r)
         wfds = [in_w] if in_w >= 0 else []
         try:
             readable, writable, _ = select.select(watch, wfds, [], POLL_S)
@@ -427,6 +451,9 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
                 os.close(in_w)
                 in_w = -1
         for fd in readable:
+            if fd == KILLER.ack_r:
+                KILLER.acknowledged()
+                continue
             try:
                 data = os.read(fd, 1 << 16)
             except OSError as exc:
@@ -474,6 +501,8 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
                 break
     returncode = proc.wait()
     ended = now_ms()
+    if KILLER.pending:
+        KILLER.acknowledged()
     if in_w >= 0:
         os.close(in_w)
     if trace_file is not None:

@@ -10,9 +10,10 @@ import base64
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Limits", "RunRequest", "BuildRecord", "RunRecord", "StdoutMode"]
+__all__ = ["BuildRecord", "Isolation", "Limits", "RunRecord", "RunRequest", "StdoutMode"]
 
 StdoutMode = Literal["pipe", "pty"]
+Isolation = Literal["submission", "run"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +28,7 @@ class Limits:
     tmpfs_bytes: int = 64 * 2**20     # the writable work dir (and /tmp, /dev/shm each)
     open_files: int = 256             # RLIMIT_NOFILE
     file_bytes: int = 32 * 2**20      # RLIMIT_FSIZE: largest file the program may write
-    trace_bytes: int = 256 * 2**20    # the strace log is cut beyond this
+    trace_bytes: int = 16 * 2**20     # the strace log is cut (and the run stopped) beyond this
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class RunRequest:
     stdin: bytes = b""
     stdout_mode: StdoutMode = "pipe"
     trace: bool = True
+    isolation: Isolation = "submission"   # "run": each repeat in a fresh container (own network namespace)
 
 
 @dataclass(slots=True)

@@ -75,6 +75,12 @@ Memory = Annotated[int, PlainValidator(_memory), WithJsonSchema({"anyOf": [{"typ
                                                                  "description": "a size of at least 4MiB"})]
 
 
+# "submission": one container runs every repeat of every test (fast; between runs the harness kills
+# the student's processes and wipes files and IPC, but the network namespace, e.g. a port in
+# TIME_WAIT, carries over). "run": a fresh container for each repeat of the test.
+Isolation = Literal["submission", "run"]
+
+
 class LimitsSpec(StrictModel):
     """Resource limits in readable units; `to_limits` gives the sandbox's Limits (ms, bytes)."""
 
@@ -86,6 +92,7 @@ class LimitsSpec(StrictModel):
     tmpfs: Size = _DEFAULTS.tmpfs_bytes
     open_files: PositiveInt = _DEFAULTS.open_files
     file_size: Size = _DEFAULTS.file_bytes
+    trace: Size = _DEFAULTS.trace_bytes
 
     def to_limits(self) -> Limits:
         """The sandbox's Limits."""
@@ -98,6 +105,7 @@ class LimitsSpec(StrictModel):
             tmpfs_bytes=self.tmpfs,
             open_files=self.open_files,
             file_bytes=self.file_size,
+            trace_bytes=self.trace,
         )
 
 
@@ -113,6 +121,7 @@ class TestSpec(StrictModel):
     stdin: str = ""
     repeat: PositiveInt | None = None
     stdout: StdoutMode | None = None
+    isolation: Isolation | None = None
     all_or_nothing: bool = False
     description: str | None = None
     description_ko: str | None = None
@@ -145,6 +154,7 @@ class Assignment(StrictModel):
     limits: LimitsSpec = LimitsSpec()
     repeat: PositiveInt = 1
     stdout: StdoutMode = "pipe"
+    isolation: Isolation = "submission"
     tests: list[TestSpec] = Field(min_length=1)
     reference: RelativePath | None = None
     faulty: list[FaultySpec] = Field(default_factory=list)
@@ -187,6 +197,7 @@ class Assignment(StrictModel):
             repeat=repeat if repeat is not None else (test.repeat or self.repeat),
             stdin=test.stdin.encode("utf-8"),
             stdout_mode=test.stdout or self.stdout,
+            isolation=test.isolation or self.isolation,
             trace=True,
         )
 

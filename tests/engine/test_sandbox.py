@@ -290,3 +290,50 @@ def test_leftover_of_a_dead_grader_is_swept(docker_sandbox, programs):
     DockerSandbox()  # start-up sweep
     assert not any(c.id == leftover for c in docker_sandbox.engine.labelled())
     assert LABEL in owned[0].labels
+
+
+SERVER = """
+import socket
+server = socket.socket()
+server.bind(("127.0.0.1", 8080))   # no SO_REUSEADDR: a port in TIME_WAIT from a previous run fails
+server.listen()
+client = socket.create_connection(("127.0.0.1", 8080))
+conn, _ = server.accept()
+conn.close()                        # the server side closes first: its port goes to TIME_WAIT
+client.close()
+server.close()
+print("served")
+"""
+
+
+def test_isolation_run_gives_each_repeat_a_fresh_network(docker_sandbox, tmp_path):
+    (tmp_path / "server.py").write_text(SERVER)
+    shared = run_request(docker_sandbox, tmp_path, RunRequest(name="s", command=("python3", "server.py"), repeat=2))
+    assert shared[0].stdout == b"served\n"
+    assert b"Address already in use" in shared[1].stderr, "one container: TIME_WAIT carries over"
+    fresh = run_request(docker_sandbox, tmp_path, RunRequest(name="s", command=("python3", "server.py"), repeat=2,
+                                                           isolation="run"))
+    assert [r.stdout for r in fresh] == [b"served\n", b"served\n"]
+    assert [r.repeat_index for r in fresh] == [0, 1]
+
+
+LEAVE_SYSV = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+before = open("/proc/sysvipc/shm").read().count("\\n") - 1 + open("/proc/sysvipc/sem").read().count("\\n") - 1
+print("left by earlier runs:", before, flush=True)
+libc.shmget(0, 4096, 0o1000)   # IPC_PRIVATE, IPC_CREAT, mode 000
+libc.semget(0, 1, 0o1000)
+"""
+
+
+def test_sysv_objects_even_mode_000_are_gone_for_the_next_run(docker_sandbox, tmp_path):
+    (tmp_path / "leave.py").write_text(LEAVE_SYSV)
+    records = run_request(docker_sandbox, tmp_path, RunRequest(name="l", command=("python3", "leave.py"), repeat=2))
+    assert [r.stdout for r in records] == [b"left by earlier runs: 0\n"] * 2
+
+
+def run_request(sandbox, folder, request):
+    result = sandbox.run(folder, [request], limits=Limits(timeout_ms=5000))
+    assert result.internal_error is None, result.internal_error
+    return result.runs[request.name]
