@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +34,9 @@ def grade_path(assignment: Path, submission: Path, *, repeat: int | None = None,
     submission = Path(submission)
     if not submission.exists():
         raise UsageError(f"submission {str(submission)!r} does not exist")
-    from grader.sandbox.workdirs import process_dir
+    from grader.sandbox.workdirs import scratch
 
-    with tempfile.TemporaryDirectory(prefix="intake-", dir=process_dir()) as tmp:
+    with scratch("intake-") as tmp:
         if submission.is_file() and not is_archive(submission) and len(spec.files) == 1:
             # A lone file stands for the one file the assignment asks for, whatever its name.
             folder = Path(tmp) / "lone" / submission.stem

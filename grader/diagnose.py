@@ -33,6 +33,7 @@ EXPLAINS: dict[str, tuple[str, ...]] = {
     "crash": ("*",),
     "oom": ("*",),
     "output_limit": ("output.", "resource.time"),
+    "trace_limit": ("*",),
     "start_failed": ("*",),
     "compile_error": ("*",),
     "missing_files": ("*",),
@@ -272,6 +273,11 @@ def _flags(record: RunRecord) -> list[Diagnosis]:
         out.append(Diagnosis(code="output_limit", message=f"the program wrote more than {limit} bytes to "
                              "stdout or stderr and was stopped; is a loop printing without end?",
                              params={"limit_bytes": limit}))
+    if record.stopped_for == "trace":
+        limit = record.limits.trace_bytes // 2**20
+        out.append(Diagnosis(code="trace_limit", message=f"the program made so many system calls that their "
+                             f"record passed {limit} MiB, and it was stopped; is a loop reading or writing "
+                             "without end?", params={"limit_mib": limit}))
     if record.start_failed:
         command = shlex.join(record.command)
         out.append(Diagnosis(code="start_failed", message=f"the command {command!r} could not be started: "

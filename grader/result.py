@@ -40,7 +40,8 @@ class Diagnosis:
 
     code: str                        # stable id: "zombie", "orphan", "fork_buffer_duplicate",
                                      # "pipe_write_end_open", "fork_bomb", "timeout", "compile_error",
-                                     # "crash", "missing_files", "oom", "output_limit", "start_failed"
+                                     # "crash", "missing_files", "oom", "output_limit", "trace_limit",
+                                     # "start_failed"
     message: str                     # English, one or two sentences
     params: dict[str, Any] = field(default_factory=dict)  # values for translated messages
     evidence: list[Evidence] = field(default_factory=list)

@@ -119,6 +119,11 @@ DIAGNOSIS_TEMPLATES: dict[str, tuple[str, ...]] = {
         N_("The program wrote more than {limit_bytes} bytes of output; the rest was cut off."),
         N_("The program wrote more output than the limit; the rest was cut off."),
     ),
+    "trace_limit": (
+        N_("The program made so many system calls that their record passed {limit_mib} MiB, and it was "
+           "stopped; is a loop reading or writing without end?"),
+        N_("The program made too many system calls and was stopped."),
+    ),
     "start_failed": (
         N_("The program could not be started (command: {command})."),
         N_("The program could not be started."),

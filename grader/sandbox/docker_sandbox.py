@@ -18,7 +18,7 @@ from grader.sandbox.base import SandboxResult
 from grader.sandbox.engine import ContainerSpec, Engine
 from grader.sandbox.image import image_tag
 from grader.sandbox.records import BuildRecord, Limits, RunRecord, RunRequest
-from grader.sandbox.workdirs import process_dir, sweep_dead
+from grader.sandbox.workdirs import scratch, sweep_dead
 
 __all__ = ["DockerSandbox", "STRACE_ARGS", "STUDENT_ENV"]
 
@@ -114,11 +114,14 @@ class DockerSandbox:
     def _session(self, submission: Path, requests: Sequence[RunRequest], limits: Limits,
                  build: Sequence[str] | None) -> SandboxResult:
         """One container: the build, then every request's repeats."""
-        workdir = Path(tempfile.mkdtemp(prefix="run-", dir=self.workroot or process_dir()))
-        try:
+        if self.workroot is not None:
+            workdir = Path(tempfile.mkdtemp(prefix="run-", dir=self.workroot))
+            try:
+                return self._run_in(workdir, submission, requests, limits, build)
+            finally:
+                shutil.rmtree(workdir, ignore_errors=True)
+        with scratch("run-") as workdir:
             return self._run_in(workdir, submission, requests, limits, build)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
 
     def _run_in(self, workdir: Path, submission: Path, requests: Sequence[RunRequest],
                 limits: Limits, build: Sequence[str] | None) -> SandboxResult:

@@ -116,6 +116,9 @@ class Engine:
                 user="0:0",
                 environment={"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
                 log_config={"type": "json-file", "config": {"max-size": "1m", "max-file": "1"}},
+                # No TIME_WAIT: runs share the container's network namespace, and a port one run
+                # closed must be free for the next (a fresh namespace per run needs isolation: run).
+                sysctls={"net.ipv4.tcp_max_tw_buckets": "0"},
                 stdin_open=False,
                 tty=False,
             )

@@ -306,14 +306,20 @@ print("served")
 """
 
 
-def test_isolation_run_gives_each_repeat_a_fresh_network(docker_sandbox, tmp_path):
+def test_a_closed_port_is_free_for_the_next_repeat(docker_sandbox, tmp_path):
+    """Repeats share one network namespace; TIME_WAIT is off so a fixed port can be bound again."""
     (tmp_path / "server.py").write_text(SERVER)
-    shared = run_request(docker_sandbox, tmp_path, RunRequest(name="s", command=("python3", "server.py"), repeat=2))
-    assert shared[0].stdout == b"served\n"
-    assert b"Address already in use" in shared[1].stderr, "one container: TIME_WAIT carries over"
-    fresh = run_request(docker_sandbox, tmp_path, RunRequest(name="s", command=("python3", "server.py"), repeat=2,
+    shared = run_request(docker_sandbox, tmp_path, RunRequest(name="s", command=("python3", "server.py"), repeat=3))
+    assert [r.stdout for r in shared] == [b"served\n"] * 3, [r.stderr for r in shared]
+
+
+def test_isolation_run_gives_each_repeat_a_fresh_container(docker_sandbox, tmp_path):
+    (tmp_path / "host.py").write_text("import socket; print(socket.gethostname())\n")
+    shared = run_request(docker_sandbox, tmp_path, RunRequest(name="h", command=("python3", "host.py"), repeat=2))
+    assert shared[0].stdout == shared[1].stdout
+    fresh = run_request(docker_sandbox, tmp_path, RunRequest(name="h", command=("python3", "host.py"), repeat=2,
                                                            isolation="run"))
-    assert [r.stdout for r in fresh] == [b"served\n", b"served\n"]
+    assert fresh[0].stdout != fresh[1].stdout
     assert [r.repeat_index for r in fresh] == [0, 1]
 
 
