@@ -216,8 +216,10 @@ def schema(out: Path | None) -> None:
 @click.argument("assignments", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--junit", "junit_out", type=click.Path(path_type=Path), help="Write JUnit XML here.")
 @click.option("--repeat", type=click.IntRange(min=1), help="Override every assignment's repeat count.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Assignments validated at once.")
 @_friendly
-def validate(assignments: tuple[Path, ...], junit_out: Path | None, repeat: int | None) -> None:
+def validate(assignments: tuple[Path, ...], junit_out: Path | None, repeat: int | None, jobs: int) -> None:
     """Prove each assignment: reference at full marks, each faulty solution fails what it declares.
 
     With no ASSIGNMENTS, validates every assignments/*/assignment.yaml under the current folder.
@@ -229,7 +231,11 @@ def validate(assignments: tuple[Path, ...], junit_out: Path | None, repeat: int 
     paths = list(assignments) or sorted(Path("assignments").glob("*/assignment.yaml"))
     if not paths:
         raise GraderError("no assignment files given and none under ./assignments/*/assignment.yaml")
-    rows = do_validate(paths, sandbox=default_sandbox(), repeat=repeat)
+    def progress(row: Any) -> None:
+        mark = "ok" if row.ok else "MISMATCH"
+        click.echo(f"{mark:8} {row.assignment} {row.role} {row.solution} ({row.duration_ms / 1000:.1f} s)", err=True)
+
+    rows = do_validate(paths, sandbox=default_sandbox(), repeat=repeat, progress=progress, jobs=jobs)
     click.echo(to_table(rows))
     if junit_out:
         Path(junit_out).write_text(to_junit(rows), encoding="utf-8")

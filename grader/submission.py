@@ -310,7 +310,7 @@ class _ByteStream(Protocol):
 _DECOMPRESSORS: dict[bytes, Callable[[Path], _ByteStream]] = {  # closed by _open_decompressed
     b"\x1f\x8b": lambda path: gzip.GzipFile(path, "rb"),
     b"BZh": lambda path: bz2.BZ2File(path, "rb"),
-    b"\xfd7zXZ\x00": lambda path: lzma.LZMAFile(path, "rb"),  # noqa: SIM115
+    b"\xfd7zXZ\x00": lambda path: lzma.LZMAFile(path, "rb"),
 }
 
 

@@ -138,7 +138,7 @@ _SIZE_BYTES = {
 def parse_duration_ms(value: Any) -> int:
     """'5s', '500ms', '2m' or a number of seconds, as whole milliseconds; ValueError if malformed."""
     if isinstance(value, bool):
-        raise ValueError(value)  # noqa: TRY004 - callers handle one error type for every malformed value
+        raise ValueError(value)
     if isinstance(value, (int, float)):
         return round(float(value) * 1000)
     match = _DURATION.match(value) if isinstance(value, str) else None
@@ -150,7 +150,7 @@ def parse_duration_ms(value: Any) -> int:
 def parse_size_bytes(value: Any) -> int:
     """'128MiB', '64KiB', '1GB' or a number of bytes, as bytes; ValueError if malformed."""
     if isinstance(value, bool):
-        raise ValueError(value)  # noqa: TRY004 - callers handle one error type for every malformed value
+        raise ValueError(value)
     if isinstance(value, int):
         return value
     match = _SIZE.match(value) if isinstance(value, str) else None

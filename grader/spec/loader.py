@@ -47,7 +47,7 @@ class _Located:
                     self.problems.append((loc, f"keys must be plain names, got {key!r}"))
                     continue
                 key = str(key) if not isinstance(key, str) else key
-                here = loc + (key,)
+                here = (*loc, key)
                 if key in out:
                     message = f"duplicate key {key!r} (already given on line {self.lines[here]})"
                     self.problems.append((here, message))
@@ -59,8 +59,8 @@ class _Located:
         if isinstance(node, yaml.SequenceNode):
             items = []
             for index, item in enumerate(node.value):
-                self.lines[loc + (index,)] = item.start_mark.line + 1
-                items.append(self._build(item, loc + (index,)))
+                self.lines[(*loc, index)] = item.start_mark.line + 1
+                items.append(self._build(item, (*loc, index)))
             return items
         return self._loader.construct_object(node, deep=True)
 
@@ -116,11 +116,11 @@ def _normalise_one(checks: list[Any], c: int, item: Any, loc: Loc, problems: lis
     kind, value = next(iter(item.items()))
     cls = CHECK_TYPES.get(kind)
     if cls is None:
-        problems.append((loc + (kind,), f"unknown check kind {kind!r}{_suggest(kind, CHECK_TYPES)}"))
+        problems.append(((*loc, kind), f"unknown check kind {kind!r}{_suggest(kind, CHECK_TYPES)}"))
         return
     if isinstance(value, dict):
         if "kind" in value:
-            problems.append((loc + (kind, "kind"), "the check's kind is its key; remove 'kind'"))
+            problems.append(((*loc, kind, "kind"), "the check's kind is its key; remove 'kind'"))
             return
         checks[c] = {"kind": kind, **value}
     elif value is None or value is True:
@@ -128,7 +128,7 @@ def _normalise_one(checks: list[Any], c: int, item: Any, loc: Loc, problems: lis
     elif cls.shorthand is not None:
         checks[c] = {"kind": kind, cls.shorthand: value}
     else:
-        problems.append((loc + (kind,), f"expected a mapping of parameters (or nothing), got {value!r}"))
+        problems.append(((*loc, kind), f"expected a mapping of parameters (or nothing), got {value!r}"))
 
 
 def _strip(annotation: Any) -> Any:

@@ -105,10 +105,7 @@ def split_args(s: str) -> list[str]:
             pos = m.end()
             continue
         if c == "<":
-            if i > 0 and (s[i - 1].isdigit() or s[i - 1] == "D"):
-                pos = _close_angle(s, i + 1)
-            else:
-                pos = i + 1
+            pos = _close_angle(s, i + 1) if i > 0 and (s[i - 1].isdigit() or s[i - 1] == "D") else i + 1
             continue
         if c in "[{(":
             depth += 1

@@ -24,7 +24,7 @@ LIBRARY = sorted((ROOT / "assignments").glob("*/assignment.yaml"))
 def rows(docker_sandbox) -> dict[str, list[ValidationRow]]:
     started = time.monotonic()
     found: dict[str, list[ValidationRow]] = {}
-    for row in validate(LIBRARY, sandbox=docker_sandbox):
+    for row in validate(LIBRARY, sandbox=docker_sandbox, jobs=2):
         found.setdefault(Path(row.source).parent.name, []).append(row)
     elapsed = time.monotonic() - started
     print(f"\nvalidated {len(LIBRARY)} assignments in {elapsed:.0f} s")
