@@ -83,6 +83,8 @@ def trace_command(submission: Path, command: Sequence[str], *, timeout_ms: int =
     if not result.runs.get("trace"):
         raise UsageError(f"the sandbox produced no run: {result.internal_error}")
     record = result.runs["trace"][0]
+    if record.start_failed:
+        raise UsageError(record.start_failed, hint="name a program that exists in the sandbox image, e.g. python3")
     execution = parse_trace(record.trace, stdout_channel=record.stdout_channel,
                             stderr_channel=record.stderr_channel, truncated=record.trace_truncated)
     lines = output_lines(execution, record.stdout)
@@ -95,8 +97,6 @@ def trace_command(submission: Path, command: Sequence[str], *, timeout_ms: int =
         + ("   PIDS LIMIT HIT" if record.pids_limit_hit else "")
         + ("   OUTPUT LIMIT HIT" if record.output_limit_hit else ""),
     ]
-    if record.start_failed:
-        header.append(f"could not start: {record.start_failed}")
     return TraceReport(record=record, execution=execution, text="\n".join(header) + "\n" + describe(execution))
 
 

@@ -122,12 +122,17 @@ class Killer:
                 os.setresuid(plan["killer_uid"], plan["uid"], plan["killer_uid"])
                 while os.read(self.req_r, 1):
                     deadline = time.monotonic() + 5
+                    rounds = 0
                     while student_pids(self.uid) and time.monotonic() < deadline:
-                        for sig in (signal.SIGSTOP, signal.SIGKILL):  # stop a fork bomb, then kill it
+                        # SIGKILL alone first: a task blocked in a call dies inside it, and the trace
+                        # shows where it hung. SIGSTOP would interrupt that call and hide it. Only
+                        # what survives a few rounds (a fork bomb refilling) is stopped, then killed.
+                        for sig in (signal.SIGSTOP, signal.SIGKILL) if rounds >= 3 else (signal.SIGKILL,):
                             try:
                                 os.kill(-1, sig)
                             except OSError:
                                 pass
+                        rounds += 1
                         time.sleep(0.002)
                     os.write(self.ack_w, b"k")
             finally:

@@ -199,6 +199,8 @@ class _Parser:
         self.t0: float | None = None
         self.last_time = 0.0
         self.pending: dict[int, _Pending] = {}
+        # Calls a task was inside when SIGKILL ended it (the harness's stop at a timeout): the end state.
+        self.killed_in: dict[int, _Pending] = {}
         self.interrupted: dict[int, _Pending] = {}
         self.fdt: dict[int, dict[int, _Fd]] = {}          # tid -> its (maybe shared) fd table
         self.maps: dict[int, dict[int, IpcObject]] = {}    # tgid -> address -> shared mapping
@@ -327,16 +329,21 @@ class _Parser:
             task.exit_code = code
             task.signal = sig
             task.core_dumped = core
-        self.pending.pop(tid, None)
+        self.drop_pending(tid, sig)
         tgid = task.tgid
         group = self.members.get(tgid) or [task]
         if tid == tgid and (sig is not None or tgid in self.exit_group):
             for other in group:
                 if other.end is None:
                     other.end, other.end_line, other.exit_code, other.signal = t, line, code, sig
-                    self.pending.pop(other.tid, None)
+                    self.drop_pending(other.tid, sig)
         if all(x.end is not None for x in group):
             self.process_ended(tgid, t)
+
+    def drop_pending(self, tid: int, sig: str | None) -> None:
+        call = self.pending.pop(tid, None)
+        if call is not None and sig == "SIGKILL":
+            self.killed_in[tid] = call
 
     def process_ended(self, tgid: int, t: float) -> None:
         if tgid in self.ended_processes:
@@ -1192,6 +1199,10 @@ def _parse_lines(p: _Parser, text: str) -> None:
             if rest.endswith(_UNFINISHED):
                 p.pending[tid] = _Pending(name, rest[nm.end():-len(_UNFINISHED)], t, line_no)
                 continue
+            if rest.endswith(_UNFINISHED + ") = ?"):
+                # entered and never returned: the task died inside it (strace prints both at once)
+                p.pending[tid] = _Pending(name, rest[nm.end():-len(_UNFINISHED + ") = ?")], t, line_no)
+                continue
             idx = rest.rfind(" = ")
             body = rest[:idx].rstrip() if idx >= 0 else ""
             if idx < 0 or not body.endswith(")"):
@@ -1210,10 +1221,11 @@ def _parse_lines(p: _Parser, text: str) -> None:
 def _end_state(p: _Parser) -> None:
     ex = p.ex
     ex.duration = p.last_time
-    alive = {t.tgid for t in ex.tasks.values() if t.end is None}
-    for tid, call in p.pending.items():
+    # Processes that still held descriptors at the end: alive, or killed by the final stop.
+    alive = {t.tgid for t in ex.tasks.values() if t.end is None or t.signal == "SIGKILL"}
+    for tid, call in [*p.pending.items(), *p.killed_in.items()]:
         task = ex.tasks.get(tid)
-        if task is None or task.end is not None:
+        if task is None or (task.end is not None and tid not in p.killed_in):
             continue
         blocked = Blocked(tid=tid, syscall=call.name, args=call.args, since=call.since, line=call.line)
         first = call.args.split(",", 1)[0] if call.args else ""
@@ -1261,7 +1273,7 @@ def _holders(p: _Parser, ident: str, want_end: str, alive: set[int]) -> list[int
     seen: set[int] = set()
     for tid, table in p.fdt.items():
         task = p.ex.tasks.get(tid)
-        if task is None or task.end is not None or task.tgid not in alive or task.tgid in seen:
+        if task is None or task.tgid not in alive or task.tgid in seen:
             continue
         for entry in table.values():
             if entry.ident == target and (not target.startswith("pipe:") or entry.end in (want_end, None)):

@@ -343,3 +343,30 @@ def run_request(sandbox, folder, request):
     result = sandbox.run(folder, [request], limits=Limits(timeout_ms=5000))
     assert result.internal_error is None, result.internal_error
     return result.runs[request.name]
+
+
+HANG = """
+import os
+read_end, write_end = os.pipe()
+if os.fork() == 0:
+    os.write(write_end, b"hi")
+    os._exit(0)
+while os.read(read_end, 1024):   # the parent never closes its write end: no EOF, ever
+    pass
+"""
+
+
+def test_a_hang_is_caught_inside_its_call_in_every_repeat(docker_sandbox, tmp_path):
+    """The stop at the time limit must not disturb the evidence: each run shows the blocked read
+    and that the reader itself still holds the write end."""
+    from grader.trace import parse_trace
+
+    (tmp_path / "hang.py").write_text(HANG)
+    records = docker_sandbox.run(tmp_path, [RunRequest(name="h", command=("python3", "hang.py"), repeat=4)],
+                                 limits=Limits(timeout_ms=800)).runs["h"]
+    for record in records:
+        assert record.timed_out
+        execution = parse_trace(record.trace, stdout_channel=record.stdout_channel)
+        [blocked] = execution.blocked
+        assert blocked.syscall == "read" and blocked.channel is not None and blocked.channel.kind == "pipe"
+        assert blocked.holders == [execution.root]
