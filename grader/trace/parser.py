@@ -877,17 +877,30 @@ def _transfer_data(name: str, parts: list[str]) -> tuple[bytes, bool]:
     return b"", False
 
 
+def _moved(name: str, parts: list[str], ret: str) -> tuple[int, bytes, bool]:
+    """(bytes the call moved or -1, the bytes strace showed of them, whether strace cut them short)."""
+    r = _ret(ret)
+    size = r.value if r.value is not None else -1
+    data, cut = _transfer_data(name, parts) if size > 0 else (b"", False)
+    if size >= 0:
+        cut = cut and len(data) < size
+        data = data[:size]
+    return size, data, cut
+
+
+def _learn_pipe_end(p: _Parser, tid: int, fd: int, ch: Channel, end: str) -> None:
+    """A pipe descriptor of unknown end that was written (read) is the write (read) end."""
+    entry = p.fdt.get(tid, {}).get(fd)
+    if entry is not None and entry.end is None and ch.ident.startswith("pipe:"):
+        entry.end = end
+
+
 def _h_write(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line: int) -> None:
     parts = split_args(args)
     fd, ch = p.use_fd(tid, parts[0])
     if ch is None:
         return
-    r = _ret(ret)
-    size = r.value if r.value is not None else -1
-    data, cut = _transfer_data(name, parts)
-    if size >= 0:
-        cut = cut and len(data) < size
-        data = data[:size]
+    size, data, cut = _moved(name, parts, ret)
     p.ex.writes.append(Transfer(time=t, tid=tid, syscall=name, fd=fd, channel=ch, data=data, size=size,
                                 truncated=cut, line=line))
     if size <= 0:
@@ -898,9 +911,7 @@ def _h_write(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, lin
         _use(obj, tgid)
     elif ch.kind == "file" and ch.path is not None:
         p.file_writers.setdefault(ch.path, set()).add(tgid)
-    entry = p.fdt.get(tid, {}).get(fd)
-    if entry is not None and entry.end is None and ch.ident.startswith("pipe:"):
-        entry.end = "w"
+    _learn_pipe_end(p, tid, fd, ch, "w")
     if name in ("sendto",) and len(parts) > 4 and ch.kind == "socket" and ch.ident not in p.peer:
         found = _address(p, ch.ident, parts[4])
         if found is not None:
@@ -921,17 +932,12 @@ def _h_read(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
     fd, ch = p.use_fd(tid, parts[0])
     if ch is None:
         return
-    r = _ret(ret)
-    size = r.value if r.value is not None else -1
     if ch.kind == "file" and ch.path is not None and ch.path.startswith(_SYSTEM_PREFIXES):
         return
     if ch.kind == "file" and ch.path is not None and ch.path.endswith((".pyc", ".py", ".so")) \
             and ch.path not in p.file_writers:
         return
-    data, cut = _transfer_data(name, parts) if size > 0 else (b"", False)
-    if size >= 0:
-        cut = cut and len(data) < size
-        data = data[:size]
+    size, data, cut = _moved(name, parts, ret)
     p.ex.reads.append(Transfer(time=t, tid=tid, syscall=name, fd=fd, channel=ch, data=data, size=size,
                                truncated=cut, line=line))
     if size <= 0:
@@ -939,9 +945,7 @@ def _h_read(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
     obj = p.objects.get(ch.ident)
     if obj is not None:
         _use(obj, p.ex.process_of(tid))
-    entry = p.fdt.get(tid, {}).get(fd)
-    if entry is not None and entry.end is None and ch.ident.startswith("pipe:"):
-        entry.end = "r"
+    _learn_pipe_end(p, tid, fd, ch, "r")
     key = p.flow_key(ch, writing=False)
     if key is not None:
         p.flow_read(tid, key, size, t)
