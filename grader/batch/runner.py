@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -146,7 +146,12 @@ class _Grader:
         assignment_hash: str,
         grader_version: str,
         regrade: bool,
+        out_dir: Path,
+        lang: str,
     ) -> None:
+        self.out_dir = out_dir
+        self.lang = lang
+        self.pages_written: set[str] = set()  # students whose pages this batch wrote already
         self.store = store
         self.grade_fn = grade_fn
         self.work_dir = work_dir
@@ -164,6 +169,7 @@ class _Grader:
         return stored
 
     def _put(self, student: str, submission_hash: str, outcome: Outcome, result: Result) -> None:
+        """Store the result, then write the student's pages here in the worker, in parallel with grading."""
         self.store.put(
             student=student,
             submission_hash=submission_hash,
@@ -172,6 +178,10 @@ class _Grader:
             outcome=outcome,
             result=result,
         )
+        stored = StoredResult(student=student, submission_hash=submission_hash, assignment_hash=self.assignment_hash,
+                              grader_version=self.grader_version, outcome=outcome, result=result)
+        if not write_student_outputs(self.out_dir, stored, lang=self.lang):
+            self.pages_written.add(student)
 
     def __call__(self, student: str, path: Path) -> _Done:
         try:
@@ -415,6 +425,8 @@ def _run_locked(
             assignment_hash=assignment_hash,
             grader_version=grader_version,
             regrade=regrade,
+            out_dir=out_dir,
+            lang=lang,
         )
         bar = _Progress(len(found), enabled=progress, stream=sys.stderr)
         try:
@@ -430,23 +442,33 @@ def _run_locked(
                             on_result(done.student, done.result)
         finally:
             bar.close()
-    summary.warnings.extend(rebuild_report(out_dir, lang=lang))
+    summary.warnings.extend(rebuild_report(out_dir, lang=lang, pages_written=grader.pages_written))
     shutil.rmtree(work, ignore_errors=True)
     return summary
 
 
-def rebuild_report(out_dir: Path, *, lang: str = "en") -> list[str]:
+def _slim(result: Result) -> Result:
+    """The result without its runs' output and models: what the class-wide files need, at a fraction of the memory."""
+    return replace(result, tests=[
+        replace(test, runs=[replace(run, stdout=b"", stderr=b"", execution=None) for run in test.runs])
+        for test in result.tests
+    ])
+
+
+def rebuild_report(out_dir: Path, *, lang: str = "en", pages_written: Collection[str] = ()) -> list[str]:
     """Write every page and export from the store, grading nothing (`grader report DIR`); returns warnings."""
     out_dir = Path(out_dir)
     store_path = out_dir / STORE_NAME
     if not store_path.is_file():
         raise UsageError(f"{str(out_dir)!r} holds no {STORE_NAME}: run a batch into it first")
-    with ResultStore(store_path) as store:
-        stored = store.current()
-        missing = store.missing()
     warnings: list[str] = []
-    for item in stored:
-        warnings.extend(write_student_outputs(out_dir, item, lang=lang))
+    stored: list[StoredResult] = []
+    with ResultStore(store_path) as store:
+        missing = store.missing()
+        for item in store.iter_current():
+            if item.student not in pages_written:
+                warnings.extend(write_student_outputs(out_dir, item, lang=lang))
+            stored.append(replace(item, result=_slim(item.result)))
     write_grades_csv(out_dir, stored)
     warnings.extend(write_junit(out_dir, stored))
     atomic_write(out_dir / "index.html", render_index(summarize(stored, missing=missing)))

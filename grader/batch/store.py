@@ -193,24 +193,40 @@ class ResultStore:
 
     def current(self) -> list[StoredResult]:
         """The gradebook: each roster student's result for the current assignment and grader, by student id."""
+        return list(self.iter_current())
+
+    def iter_current(self, *, batch: int = 32) -> Iterator[StoredResult]:
+        """`current()` one result at a time, so a class's report never holds every full result at once."""
         assignment_hash = self.meta("assignment_hash")
         grader_version = self.meta("grader_version")
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT r.student, r.submission_hash, r.assignment_hash, r.grader_version, r.outcome, r.result_json "
-                "FROM roster AS s JOIN results AS r ON r.student = s.student "
-                "AND r.submission_hash = s.submission_hash "
-                "WHERE r.assignment_hash = ? AND r.grader_version = ? ORDER BY r.student",
-                (assignment_hash, grader_version),
-            ).fetchall()
-        return [_decode(row) for row in rows]
+        after = ""
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT r.student, r.submission_hash, r.assignment_hash, r.grader_version, r.outcome, "
+                    "r.result_json FROM roster AS s JOIN results AS r ON r.student = s.student "
+                    "AND r.submission_hash = s.submission_hash "
+                    "WHERE r.assignment_hash = ? AND r.grader_version = ? AND r.student > ? "
+                    "ORDER BY r.student LIMIT ?",
+                    (assignment_hash, grader_version, after, batch),
+                ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _decode(row)
+            after = rows[-1][0]
 
     def missing(self) -> list[str]:
         """Roster students without a current result (a batch that was stopped early)."""
-        graded = {stored.student for stored in self.current()}
+        keys = (self.meta("assignment_hash"), self.meta("grader_version"))
         with self._lock:
-            rows = self._db.execute("SELECT student FROM roster ORDER BY student").fetchall()
-        return [str(r[0]) for r in rows if r[0] not in graded]
+            rows = self._db.execute(
+                "SELECT s.student FROM roster AS s WHERE NOT EXISTS (SELECT 1 FROM results AS r "
+                "WHERE r.student = s.student AND r.submission_hash = s.submission_hash "
+                "AND r.assignment_hash = ? AND r.grader_version = ?) ORDER BY s.student",
+                keys,
+            ).fetchall()
+        return [str(r[0]) for r in rows]
 
     def count(self) -> int:
         with self._lock:

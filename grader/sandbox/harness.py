@@ -212,11 +212,15 @@ def _copy_in(src: str) -> None:
             shutil.copy2(s, d, follow_symlinks=False)
 
 
+def _clean_and_copy(source: str) -> None:
+    _clean_scratch()
+    _copy_in(source)
+
+
 def reset_work(plan: dict, source: str) -> None:
-    """Kill leftovers, wipe scratch space and SysV IPC, lay the submission out afresh."""
+    """Kill leftovers, wipe scratch space and SysV IPC, lay the submission out afresh (one fork)."""
     kill_student(plan)
-    as_student(plan, _clean_scratch)
-    as_student(plan, _copy_in, source)
+    as_student(plan, _clean_and_copy, source)
 
 
 def snapshot_work() -> None:
