@@ -25,12 +25,13 @@ SOURCES = [ROOT / "assignments/fork-hello/solution/hello.py"] * 3 + sorted(
     (ROOT / "assignments/fork-hello/faulty").glob("*.py"))
 
 
-def make_class(folder: Path, students: int) -> Path:
+def make_class(folder: Path, students: int, *, only_correct: bool = False) -> Path:
+    """Students cycle through 3 correct and 4 faulty fork-hello programs (or only correct ones)."""
     folder.mkdir(parents=True)
     for i in range(students):
         student = folder / f"s{i:04d}"
         student.mkdir()
-        source = SOURCES[i % len(SOURCES)]
+        source = SOURCES[0] if only_correct else SOURCES[i % len(SOURCES)]
         # A comment makes each submission's content (hash) its own, like a real class.
         (student / "hello.py").write_text(source.read_text() + f"\n# student {i}\n")
     return folder
@@ -62,8 +63,13 @@ def main() -> None:
     t_small, rss_small = batch(small, 2)
     t_big, rss_big = batch(big, 2)
     t_small_j1, _ = batch(small, 1)
+    t_big_j4, _ = batch(big, 4)
+    correct = make_class(work / "correct", args.students, only_correct=True)
+    t_correct, _ = batch(correct, 2)
     runs_per_sub = 5 * 3
     print(f"class of {args.students} at -j2:            {t_big:7.1f} s   (target <= 90 s)")
+    print(f"class of {args.students} at -j4:            {t_big_j4:7.1f} s   (waiting on Docker overlaps)")
+    print(f"class of {args.students}, all correct, -j2: {t_correct:7.1f} s   (no sleeping or orphaned children)")
     print(f"class of {args.small} at -j1 / -j2:          {t_small_j1:7.1f} s / {t_small:.1f} s   "
           f"efficiency {t_small_j1 / (2 * t_small):.2f}  (target >= 0.8)")
     print(f"grader peak RSS at {args.small} / {args.students}:       {rss_small / 1024:7.1f} MiB / {rss_big / 1024:.1f} MiB  (target: flat)")
