@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import stat
-import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, replace
@@ -71,11 +70,9 @@ LINGER_MS = 1_000                # how long tasks may outlive the main process b
 class DockerSandbox:
     """Runs submissions in containers on the local Docker engine."""
 
-    def __init__(self, *, image: str | None = None, engine: Engine | None = None,
-                 workroot: Path | None = None, sweep: bool = True) -> None:
+    def __init__(self, *, image: str | None = None, engine: Engine | None = None, sweep: bool = True) -> None:
         self.engine = engine or Engine()
         self.image = image or image_tag()
-        self.workroot = workroot
         if self.engine.image_id(self.image) is None:
             raise ImageError(f"sandbox image {self.image!r} is missing", hint="run `grader setup`")
         if sweep:
@@ -114,12 +111,6 @@ class DockerSandbox:
     def _session(self, submission: Path, requests: Sequence[RunRequest], limits: Limits,
                  build: Sequence[str] | None) -> SandboxResult:
         """One container: the build, then every request's repeats."""
-        if self.workroot is not None:
-            workdir = Path(tempfile.mkdtemp(prefix="run-", dir=self.workroot))
-            try:
-                return self._run_in(workdir, submission, requests, limits, build)
-            finally:
-                shutil.rmtree(workdir, ignore_errors=True)
         with scratch("run-") as workdir:
             return self._run_in(workdir, submission, requests, limits, build)
 
