@@ -17,34 +17,12 @@ from grader.sandbox.base import SandboxResult
 from grader.sandbox.engine import ContainerSpec, Engine
 from grader.sandbox.image import image_tag
 from grader.sandbox.records import BuildRecord, Limits, RunRecord, RunRequest
+from grader.sandbox.tracing import STRACE_ARGS
 from grader.sandbox.workdirs import scratch, sweep_dead
 
 __all__ = ["DockerSandbox", "STRACE_ARGS", "STUDENT_ENV"]
 
 HARNESS = Path(__file__).with_name("harness.py")
-
-# What the parser reads (grader.trace): tid + absolute time on every line, strings up
-# to 4 KiB with \xHH for non-ASCII bytes, descriptors decorated with what they are.
-STRACE_ARGS = [
-    "-f", "-q", "-ttt", "-s", "4096", "-x", "-y", "--seccomp-bpf",
-    "-e", "trace=" + ",".join([
-        # tasks: creation, programs, ends, reaping, signals sent
-        "clone", "clone3", "fork", "vfork", "execve", "execveat", "exit", "exit_group",
-        "wait4", "waitid", "kill", "tkill", "tgkill", "rt_sigqueueinfo", "setsid", "pause",
-        # descriptors: what each one is and how it moves between tasks
-        "open", "openat", "creat", "close", "close_range", "dup", "dup2", "dup3", "fcntl",
-        "pipe", "pipe2", "mknod", "mknodat", "unlink", "unlinkat", "ftruncate", "memfd_create",
-        # data through descriptors
-        "read", "write", "readv", "writev", "pread64", "pwrite64", "sendfile", "splice",
-        # sockets
-        "socket", "socketpair", "bind", "listen", "connect", "accept", "accept4",
-        "sendto", "recvfrom", "sendmsg", "recvmsg", "shutdown",
-        # shared memory and System V / POSIX IPC
-        "mmap", "shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semctl",
-        "msgget", "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend",
-        "mq_timedreceive",
-    ]),
-]
 
 # The program's whole environment: nothing is inherited from the grader (PITFALLS.md:
 # PYTHONUNBUFFERED on the host made print() split lines).

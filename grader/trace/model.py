@@ -17,6 +17,7 @@ __all__ = [
     "ChannelKind",
     "Exec",
     "Execution",
+    "FailedExec",
     "Flow",
     "IpcKind",
     "IpcObject",
@@ -67,10 +68,17 @@ class Task:
     reaped_by: int | None = None   # tid of the task whose wait4/waitid collected it
     reaped_at: float | None = None
     reparented_to: int | None = None  # new parent (1 or a subreaper) once its parent ended first
-    orphan: bool = False           # its parent process ended while it was still alive
-    zombie: bool = False           # ended and not reaped by the end of the trace, or reaped only by init
+    orphan: bool = False           # its parent process ended first while it was still alive; init (or a
+                                   # subreaper) adopted it. An orphan is normally NOT a zombie.
+    zombie: bool = False           # left a zombie: it ended while its parent was alive, and that parent
+                                   # never reaped it (the parent ended first, or the run ended unreaped)
+    zombie_seconds: float | None = None  # how long it was a zombie (ended while its parent was alive,
+                                   # until reaped, the parent ended, or the run ended); None: never one
+    stopped_by: str | None = None  # the grader killed it at a limit: "timeout", "output", "trace" or
+                                   # "linger" (RunRecord.stopped_for); None: it ended on its own
     runtime_helper: bool = False   # the language runtime's helper (multiprocessing resource tracker,
                                    # forkserver), not a process the student asked for
+    helper_reason: str | None = None  # why it was taken as a runtime helper (shown on the page)
     multiprocessing_child: bool = False  # a worker started by multiprocessing (its bootstrap was seen)
     start_line: int = 0            # 1-based trace line where it first appears
     end_line: int = 0              # 1-based trace line of its exit/kill (0: none)
@@ -83,6 +91,18 @@ class Task:
     def program(self) -> str | None:
         """The path of the last program it exec'd, if any."""
         return self.execs[-1].path if self.execs else None
+
+
+@dataclass(slots=True)
+class FailedExec:
+    """An execve that returned an error: the program a task tried and failed to become."""
+
+    tid: int
+    time: float
+    path: str
+    argv: list[str]
+    errno: str                     # "ENOENT", "EACCES", ...
+    line: int = 0
 
 
 @dataclass(slots=True)
@@ -161,6 +181,8 @@ class Blocked:
     channel: Channel | None = None # for read/write/accept on a descriptor
     holders: list[int] = field(default_factory=list)  # tgids that still held the other end open
     line: int = 0                  # 1-based trace line where the call started
+    source: Literal["trace", "proc"] = "trace"  # "proc": read from /proc/TID/syscall just before the kill
+    waits_for: list[int] = field(default_factory=list)  # wait4/waitid: the pids it waited for (still alive)
 
 
 @dataclass(slots=True)
@@ -172,6 +194,22 @@ class OutputLine:
     processes: list[int]           # their tgids
     time: float | None             # when its last byte was written
     complete: bool = True          # ended with a newline
+    unknown_bytes: int = 0         # bytes of the line that no traced write accounts for
+
+    @property
+    def owner(self) -> int | None:
+        """The one task that wrote all of this line, or None (mixed writers, or bytes of unknown origin)."""
+        return self.writers[0] if len(self.writers) == 1 and self.unknown_bytes == 0 else None
+
+    @property
+    def owner_process(self) -> int | None:
+        """The one process whose tasks wrote all of this line, or None."""
+        return self.processes[0] if len(self.processes) == 1 and self.unknown_bytes == 0 else None
+
+    @property
+    def mixed(self) -> bool:
+        """Bytes of this line came from more than one process."""
+        return len(self.processes) > 1
 
 
 @dataclass(slots=True)
@@ -187,6 +225,10 @@ class Execution:
     signals: list[Signal] = field(default_factory=list)
     blocked: list[Blocked] = field(default_factory=list)
     failed_forks: list[tuple[int, float, str]] = field(default_factory=list)  # (tid, time, errno)
+    failed_execs: list[FailedExec] = field(default_factory=list)
+    stopped_for: str | None = None     # why the grader stopped the run (RunRecord.stopped_for), if it did
+    summarized: dict[str, int] = field(default_factory=dict)  # what was left out to bound the model,
+                                       # e.g. {"writes": 440000, "argv_bytes": 1800000}
     unparsed: list[str] = field(default_factory=list)   # lines the parser could not understand
     duration: float = 0.0
     trace_truncated: bool = False

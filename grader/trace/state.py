@@ -1,0 +1,361 @@
+"""The parser's state while it reads one log: tasks, descriptor tables, channels, IPC objects, queued bytes."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from grader.trace.lex import (
+    _CLONES,
+    _FLAGS,
+    _fd,
+    _Ret,
+)
+from grader.trace.model import (
+    Channel,
+    ChannelKind,
+    Execution,
+    Flow,
+    IpcKind,
+    IpcObject,
+    Task,
+)
+
+
+@dataclass(slots=True)
+class _Fd:
+    ident: str
+    end: str | None      # "r" / "w" for pipe ends, None when unknown or not a pipe
+    cloexec: bool
+
+
+@dataclass(slots=True)
+class _Pending:
+    name: str
+    args: str
+    since: float
+    line: int
+
+
+@dataclass(slots=True)
+class _Segment:
+    tid: int
+    data: bytes
+    left: int
+    time: float
+
+
+@dataclass(slots=True)
+class _Queue:
+    """Bytes in flight in one channel: writes not yet read, or reads logged before their write."""
+
+    writes: deque[_Segment] = field(default_factory=deque)
+    reads: deque[_Segment] = field(default_factory=deque)
+
+
+Handler = Callable[["_Parser", int, float, str, str, str, int], None]
+
+
+class _Parser:
+    def __init__(self, stdout_channel: str | None, stderr_channel: str | None) -> None:
+        self.ex = Execution()
+        self.stdout_channel = stdout_channel
+        self.stderr_channel = stderr_channel
+        self.t0: float | None = None
+        self.last_time = 0.0
+        self.pending: dict[int, _Pending] = {}
+        # Calls a task was inside when SIGKILL ended it (the harness's stop at a timeout): the end state.
+        self.killed_in: dict[int, _Pending] = {}
+        self.interrupted: dict[int, _Pending] = {}
+        self.fdt: dict[int, dict[int, _Fd]] = {}          # tid -> its (maybe shared) fd table
+        self.maps: dict[int, dict[int, IpcObject]] = {}    # tgid -> address -> shared mapping
+        self.channels: dict[str, Channel] = {}
+        self.fifos: set[str] = set()
+        self.objects: dict[str, IpcObject] = {}            # ident or alias -> object
+        self.peer: dict[str, str] = {}                     # socket ident -> its peer's ident
+        self.queues: dict[str, _Queue] = {}
+        self.flows: dict[tuple[str, int, int], Flow] = {}
+        self.linked: set[int] = set()                      # tids whose creating call was seen
+        self.exit_group: set[int] = set()                  # tgids that called exit_group
+        self.ended_processes: set[int] = set()
+        self.recent_pipes: dict[int, list[IpcObject]] = {}
+        self.preforked: dict[int, list[IpcObject]] = {}    # child tid -> pipes made just before its fork
+        self.young: dict[int, int] = {}                    # child tid -> calls seen (for mp detection)
+        self.file_opens: dict[str, set[int]] = {}
+        self.file_writers: dict[str, set[int]] = {}
+        self.unlinked: set[str] = set()
+        self.listeners: dict[str, str] = {}                # socket ident -> address it listens on
+        self.connects: dict[str, deque[str]] = {}          # address -> client sockets not yet paired
+        self.accepts: dict[str, deque[str]] = {}           # address -> server sockets not yet paired
+        self.sock_type: dict[str, str] = {}                # socket ident -> "unix"/"tcp"/"udp"
+        self.std_fds: dict[int, str] = {}                  # root's inherited fd -> ident
+        self.closed_early: dict[int, set[int]] = {}        # fds a task closed before its clone returned
+        self.members: dict[int, list[Task]] = {}           # tgid -> its tasks
+        self.kids: dict[int, list[Task]] = {}              # tgid -> processes it created
+
+    # ------------------------------------------------------------------ tasks
+    def task(self, tid: int, t: float, line: int) -> Task:
+        task = self.ex.tasks.get(tid)
+        if task is not None:
+            return task
+        task = Task(tid=tid, tgid=tid, kind="process", creator=None, ppid=None, created_by=None,
+                    start=t, start_line=line)
+        self.ex.tasks[tid] = task
+        self.members[tid] = [task]
+        if self.ex.root is None:
+            self.ex.root = tid
+            self.fdt[tid] = {}
+            self.maps[tid] = {}
+            return task
+        # A new task may speak before its creator's clone returns: link it to the one pending clone.
+        creators = [p for p, c in self.pending.items() if c.name in _CLONES and p in self.ex.tasks]
+        if len(creators) == 1:
+            c = self.pending[creators[0]]
+            self.link(creators[0], tid, c.name, c.args, c.since)
+        else:
+            self.fdt[tid] = {}
+            self.maps[tid] = {}
+        return task
+
+    def link(self, parent_tid: int, child_tid: int, name: str, args: str, t: float) -> None:
+        if child_tid in self.linked:
+            return
+        self.linked.add(child_tid)
+        parent = self.task(parent_tid, t, 0)
+        child = self.ex.tasks.get(child_tid)
+        if child is None:
+            child = Task(tid=child_tid, tgid=child_tid, kind="process", creator=None, ppid=None,
+                         created_by=None, start=t)
+            self.ex.tasks[child_tid] = child
+            self.members[child_tid] = [child]
+        m = _FLAGS.search(args)
+        flags = [f for f in m.group(1).split("|") if f] if m else []
+        if name == "vfork":
+            flags = flags or ["CLONE_VM", "CLONE_VFORK", "SIGCHLD"]
+        child.clone_flags = flags
+        child.creator = parent_tid
+        is_thread = "CLONE_THREAD" in flags
+        if name in ("clone", "clone3"):
+            if is_thread:
+                child.created_by = name
+            elif "CLONE_VFORK" in flags:
+                child.created_by = "vfork"
+            elif "CLONE_VM" not in flags:
+                child.created_by = "fork"
+            else:
+                child.created_by = name
+        else:
+            child.created_by = name
+        parent_proc = self.ex.tasks.get(parent.tgid, parent)
+        if is_thread:
+            child.kind = "thread"
+            child.tgid = parent.tgid
+            if self.members.get(child_tid) == [child]:
+                del self.members[child_tid]
+            self.members.setdefault(parent.tgid, []).append(child)
+            child.ppid = parent_proc.ppid
+            child.runtime_helper = parent_proc.runtime_helper
+        else:
+            child.kind = "process"
+            child.tgid = child_tid
+            child.ppid = parent_proc.ppid if "CLONE_PARENT" in flags else parent.tgid
+            if child.ppid is not None:
+                self.kids.setdefault(child.ppid, []).append(child)
+        # descriptors: shared with CLONE_FILES, else copied; anything the child already used stays.
+        own = self.fdt.get(child_tid, {})
+        if is_thread or "CLONE_FILES" in flags:
+            table = self.fdt.setdefault(parent_tid, {})
+            for fd, entry in own.items():
+                table.setdefault(fd, entry)
+        else:
+            table = {fd: _Fd(e.ident, e.end, e.cloexec) for fd, e in self.fdt.get(parent_tid, {}).items()}
+            for fd in self.closed_early.pop(child_tid, ()):
+                table.pop(fd, None)
+            table.update(own)
+        self.fdt[child_tid] = table
+        if is_thread:
+            self.maps[child_tid] = self.maps.setdefault(parent.tgid, {})
+        else:
+            inherited = dict(self.maps.get(parent.tgid, {}))
+            inherited.update(self.maps.get(child_tid, {}))
+            self.maps[child_tid] = inherited
+            for obj in inherited.values():
+                _use(obj, child_tid)
+            pipes = self.recent_pipes.pop(parent_tid, None)
+            if pipes:
+                self.preforked[child_tid] = pipes
+            self.young[child_tid] = 0
+
+    def end_task(self, tid: int, t: float, line: int, code: int | None, sig: str | None, core: bool) -> None:
+        task = self.task(tid, t, line)
+        if task.end is None:
+            task.end = t
+            task.end_line = line
+            task.exit_code = code
+            task.signal = sig
+            task.core_dumped = core
+        self.drop_pending(tid, sig)
+        tgid = task.tgid
+        group = self.members.get(tgid) or [task]
+        if tid == tgid and (sig is not None or tgid in self.exit_group):
+            for other in group:
+                if other.end is None:
+                    other.end, other.end_line, other.exit_code, other.signal = t, line, code, sig
+                    self.drop_pending(other.tid, sig)
+        if all(x.end is not None for x in group):
+            self.process_ended(tgid, t)
+
+    def drop_pending(self, tid: int, sig: str | None) -> None:
+        call = self.pending.pop(tid, None)
+        if call is not None and sig == "SIGKILL":
+            self.killed_in[tid] = call
+
+    def process_ended(self, tgid: int, t: float) -> None:
+        if tgid in self.ended_processes:
+            return
+        self.ended_processes.add(tgid)
+        for child in self.kids.get(tgid, ()):
+            if child.kind == "process" and child.tid != tgid and child.end is None:
+                child.orphan = True
+                child.reparented_to = 1
+
+    # ------------------------------------------------------------------ descriptors and channels
+    def channel(self, ident: str) -> Channel:
+        ch = self.channels.get(ident)
+        if ch is None:
+            ch = Channel(kind=self.classify(ident), ident=ident,
+                         path=ident if ident.startswith("/") else None)
+            self.channels[ident] = ch
+        return ch
+
+    def classify(self, ident: str) -> ChannelKind:
+        if self.stdout_channel is not None and ident == self.stdout_channel:
+            return "stdout"
+        if self.stderr_channel is not None and ident == self.stderr_channel:
+            return "stderr"
+        if self.stdout_channel is None and ident == self.std_fds.get(1):
+            return "stdout"
+        if self.stderr_channel is None and ident == self.std_fds.get(2) and ident != self.std_fds.get(1):
+            return "stderr"
+        if ident.startswith("pipe:"):
+            return "pipe"
+        if ident.startswith(("socket:", "UNIX", "TCP", "UDP", "NETLINK")):
+            return "socket"
+        if ident in self.fifos:
+            return "fifo"
+        if ident == "/dev/null":
+            return "null"
+        if ident.startswith(("/dev/pts/", "/dev/tty", "/dev/console")):
+            return "tty"
+        if ident.startswith("/dev/shm/"):
+            return "shm"
+        if ident == self.std_fds.get(0):
+            return "stdin"
+        if ident.startswith("/"):
+            return "file"
+        return "other"
+
+    def use_fd(self, tid: int, arg: str) -> tuple[int, Channel | None]:
+        """The descriptor in `arg`, learning it into the task's table when the trace had not shown it."""
+        fd, ident = _fd(arg)
+        if ident is None:
+            return fd, None
+        table = self.fdt.setdefault(tid, {})
+        entry = table.get(fd)
+        if entry is None or entry.ident != ident:
+            table[fd] = _Fd(ident, None, False)
+            if entry is None and 0 <= fd <= 2 and fd not in self.std_fds:
+                # not in any table the trace built: inherited from before the trace began
+                self.std_fds[fd] = ident
+                known = self.channels.get(ident)
+                if known is not None:
+                    known.kind = self.classify(ident)
+        return fd, self.channel(ident)
+
+    def new_fd(self, tid: int, ret: _Ret, end: str | None = None, cloexec: bool = False) -> str | None:
+        if ret.value is None or ret.value < 0 or ret.decoration is None:
+            return None
+        self.fdt.setdefault(tid, {})[ret.value] = _Fd(ret.decoration, end, cloexec)
+        return ret.decoration
+
+    # ------------------------------------------------------------------ ipc objects
+    def ipc(self, kind: IpcKind, ident: str, tid: int, t: float, name: str | None = None) -> IpcObject:
+        obj = self.objects.get(ident)
+        if obj is None:
+            obj = IpcObject(kind=kind, ident=ident, created_by=tid, created_at=t, name=name)
+            obj.aliases.append(ident)
+            task = self.ex.tasks.get(tid)
+            if task is not None and task.runtime_helper:
+                obj.runtime_helper = True
+            self.ex.ipc.append(obj)
+            self.objects[ident] = obj
+        _use(obj, self.ex.tasks[tid].tgid if tid in self.ex.tasks else tid)
+        return obj
+
+    def alias(self, obj: IpcObject, ident: str) -> None:
+        if ident not in self.objects:
+            self.objects[ident] = obj
+            obj.aliases.append(ident)
+
+    # ------------------------------------------------------------------ flows
+    def flow_write(self, tid: int, key: str, data: bytes, n: int, t: float) -> None:
+        q = self.queues.setdefault(key, _Queue())
+        seg = _Segment(tid, data, n, t)
+        while seg.left > 0 and q.reads:
+            rd = q.reads[0]
+            take = min(seg.left, rd.left)
+            self.account(key, tid, rd.tid, take, seg.data[:take], rd.time)
+            seg.data = seg.data[take:]
+            seg.left -= take
+            rd.left -= take
+            if rd.left == 0:
+                q.reads.popleft()
+        if seg.left > 0:
+            q.writes.append(seg)
+
+    def flow_read(self, tid: int, key: str, n: int, t: float) -> None:
+        q = self.queues.setdefault(key, _Queue())
+        left = n
+        while left > 0 and q.writes:
+            seg = q.writes[0]
+            take = min(left, seg.left)
+            self.account(key, seg.tid, tid, take, seg.data[:take], t)
+            seg.data = seg.data[take:]
+            seg.left -= take
+            left -= take
+            if seg.left == 0:
+                q.writes.popleft()
+        if left > 0:
+            q.reads.append(_Segment(tid, b"", left, t))
+
+    def account(self, key: str, writer: int, reader: int, n: int, data: bytes, t: float) -> None:
+        if self.ex.process_of(writer) == self.ex.process_of(reader):
+            return
+        obj = self.objects.get(key)
+        if obj is None:
+            return
+        fkey = (obj.ident, writer, reader)
+        flow = self.flows.get(fkey)
+        if flow is None:
+            flow = Flow(kind=obj.kind, channel=obj.ident, writer=writer, reader=reader, nbytes=0,
+                        first_time=t)
+            self.flows[fkey] = flow
+            self.ex.flows.append(flow)
+        flow.nbytes += n
+        if len(flow.sample) < 64:
+            flow.sample += data[: 64 - len(flow.sample)]
+
+    def flow_key(self, ch: Channel, writing: bool) -> str | None:
+        if ch.kind in ("pipe", "fifo") or (ch.kind in ("stdout", "stderr") and ch.ident.startswith("pipe:")):
+            return ch.ident
+        if ch.kind == "socket":
+            return self.peer.get(ch.ident) if writing else ch.ident
+        return None
+
+
+def _use(obj: IpcObject, tgid: int) -> None:
+    if tgid not in obj.users:
+        obj.users.append(tgid)
+
+
