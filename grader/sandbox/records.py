@@ -92,9 +92,16 @@ class RunRecord:
     internal_error: str | None = None # the grader's own failure for this run, if any
     build: BuildRecord | None = None
     limits: Limits = field(default_factory=Limits)
-    # Tasks still alive when the run was stopped (timeout, output limit), read from /proc
-    # by the harness just before the kill: [{"tid", "tgid", "state", "wchan", "syscall"}].
+    # Tasks still alive when the run was stopped (timeout, output limit, linger), read from /proc
+    # by the harness just before the kill. Each: {"tid", "tgid", "state", "comm", "wchan",
+    # "syscall" (the raw /proc text), "call" (the syscall's name, from the image's own headers,
+    # or None when running), "nr", "args" (up to 6 ints), "fd" ({"fd", "target", "mode"} when the
+    # call's first argument is a descriptor: "target" as /proc/TID/fd names it, e.g. "pipe:[123]",
+    # "mode" "r" | "w" | "rw")}.
     final_tasks: list[dict[str, Any]] = field(default_factory=list)
+    # For each target in final_tasks' "fd": every student process that still held it open then:
+    # {"pipe:[123]": [{"pid": 62, "fd": 4, "mode": "w"}, ...]}.
+    open_ends: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def failed_to_start(self) -> bool:
