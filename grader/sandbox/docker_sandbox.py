@@ -8,7 +8,7 @@ import os
 import shutil
 import stat
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -42,7 +42,7 @@ KILLER_UID = 1001                # the harness's killer process (see harness.Kil
 HARNESS_PIDS = 5                 # init, harness, strace, killer, one spare for cleanup between runs
 HARNESS_MEMORY = 96 * 2**20      # what the harness and strace need besides the program
 BUILD_TIMEOUT_MS = 60_000
-LINGER_MS = 1_000                # how long tasks may outlive the main process before they are stopped
+KILL_SLACK_MS = 3_000            # per run, past its time limit: the snapshot, the kill, the wipe
 
 
 class DockerSandbox:
@@ -51,6 +51,8 @@ class DockerSandbox:
     def __init__(self, *, image: str | None = None, engine: Engine | None = None, sweep: bool = True) -> None:
         self.engine = engine or Engine()
         self.image = image or image_tag()
+        # Fault injection for the sandbox's own tests only (harness.main reads it); empty otherwise.
+        self.test_faults: dict[str, bool] = {}
         if self.engine.image_id(self.image) is None:
             raise ImageError(f"sandbox image {self.image!r} is missing", hint="run `grader setup`")
         if sweep:
@@ -69,31 +71,51 @@ class DockerSandbox:
         if not submission.is_dir():
             raise UsageError(f"submission folder {str(submission)!r} does not exist")
         shared = [r for r in requests if r.isolation == "submission"]
-        result = self._session(submission, shared, limits, build) if shared or not requests else SandboxResult()
+        result, unclean = (self._session(submission, shared, limits, build) if shared or not requests
+                           else (SandboxResult(), None))
+        if unclean:
+            # The wipe between two runs did not finish: the run it would have fed failed loudly
+            # (its record says why) and every run after it gets a fresh container.
+            for request in shared:
+                have = {r.repeat_index for r in result.runs.get(request.name, [])}
+                missing = [i for i in range(request.repeat) if i not in have]
+                result.runs[request.name] = [*result.runs.get(request.name, []),
+                                             *self._fresh(submission, request, missing, limits, build, result)]
         for request in requests:
             if request.isolation != "run":
                 continue
-            records: list[RunRecord] = []
-            for index in range(request.repeat):
-                single = self._session(submission, [replace(request, repeat=1)], limits, build)
-                result.build = result.build or single.build
-                result.image_id = result.image_id or single.image_id
-                result.internal_error = result.internal_error or single.internal_error
-                for record in single.runs.get(request.name, []):
-                    record.repeat_index = index
-                    records.append(record)
-            result.runs[request.name] = records
-        result.runs = {r.name: result.runs.get(r.name, []) for r in requests}
+            result.runs[request.name] = self._fresh(submission, request, range(request.repeat), limits, build, result)
+        result.runs = {r.name: sorted(result.runs.get(r.name, []), key=lambda rec: rec.repeat_index)
+                       for r in requests}
         return result
 
+    def _fresh(self, submission: Path, request: RunRequest, indices: Iterable[int], limits: Limits,
+               build: Sequence[str] | None, result: SandboxResult) -> list[RunRecord]:
+        """Each of these repeats of `request` in a container of its own."""
+        records: list[RunRecord] = []
+        for index in indices:
+            single, unclean = self._session(submission, [replace(request, repeat=1)], limits, build)
+            result.build = result.build or single.build
+            result.image_id = result.image_id or single.image_id
+            result.internal_error = result.internal_error or single.internal_error
+            got = single.runs.get(request.name, [])
+            if not got and unclean:
+                got = [RunRecord(name=request.name, repeat_index=0, command=list(request.command),
+                                 internal_error=unclean, image_id=single.image_id, limits=limits)]
+            for record in got:
+                record.repeat_index = index
+                records.append(record)
+        return records
+
     def _session(self, submission: Path, requests: Sequence[RunRequest], limits: Limits,
-                 build: Sequence[str] | None) -> SandboxResult:
-        """One container: the build, then every request's repeats."""
+                 build: Sequence[str] | None) -> tuple[SandboxResult, str | None]:
+        """One container: the build, then every request's repeats; and, when the wipe between two
+        runs did not finish, what it left (the runs after it are not in the result)."""
         with scratch("run-") as workdir:
             return self._run_in(workdir, submission, requests, limits, build)
 
     def _run_in(self, workdir: Path, submission: Path, requests: Sequence[RunRequest],
-                limits: Limits, build: Sequence[str] | None) -> SandboxResult:
+                limits: Limits, build: Sequence[str] | None) -> tuple[SandboxResult, str | None]:
         private = workdir / "grader"          # root-only inside the container
         private.mkdir(mode=0o700)
         (private / "out").mkdir(mode=0o700)
@@ -105,7 +127,7 @@ class DockerSandbox:
             "env": STUDENT_ENV,
             "strace_args": STRACE_ARGS,
             "limits": asdict(limits),
-            "linger_ms": LINGER_MS,
+            "test_faults": dict(self.test_faults),
             "build": list(build) if build else None,
             "build_timeout_ms": BUILD_TIMEOUT_MS,
             "runs": [
@@ -134,7 +156,7 @@ class DockerSandbox:
             shm_bytes=limits.tmpfs_bytes,
         )
         budget_s = (BUILD_TIMEOUT_MS / 1000 if build else 0) + 15 + sum(
-            r.repeat * (limits.timeout_ms + LINGER_MS + 3000) / 1000 for r in requests
+            r.repeat * (limits.timeout_ms + KILL_SLACK_MS) / 1000 for r in requests
         )
         container = self.engine.run_container(spec)
         timer_fired = threading.Event()
@@ -153,6 +175,8 @@ class DockerSandbox:
             logs = self.engine.logs(container) if not (private / "out" / "done.json").exists() else b""
             self.engine.remove(container)
         result = _collect(private / "out", requests, limits)
+        done = private / "out" / "done.json"
+        unclean = json.loads(done.read_text(encoding="utf-8")).get("unclean") if done.exists() else None
         result.image_id = self.engine.image_id(self.image) or ""
         for records in result.runs.values():
             for record in records:
@@ -162,7 +186,7 @@ class DockerSandbox:
                 else f"the sandbox ended early (status {status})"
             tail = logs.decode("utf-8", "replace").strip().splitlines()[-3:]
             result.internal_error = why + (": " + " | ".join(tail) if tail else "")
-        return result
+        return result, unclean
 
 
 def _collect(out: Path, requests: Sequence[RunRequest], limits: Limits) -> SandboxResult:
@@ -193,21 +217,22 @@ def _collect(out: Path, requests: Sequence[RunRequest], limits: Limits) -> Sandb
 
 
 def _copy_readable(src: Path, dest: Path) -> None:
-    """Copy a submission so the unprivileged user can read it; no links followed out of it."""
+    """Copy a submission so the unprivileged user can read it; no links followed out of it.
+    An explicit stack, not recursion: a submission's depth is the student's to choose."""
     dest.mkdir(mode=0o755)
-    for root, dirs, files in os.walk(src, followlinks=False):
-        rel = Path(root).relative_to(src)
-        for d in dirs:
-            target = dest / rel / d
-            if (Path(root) / d).is_symlink():
-                continue
-            target.mkdir(mode=0o755, exist_ok=True)
-        for f in files:
-            source = Path(root) / f
-            if source.is_symlink() or not source.is_file():
-                continue
-            target = dest / rel / f
-            shutil.copyfile(source, target)
-            mode = source.stat().st_mode
-            target.chmod(0o755 if mode & stat.S_IXUSR else 0o644)
+    stack = [Path(".")]
+    while stack:
+        rel = stack.pop()
+        with os.scandir(src / rel) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    continue
+                target = dest / rel / entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    target.mkdir(mode=0o755, exist_ok=True)
+                    stack.append(rel / entry.name)
+                elif entry.is_file(follow_symlinks=False):
+                    shutil.copyfile(entry.path, target)
+                    mode = entry.stat(follow_symlinks=False).st_mode
+                    target.chmod(0o755 if mode & stat.S_IXUSR else 0o644)
     dest.chmod(0o755)

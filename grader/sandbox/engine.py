@@ -16,10 +16,12 @@ import docker
 from grader.errors import EngineError, ImageError
 from grader.sandbox.workdirs import alive
 
-__all__ = ["LABEL", "OWNER_LABEL", "ContainerSpec", "Engine", "owner_id"]
+__all__ = ["LABEL", "OWNER_LABEL", "OWNER_START_LABEL", "ContainerSpec", "Engine", "owner_id", "owner_labels"]
 
 LABEL = "grader.sandbox"          # on every container the grader starts
 OWNER_LABEL = "grader.owner"      # "<hostname>:<pid>" of the grader process that started it
+OWNER_START_LABEL = "grader.owner.start"   # that process's start time (clock ticks since boot), so a
+                                           # reused pid is not taken for the owner
 
 
 @dataclass(slots=True)
@@ -40,6 +42,46 @@ class ContainerSpec:
 
 def owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _start_time(pid: int) -> str | None:
+    """A process's start time in clock ticks since boot (/proc/PID/stat field 22), or None."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def owner_labels() -> dict[str, str]:
+    """The labels every container this process starts carries."""
+    labels = {LABEL: "1", OWNER_LABEL: owner_id()}
+    start = _start_time(os.getpid())
+    if start is not None:
+        labels[OWNER_START_LABEL] = start
+    return labels
+
+
+def is_leftover(labels: dict[str, str], status: str, host: str) -> bool:
+    """Whether a sandbox container is this host's to remove: its grader process is gone.
+
+    - Owner on another host (another machine or another container sharing this engine):
+      never. Its pids mean nothing here; its own grader sweeps it.
+    - Owner on this host: when that pid is gone, or now belongs to a process that started
+      later than the owner did (a reused pid).
+    - No owner label (graders before owner labels): only when it is no longer running; a
+      running one may be any grader's live sandbox.
+    """
+    owner = labels.get(OWNER_LABEL, "")
+    if not owner:
+        return status in ("created", "exited", "dead")
+    owner_host, _, pid = owner.rpartition(":")
+    if owner_host != host or not pid.isdigit():
+        return False
+    if not alive(int(pid)):
+        return True
+    started = labels.get(OWNER_START_LABEL)
+    return started is not None and _start_time(int(pid)) not in (None, started)
 
 
 class Engine:
@@ -95,7 +137,7 @@ class Engine:
             container = self._client.containers.create(
                 spec.image,
                 spec.command,
-                labels={LABEL: "1", OWNER_LABEL: owner_id()},
+                labels=owner_labels(),
                 network_mode="none",
                 read_only=True,
                 cap_drop=["ALL"],
@@ -167,25 +209,22 @@ class Engine:
             raise EngineError(f"the engine could not list sandbox containers: {exc.explanation}") from exc
         yield from found
 
-    def sweep(self, *, only_dead_owners: bool = True) -> int:
-        """Remove leftover sandbox containers (those whose grader process is gone)."""
+    def sweep(self) -> int:
+        """Remove this host's leftover sandbox containers: those whose grader process is gone
+        (see is_leftover). Other hosts' containers, running or not, are never touched."""
         removed = 0
         host = socket.gethostname()
         for container in self.labelled():
-            owner = container.labels.get(OWNER_LABEL, "")
-            if only_dead_owners:
-                owner_host, _, pid = owner.partition(":")
-                if owner_host == host and pid.isdigit() and alive(int(pid)):
-                    continue
-            self.remove(container)
-            removed += 1
+            if is_leftover(dict(container.labels), str(container.status), host):
+                self.remove(container)
+                removed += 1
         return removed
 
     def run_probe(self, image: str, command: list[str]) -> tuple[int, bytes]:
         """Run a short command in a throwaway container (for `grader doctor`)."""
         try:
             output = self._client.containers.run(
-                image, command, remove=True, network_mode="none", labels={LABEL: "1", OWNER_LABEL: owner_id()},
+                image, command, remove=True, network_mode="none", labels=owner_labels(),
                 cap_drop=["ALL"], cap_add=["SETUID", "SETGID", "SYS_PTRACE", "DAC_READ_SEARCH"],
                 security_opt=["no-new-privileges"], stdout=True, stderr=True,
             )

@@ -37,7 +37,8 @@ OUT = "/grader/out"
 WORK = "/work"
 PRISTINE = "/pristine"
 TRACE_DIR = "/trace"
-SCRATCH_DIRS = ("/work", "/tmp", "/dev/shm")
+SCRATCH_DIRS = ("/work", "/tmp", "/dev/shm", "/dev/mqueue")   # /dev/mqueue: the container's own
+                                                          # mqueue fs (Docker mounts one per IPC namespace)
 POLL_S = 0.02
 
 
@@ -168,72 +169,106 @@ def kill_student(plan: dict) -> None:
 
 
 def _wipe_dir(path: str) -> None:
-    for name in os.listdir(path):
-        full = os.path.join(path, name)
-        try:
-            if os.path.isdir(full) and not os.path.islink(full):
-                for root, dirs, _files in os.walk(full):
-                    for d in dirs:
-                        try:
-                            os.chmod(os.path.join(root, d), 0o700)
-                        except OSError:
-                            pass
-                os.chmod(full, 0o700)
-                shutil.rmtree(full, ignore_errors=True)
-            else:
-                os.unlink(full)
-        except OSError:
-            pass
+    """Empty `path` as the student: every entry made writable, then removed by rm, which walks
+    without recursion in Python (1100 nested folders made shutil's walk raise RecursionError)."""
+    names = os.listdir(path)
+    if not names:
+        return
+    entries = [os.path.join(path, name) for name in names]
+    # chmod first: a folder of mode 000 cannot be emptied, even by its owner. Symlinks are not followed.
+    # (chmod follows a symlink named on its command line: those are left out, rm removes the link.)
+    real = [e for e in entries if not os.path.islink(e)]
+    if real:
+        subprocess.run(["chmod", "-R", "--", "u+rwx", *real], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(["rm", "-rf", "--one-file-system", "--", *entries], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=False)
 
 
 def _clean_scratch() -> None:
     for path in SCRATCH_DIRS:
         if os.path.isdir(path):
             _wipe_dir(path)
-    # SysV IPC objects the student made (POSIX shm lives in /dev/shm, wiped above). By id, from
-    # /proc/sysvipc: `ipcrm --all` skips objects whose mode denies reading their status.
+    # SysV IPC objects the student made (POSIX shm lives in /dev/shm, POSIX queues in /dev/mqueue,
+    # both wiped above). By id, from /proc/sysvipc: `ipcrm --all` skips objects whose mode denies
+    # reading their status.
     for table, flag in (("shm", "-m"), ("sem", "-s"), ("msg", "-q")):
-        try:
-            with open(f"/proc/sysvipc/{table}", encoding="ascii") as fh:
-                ids = [line.split()[1] for line in fh.readlines()[1:] if len(line.split()) > 1]
-        except OSError:
-            continue
-        for ident in ids:
+        for ident in _sysv_ids(table):
             subprocess.run(["ipcrm", flag, ident], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            check=False)
 
 
-def _copy_in(src: str) -> None:
-    for name in os.listdir(src):
-        s, d = os.path.join(src, name), os.path.join(WORK, name)
-        if os.path.isdir(s) and not os.path.islink(s):
-            shutil.copytree(s, d, symlinks=True)
-        else:
-            shutil.copy2(s, d, follow_symlinks=False)
+def _sysv_ids(table: str) -> list[str]:
+    try:
+        with open(f"/proc/sysvipc/{table}", encoding="ascii") as fh:
+            return [line.split()[1] for line in fh.readlines()[1:] if len(line.split()) > 1]
+    except OSError:
+        return []
 
 
-def _clean_and_copy(source: str) -> None:
+def leftovers() -> list[str]:
+    """What the wipe should have removed and did not (empty when the next run starts clean)."""
+    left = []
+    for path in SCRATCH_DIRS:
+        try:
+            names = sorted(os.listdir(path))
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            left.append(f"{path} cannot be listed ({exc.strerror})")
+            continue
+        if names:
+            left.append(f"{path} still holds {len(names)} entr{'y' if len(names) == 1 else 'ies'} "
+                        f"({', '.join(repr(n) for n in names[:3])}{', ...' if len(names) > 3 else ''})")
+    for table in ("shm", "sem", "msg"):
+        ids = _sysv_ids(table)
+        if ids:
+            left.append(f"{len(ids)} System V {table} object(s) remain")
+    return left
+
+
+def _copy_tree(src: str) -> int:
+    """Copy src's entries into /work with cp (no recursion in Python, however deep the tree)."""
+    names = os.listdir(src)
+    if not names:
+        return 0
+    proc = subprocess.run(["cp", "-PR", "--preserve=mode,timestamps", "--",
+                           *(os.path.join(src, n) for n in names), WORK + "/"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return proc.returncode
+
+
+def _clean_and_copy(source: str) -> int:
     _clean_scratch()
-    _copy_in(source)
+    if leftovers():
+        return 3  # the caller reports what is left, as root can see it
+    return 4 if _copy_tree(source) else 0
 
 
-def reset_work(plan: dict, source: str) -> None:
-    """Kill leftovers, wipe scratch space and SysV IPC, lay the submission out afresh (one fork)."""
+def reset_work(plan: dict, source: str) -> str | None:
+    """Kill leftovers, wipe scratch space and SysV IPC, lay the submission out afresh (one fork).
+
+    Returns None when the next run starts clean, else what went wrong (the caller fails the run
+    and asks the host for a fresh container for every run after it)."""
     kill_student(plan)
-    as_student(plan, _clean_and_copy, source)
+    status = as_student(plan, _clean_and_copy, source)
+    if status == 0:
+        return None
+    left = leftovers()
+    if left:
+        return "the sandbox could not be wiped between runs: " + "; ".join(left)
+    if status == 4:
+        return "the submission could not be copied into the sandbox's work folder"
+    return f"the wipe between runs failed (status {status})"
 
 
 def snapshot_work() -> None:
-    """Copy the built /work to the root-owned /pristine, out of the program's reach."""
-    for name in os.listdir(WORK):
-        s, d = os.path.join(WORK, name), os.path.join(PRISTINE, name)
-        try:
-            if os.path.isdir(s) and not os.path.islink(s):
-                shutil.copytree(s, d, symlinks=True)
-            else:
-                shutil.copy2(s, d, follow_symlinks=False)
-        except OSError:
-            continue
+    """Copy the built /work to the root-owned /pristine, out of the program's reach (cp: no recursion)."""
+    names = os.listdir(WORK)
+    if names:
+        subprocess.run(["cp", "-PR", "--preserve=mode,timestamps", "--",
+                        *(os.path.join(WORK, n) for n in names), PRISTINE + "/"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
 def cgroup_counter(kind: str) -> int:
@@ -256,8 +291,185 @@ def cgroup_counter(kind: str) -> int:
     return 0
 
 
-def snapshot_tasks(uid: int) -> list[dict]:
-    """What each of the student's tasks was doing, read just before the kill."""
+# ----- the end-of-run snapshot -----
+
+def syscall_names() -> dict[int, str]:
+    """Syscall number -> name for this machine's native ABI, from the image's own kernel headers
+    (linux-libc-dev, pulled in by libc6-dev). Empty when the headers are absent: calls are then
+    reported by number only, with no name guessed."""
+    import platform
+
+    machine = platform.machine()
+    paths = {"x86_64": ["/usr/include/x86_64-linux-gnu/asm/unistd_64.h", "/usr/include/asm/unistd_64.h"],
+             "aarch64": ["/usr/include/asm-generic/unistd.h"]}.get(machine, [])
+    for path in paths:
+        try:
+            with open(path, encoding="ascii", errors="replace") as fh:
+                text = fh.read()
+        except OSError:
+            continue
+        direct: dict[str, int] = {}
+        alias: dict[str, str] = {}
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) < 3 or parts[0] != "#define":
+                continue
+            name, value = parts[1], parts[2]
+            if name.startswith("__NR3264_") and value.isdigit():
+                direct[name] = int(value)
+            elif name.startswith("__NR_") and value.isdigit():
+                direct[name[5:]] = int(value)
+            elif name.startswith("__NR_") and value.startswith("__NR3264_"):
+                alias[name[5:]] = value   # asm-generic: __NR_fcntl is __NR3264_fcntl on 64-bit
+        for name, target in alias.items():
+            if target in direct:
+                direct[name] = direct[target]
+        table = {nr: name for name, nr in direct.items() if not name.startswith("__NR3264_")
+                 and name not in ("syscalls", "arch_specific_syscall")}
+        if table:
+            return table
+    return {}
+
+
+SYSCALL_NAMES: dict[int, str] = {}
+# Calls whose first argument is a descriptor: the snapshot names what it is.
+FD_FIRST = frozenset({
+    "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
+    "recvfrom", "recvmsg", "recvmmsg", "sendto", "sendmsg", "sendmmsg", "accept", "accept4", "connect",
+    "lseek", "fsync", "fdatasync", "flock", "ioctl", "fcntl", "getdents64", "ftruncate", "fstat",
+    "newfstatat", "splice", "tee", "sendfile", "copy_file_range", "mq_timedsend", "mq_timedreceive",
+    "epoll_wait", "epoll_pwait", "epoll_pwait2", "epoll_ctl",
+})
+POLL_LIKE = frozenset({"poll", "ppoll"})
+SELECT_LIKE = frozenset({"select", "pselect6"})
+EPOLL_WAIT = frozenset({"epoll_wait", "epoll_pwait", "epoll_pwait2"})
+MAX_WATCHED = 64   # descriptors listed per poll/select/epoll call
+
+
+def _fd_mode(proc_dir: str, fd: int) -> str | None:
+    try:
+        with open(f"{proc_dir}/fdinfo/{fd}", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags:"):
+                    return {0: "r", 1: "w", 2: "rw"}.get(int(line.split()[1], 8) & 3)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _describe_fd(proc_dir: str, fd: int) -> dict:
+    entry: dict = {"fd": fd}
+    try:
+        entry["target"] = os.readlink(f"{proc_dir}/fd/{fd}")
+    except OSError:
+        entry["target"] = None   # not open (the call will fail with EBADF) or already gone
+    entry["mode"] = _fd_mode(proc_dir, fd)
+    return entry
+
+
+def _read_memory(pid: int, address: int, size: int) -> bytes | None:
+    try:
+        with open(f"/proc/{pid}/mem", "rb", buffering=0) as fh:
+            fh.seek(address)
+            return fh.read(size)
+    except (OSError, OverflowError, ValueError):
+        return None
+
+
+def _watched(pid: int, tid: int, call: str, args: list[int]) -> list[dict]:
+    """The descriptors a poll/select/epoll call waits on, read from the task's memory or fdinfo."""
+    import struct
+
+    base = f"/proc/{pid}/task/{tid}"
+    out: list[dict] = []
+    if call in POLL_LIKE:
+        count = min(args[1], MAX_WATCHED)
+        data = _read_memory(pid, args[0], 8 * count) if count > 0 else b""
+        for i in range(len(data or b"") // 8):
+            fd, events, _ = struct.unpack_from("ihh", data or b"", 8 * i)
+            if fd >= 0:
+                entry = _describe_fd(base, fd)
+                entry["wants"] = "read" if events & 1 else "write" if events & 4 else f"events {events:#x}"
+                out.append(entry)
+    elif call in SELECT_LIKE:
+        nfds = min(args[0], 1024)
+        size = (nfds + 63) // 64 * 8
+        for arg, wants in ((args[1], "read"), (args[2], "write")):
+            bits = _read_memory(pid, arg, size) if arg and size else None
+            for fd in range(nfds if bits else 0):
+                if bits and bits[fd // 8] >> (fd % 8) & 1 and len(out) < MAX_WATCHED:
+                    entry = _describe_fd(base, fd)
+                    entry["wants"] = wants
+                    out.append(entry)
+    elif call in EPOLL_WAIT:
+        try:
+            with open(f"{base}/fdinfo/{args[0]}", encoding="ascii", errors="replace") as fh:
+                for line in fh:
+                    parts = line.split()
+                    if parts[:1] == ["tfd:"] and len(out) < MAX_WATCHED:
+                        entry = _describe_fd(base, int(parts[1]))
+                        events = int(parts[3], 16) if len(parts) > 3 else 0
+                        entry["wants"] = "read" if events & 1 else "write" if events & 4 else f"events {events:#x}"
+                        out.append(entry)
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def _decode_syscall(entry: dict, pid: int, tid: int, text: str) -> None:
+    """Fill "call", "nr", "args" and the descriptors from /proc/TID/syscall's text."""
+    parts = text.split()
+    if not parts or parts[0] == "running":
+        entry["call"] = None
+        return
+    try:
+        nr = int(parts[0])
+    except ValueError:
+        return
+    if nr < 0:         # blocked, but not in a call (e.g. stopped by a signal)
+        entry["call"] = None
+        entry["nr"] = nr
+        return
+    args = []
+    for word in parts[1:7]:
+        try:
+            args.append(int(word, 16))
+        except ValueError:
+            break
+    call = SYSCALL_NAMES.get(nr)
+    entry.update({"call": call, "nr": nr, "args": args})
+    if call is None or not args:
+        return
+    base = f"/proc/{pid}/task/{tid}"
+    if call in FD_FIRST and args[0] < 1 << 31:
+        entry["fd"] = _describe_fd(base, args[0])
+    if call in POLL_LIKE | SELECT_LIKE | EPOLL_WAIT and len(args) >= 3:
+        entry["fds"] = _watched(pid, tid, call, args)
+
+
+def _holders(uid: int, targets: set[str]) -> dict[str, list[dict]]:
+    """For each target, every student process that holds a descriptor to it."""
+    out: dict[str, list[dict]] = {t: [] for t in targets}
+    if not targets:
+        return out
+    for pid in sorted(student_pids(uid)):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for name in sorted(fds, key=lambda n: int(n) if n.isdigit() else -1):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{name}")
+            except OSError:
+                continue
+            if target in out and len(out[target]) < MAX_WATCHED:
+                out[target].append({"pid": pid, "fd": int(name), "mode": _fd_mode(f"/proc/{pid}", int(name))})
+    return out
+
+
+def snapshot_tasks(uid: int) -> tuple[list[dict], dict[str, list[dict]]]:
+    """What each of the student's tasks was doing, read just before the kill, and who held
+    the descriptors they were waiting on."""
     out = []
     for pid in student_pids(uid):
         try:
@@ -280,8 +492,12 @@ def snapshot_tasks(uid: int) -> list[dict]:
                         entry[name] = fh.read().strip()
                 except OSError:
                     pass
+            if "syscall" in entry:
+                _decode_syscall(entry, pid, int(tid), entry["syscall"])
             out.append(entry)
-    return out
+    targets = {d["target"] for e in out for d in ([e["fd"]] if "fd" in e else []) + e.get("fds", [])
+               if d.get("target")}
+    return out, _holders(uid, targets)
 
 
 def student_env(plan: dict) -> dict[str, str]:
@@ -308,6 +524,118 @@ def resolve(command: list[str], env: dict[str, str]) -> str | None:
     return os.path.realpath(found) if found else None
 
 
+# ----- the seccomp filter every traced program runs under -----
+# Refused, on top of Docker's default profile (which stays in force):
+#   clone with CLONE_UNTRACED   EPERM   the child would escape strace -f (no trace of what it does)
+#   clone3                      ENOSYS  BPF cannot read its flags (they are in a struct); glibc
+#                                       then falls back to clone, which is checked
+#   ioctl(fd, TIOCSTI)          EPERM   bytes pushed into the pty's input with no write in the trace
+#   io_uring_*                  EPERM   reads and writes done by the kernel, with no call to trace
+#   the x32 ABI (x86_64)        EPERM   the same calls under other numbers
+# Syscall numbers per audit architecture (the kernel's ABI; tests/engine/test_sandbox.py checks
+# them against the image's own headers). A 64-bit process may also enter through the 32-bit
+# ABI (int 0x80 on x86_64, AArch32 on arm64), so both of a host's ABIs are filtered.
+CLONE_UNTRACED = 0x00800000
+TIOCSTI = 0x5412
+SECCOMP_ARCHES = {
+    # audit arch: (clone, clone3, ioctl, io_uring_setup, io_uring_enter, io_uring_register)
+    0xC000003E: (56, 435, 16, 425, 426, 427),     # x86_64
+    0x40000003: (120, 435, 54, 425, 426, 427),    # i386 (int 0x80 from a 64-bit program)
+    0xC00000B7: (220, 435, 29, 425, 426, 427),    # aarch64
+    0x40000028: (120, 435, 54, 425, 426, 427),    # arm (AArch32 compat)
+}
+X32_BIT = 0x40000000
+
+
+def seccomp_program() -> list[tuple[int, int, int, int]]:
+    """The filter as (code, jt, jf, k) instructions (classic BPF over struct seccomp_data)."""
+    ld_w_abs, jeq, jset, jge, ret = 0x20, 0x15, 0x45, 0x35, 0x06
+    allow, errno_ = 0x7FFF0000, 0x00050000
+    # Built as a flat list with symbolic targets, then resolved to relative jumps.
+    prog: list[tuple[int, object, object, int]] = []
+    labels: dict[str, int] = {}
+
+    def emit(code: int, k: int, jt: object = 0, jf: object = 0) -> None:
+        prog.append((code, jt, jf, k))
+
+    def label(name: str) -> None:
+        labels[name] = len(prog)
+
+    emit(ld_w_abs, 4)                                  # arch
+    for arch in SECCOMP_ARCHES:
+        emit(jeq, arch, f"arch{arch}", 0)
+    emit(ret, errno_ | errno.ENOSYS)                   # an ABI this filter does not know: nothing runs
+    for arch, (clone, clone3, ioctl, *uring) in SECCOMP_ARCHES.items():
+        label(f"arch{arch}")
+        emit(ld_w_abs, 0)                              # nr
+        if arch == 0xC000003E:
+            emit(jge, X32_BIT, "eperm", 0)
+        emit(jeq, clone, "clone", 0)
+        emit(jeq, clone3, "enosys", 0)
+        emit(jeq, ioctl, "ioctl", 0)
+        for nr in uring:
+            emit(jeq, nr, "eperm", 0)
+        emit(ret, allow)
+    label("clone")
+    emit(ld_w_abs, 16)                                 # args[0] (flags), low 32 bits
+    emit(jset, CLONE_UNTRACED, "eperm", 0)
+    emit(ret, allow)
+    label("ioctl")
+    emit(ld_w_abs, 24)                                 # args[1] (request): the kernel reads 32 bits
+    emit(jeq, TIOCSTI, "eperm", 0)
+    emit(ret, allow)
+    label("eperm")
+    emit(ret, errno_ | errno.EPERM)
+    label("enosys")
+    emit(ret, errno_ | errno.ENOSYS)
+    out = []
+    for index, (code, jt, jf, k) in enumerate(prog):
+        offsets = [labels[t] - index - 1 if isinstance(t, str) else int(t) for t in (jt, jf)]  # type: ignore[call-overload]
+        assert all(0 <= o < 256 for o in offsets), "BPF jump out of range"
+        out.append((code, offsets[0], offsets[1], k))
+    return out
+
+
+def install_seccomp() -> None:
+    """Install the filter in this process (inherited by strace and everything it starts).
+    no_new_privs is already set (Docker's no-new-privileges); set again, it is harmless."""
+    import ctypes
+
+    class SockFilter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
+                    ("k", ctypes.c_uint)]
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+    insns = seccomp_program()
+    array = (SockFilter * len(insns))(*(SockFilter(*i) for i in insns))
+    fprog = SockFprog(len(insns), array)
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_no_new_privs, pr_set_seccomp, seccomp_mode_filter = 38, 22, 2
+    if libc.prctl(pr_set_no_new_privs, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+    if libc.prctl(pr_set_seccomp, seccomp_mode_filter, ctypes.byref(fprog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
+
+
+def _first_task(launcher: int, uid: int) -> int | None:
+    """The program's first process: the student's task whose parent is the launcher (strace),
+    or the launcher itself once it has become the program (setpriv execs it)."""
+    kids = student_pids(uid)
+    if launcher in kids:
+        return launcher
+    for pid in kids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == launcher:
+            return pid
+    return None
+
+
 def limit_child(plan: dict) -> None:
     """preexec for strace: limits the traced program inherits (strace writes to a FIFO, not a file)."""
     limits = plan["limits"]
@@ -322,6 +650,7 @@ def limit_child(plan: dict) -> None:
     except OSError:
         pass
     os.setsid()
+    install_seccomp()   # last: a failure here fails the start (Popen raises), never a run without it
 
 
 class Capture:
@@ -425,17 +754,22 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
     if trace_fd >= 0:
         streams[trace_fd] = None
     deadline = started + int(limits["timeout_ms"])
-    linger_ms = int(plan.get("linger_ms", 1000))
     root_gone_at: int | None = None
     killed_for: str | None = None
     final_tasks: list[dict] = []
+    open_ends: dict[str, list[dict]] = {}
+    stopped_at: int | None = None
     root_pid: int | None = None
 
     def stop(reason: str) -> None:
-        nonlocal killed_for, final_tasks
+        nonlocal killed_for, final_tasks, open_ends, stopped_at
         if killed_for is None:
+            tasks, ends = snapshot_tasks(plan["uid"])
+            if reason == "linger" and not tasks:
+                return   # everything had ended meanwhile: nothing is stopped, nothing is said
             killed_for = reason
-            final_tasks = snapshot_tasks(plan["uid"])
+            final_tasks, open_ends = tasks, ends
+            stopped_at = now_ms() - started
             KILLER.request()
 
     assert KILLER is not None
@@ -489,25 +823,26 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
                 if cap.over:
                     stop("output")
         t = now_ms()
+        if root_pid is None:
+            root_pid = _first_task(proc.pid, plan["uid"])
+        if root_gone_at is None and killed_for is None and (
+                proc.poll() is not None or (root_pid is not None and process_ended(root_pid))):
+            root_gone_at = t
         if killed_for is None and t >= deadline:
-            stop("timeout")
+            # The linger rule: the run lasts until every task of the program has ended, or until
+            # the time limit, whichever comes first. Tasks the main process left running are
+            # stopped at the limit like a hang ("linger": the main process itself had ended).
+            stop("timeout" if root_gone_at is None else "linger")
         strace_done = proc.poll() is not None
         if strace_done and not streams:
             break
-        if root_pid is None:
-            kids = student_pids(plan["uid"])
-            if kids:
-                root_pid = min(kids)
-        if root_gone_at is None and (strace_done or (root_pid is not None and process_ended(root_pid))):
-            root_gone_at = t
-        if root_gone_at is not None and t - root_gone_at > linger_ms:
-            # The main process ended; what it left running (or holding a stream open) is stopped.
-            stop("linger")
-            if strace_done and t - root_gone_at > linger_ms + 500:
-                for fd in list(streams):
-                    os.close(fd)
-                streams.clear()
-                break
+        if strace_done and (t >= deadline + 1500 or (killed_for is None and not student_pids(plan["uid"])
+                                                      and t - (root_gone_at or t) > 1000)):
+            # Every writer is gone (or was killed) and a stream still reports no end: stop reading.
+            for fd in list(streams):
+                os.close(fd)
+            streams.clear()
+            break
     returncode = proc.wait()
     ended = now_ms()
     if KILLER.pending:
@@ -535,7 +870,10 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
         "pids_limit_hit": cgroup_counter("pids_max") > pids_before,
         "trace_truncated": trace_truncated,
         "final_tasks": final_tasks,
+        "open_ends": open_ends,
         "stopped_for": killed_for,
+        "stopped_at_ms": stopped_at,
+        "main_ended_ms": None if root_gone_at is None else root_gone_at - started,
     })
     if returncode < 0:
         record["signal"] = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else f"SIG{-returncode}"
@@ -588,12 +926,16 @@ def build(plan: dict) -> dict:
 def main() -> int:
     with open(PLAN_PATH, encoding="utf-8") as fh:
         plan = json.load(fh)
+    SYSCALL_NAMES.update(syscall_names())
     os.makedirs(OUT, exist_ok=True)
     os.chmod(TRACE_DIR, 0o700)
     global KILLER  # noqa: PLW0603 - one killer per container, made before any student code
     KILLER = Killer(plan)
     source = "/submission"
-    reset_work(plan, source)
+    problem = reset_work(plan, source)
+    if problem is not None:
+        write_json("done.json", {"ok": True, "unclean": problem})
+        return 0
     if plan.get("build"):
         record = build(plan)
         write_json("build.json", record)
@@ -603,12 +945,21 @@ def main() -> int:
         snapshot_work()
         source = PRISTINE
     first = True
+    faults = plan.get("test_faults") or {}
     for r_index, request in enumerate(plan["runs"]):
         for repeat in range(int(request.get("repeat", 1))):
-            if not first or plan.get("build"):
-                reset_work(plan, source)
-            first = False
             name = f"run-{r_index}-{repeat}"
+            if not first or plan.get("build"):
+                problem = reset_work(plan, source)
+                if problem is not None:
+                    # Loud, and the end of this container: every run after this one gets a fresh
+                    # container from the host (done.json's "unclean" says so).
+                    write_json(f"{name}.json", {"name": request["name"], "repeat_index": repeat,
+                                                "command": list(request["command"]), "internal_error": problem})
+                    kill_student(plan)
+                    write_json("done.json", {"ok": True, "unclean": problem})
+                    return 0
+            first = False
             try:
                 record = run_once(plan, request, repeat, name)
             except Exception as exc:  # noqa: BLE001 - the harness's own failure is recorded; the next run goes on
@@ -617,6 +968,11 @@ def main() -> int:
                           "command": list(request["command"]),
                           "internal_error": f"harness: {exc.__class__.__name__}: {exc}"}
             write_json(f"{name}.json", record)
+            if faults.get("root_file_in_tmp"):
+                # Test hook (tests/engine/test_sandbox.py): a file the student cannot remove, as a
+                # wipe that does not finish would leave.
+                with open("/tmp/.root-owned", "w", encoding="ascii") as fh:
+                    fh.write("x")
     kill_student(plan)
     write_json("done.json", {"ok": True})
     return 0

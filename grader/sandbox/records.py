@@ -86,20 +86,32 @@ class RunRecord:
     trace: str = ""                   # the raw strace -f log
     trace_truncated: bool = False
     image_id: str = ""
-    stopped_for: str | None = None    # why the harness killed what was left: timeout, output,
-                                      # trace (log over its cap) or linger (main process had ended)
+    stopped_for: str | None = None    # why the harness killed what was left: timeout (the main
+                                      # process was still running at the time limit), output,
+                                      # trace (log over its cap) or linger (the main process had
+                                      # ended; tasks it left were still running at the time limit).
+                                      # Set only when the grader really stopped a task: the tasks
+                                      # are in final_tasks.
+    stopped_at_ms: int | None = None  # when the grader stopped them, ms from the run's start
+    main_ended_ms: int | None = None  # when the main process ended, ms from the run's start
+                                      # (None: it was still running when the grader
+                                      # stopped the run)
     start_failed: str | None = None   # the command could not be started (not found, not executable)
     internal_error: str | None = None # the grader's own failure for this run, if any
     build: BuildRecord | None = None
     limits: Limits = field(default_factory=Limits)
     # Tasks still alive when the run was stopped (timeout, output limit, linger), read from /proc
-    # by the harness just before the kill. Each: {"tid", "tgid", "state", "comm", "wchan",
-    # "syscall" (the raw /proc text), "call" (the syscall's name, from the image's own headers,
-    # or None when running), "nr", "args" (up to 6 ints), "fd" ({"fd", "target", "mode"} when the
-    # call's first argument is a descriptor: "target" as /proc/TID/fd names it, e.g. "pipe:[123]",
-    # "mode" "r" | "w" | "rw")}.
+    # by the harness just before the kill: these are the tasks the grader ended. Each: {"tid",
+    # "tgid", "state", "comm", "wchan", "syscall" (the raw /proc text), "call" (the syscall's
+    # name, from the image's own headers; None when running, not in a call, or when the number
+    # is not in the headers: then "nr" is set and the call is unknown, never guessed), "nr",
+    # "args" (up to 6 ints), "fd" ({"fd", "target", "mode"} when the call's first argument is a
+    # descriptor: "target" as /proc/TID/fd names it, e.g. "pipe:[123]", None if not open; "mode"
+    # "r" | "w" | "rw"), "fds" (poll/ppoll/select/pselect6/epoll_wait*: the descriptors waited
+    # on, each {"fd", "target", "mode", "wants": "read" | "write" | "events 0x.."}, at most 64)}.
     final_tasks: list[dict[str, Any]] = field(default_factory=list)
-    # For each target in final_tasks' "fd": every student process that still held it open then:
+    # For each target in final_tasks' "fd" and "fds": every student process that still held it
+    # open then (the waiting task's own process included):
     # {"pipe:[123]": [{"pid": 62, "fd": 4, "mode": "w"}, ...]}.
     open_ends: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 

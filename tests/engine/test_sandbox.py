@@ -214,7 +214,12 @@ def test_double_forked_daemon_does_not_survive_into_next_repeat(docker_sandbox, 
     for record in (first, second):
         assert b"LEFTOVER" not in record.stdout
         assert b"parent done" in record.stdout
-        assert record.stopped_for == "linger"
+        # The linger rule: the daemon may run (and print) until the time limit, then is stopped.
+        assert b"daemon alive" in record.stdout
+        assert record.stopped_for == "linger" and not record.timed_out
+        assert record.main_ended_ms is not None and record.main_ended_ms < 1000
+        assert record.stopped_at_ms is not None and record.stopped_at_ms >= 3000
+        assert [t["call"] for t in record.final_tasks] == ["clock_nanosleep"]
 
 
 def test_missing_command_is_a_record_not_an_exception(docker_sandbox, programs):
@@ -370,3 +375,288 @@ def test_a_hang_is_caught_inside_its_call_in_every_repeat(docker_sandbox, tmp_pa
         [blocked] = execution.blocked
         assert blocked.syscall == "read" and blocked.channel is not None and blocked.channel.kind == "pipe"
         assert blocked.holders == [execution.root]
+
+
+# ----------------------------------------------------------------- the linger rule (issue 11.6)
+
+ORPHAN_PRINTS_LATE = """
+import os, time
+if os.fork() == 0:
+    time.sleep(1.5)            # well after its parent has ended
+    print("orphan done", flush=True)
+    os._exit(0)
+print("parent done", flush=True)
+"""
+
+
+def test_an_orphan_that_ends_before_the_limit_keeps_its_output(docker_sandbox, tmp_path):
+    """After the main process ends the run waits for every task until the time limit: an orphan
+    that prints 1.5 s later is heard, and nothing is said to be stopped."""
+    (tmp_path / "late.py").write_text(ORPHAN_PRINTS_LATE)
+    [record] = docker_sandbox.run(tmp_path, [RunRequest(name="l", command=("python3", "late.py"))],
+                                  limits=Limits(timeout_ms=4000)).runs["l"]
+    assert record.stdout == b"parent done\norphan done\n"
+    assert record.stopped_for is None and record.final_tasks == [] and record.stopped_at_ms is None
+    assert record.main_ended_ms is not None and record.main_ended_ms < 1000
+    assert 1400 <= record.wall_ms < 3000
+
+
+# ----------------------------------------------------------------- the end-of-run snapshot (issue 11.2)
+
+BLOCKED_C = r"""
+#define _GNU_SOURCE
+#include <poll.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+static void *waiter(void *arg) { (void)arg; pthread_mutex_lock(&m); pthread_cond_wait(&c, &m); return NULL; }
+int main(int argc, char **argv) {
+    const char *what = argv[1];
+    if (!strcmp(what, "pause")) pause();
+    if (!strcmp(what, "cond")) { pthread_t t; pthread_create(&t, NULL, waiter, NULL); pthread_join(t, NULL); }
+    if (!strcmp(what, "sleep")) sleep(100);
+    if (!strcmp(what, "poll")) {
+        int p[2]; pipe(p);
+        if (fork() == 0) { pause(); return 0; }   /* the child holds both ends too */
+        struct pollfd fd = {.fd = p[0], .events = POLLIN};
+        poll(&fd, 1, -1);
+    }
+    return 0;
+}
+"""
+READ_OWN_PIPE = "import os\nr, w = os.pipe()\nos.read(r, 1)\n"
+
+
+def test_the_snapshot_names_each_blocked_call_its_descriptor_and_who_holds_it(docker_sandbox, tmp_path):
+    (tmp_path / "blocked.c").write_text(BLOCKED_C)
+    (tmp_path / "hang.py").write_text(READ_OWN_PIPE)
+    requests = [RunRequest(name=w, command=("./blocked", w)) for w in ("pause", "cond", "sleep", "poll")]
+    requests.append(RunRequest(name="read", command=("python3", "hang.py")))
+    result = docker_sandbox.run(tmp_path, requests, limits=Limits(timeout_ms=800),
+                                build=["gcc", "-pthread", "-o", "blocked", "blocked.c"])
+    assert result.build is not None and result.build.ok, result.build
+    runs = {name: records[0] for name, records in result.runs.items()}
+    for record in runs.values():
+        assert record.timed_out and record.stopped_for == "timeout" and record.main_ended_ms is None
+        assert all(isinstance(a, int) for t in record.final_tasks for a in t["args"])
+
+    [pause] = runs["pause"].final_tasks
+    assert pause["call"] == "pause" and "fd" not in pause
+    assert sorted(t["call"] for t in runs["cond"].final_tasks) == ["futex", "futex"]  # join + cond_wait
+    assert [t["call"] for t in runs["sleep"].final_tasks] == ["clock_nanosleep"]
+
+    poller, child = sorted(runs["poll"].final_tasks, key=lambda t: t["tid"])
+    assert poller["call"] in ("poll", "ppoll") and child["call"] == "pause"
+    [watched] = poller["fds"]
+    assert watched["fd"] == 3 and watched["mode"] == "r" and watched["wants"] == "read"
+    assert watched["target"].startswith("pipe:[")
+    holders = runs["poll"].open_ends[watched["target"]]
+    assert {(h["pid"], h["mode"]) for h in holders} == {
+        (poller["tgid"], "r"), (poller["tgid"], "w"), (child["tgid"], "r"), (child["tgid"], "w")}
+
+    [reader] = runs["read"].final_tasks
+    assert reader["call"] == "read" and reader["fd"]["mode"] == "r"
+    target = reader["fd"]["target"]
+    assert target.startswith("pipe:[")
+    assert runs["read"].open_ends[target] == [
+        {"pid": reader["tgid"], "fd": reader["fd"]["fd"], "mode": "r"},
+        {"pid": reader["tgid"], "fd": reader["fd"]["fd"] + 1, "mode": "w"}]
+
+
+def test_the_name_table_and_seccomp_numbers_come_from_the_images_headers(docker_sandbox):
+    """The harness parses the image's own asm/unistd_64.h; the seccomp filter's numbers agree with
+    the image's headers for both x86 ABIs."""
+    import platform
+    import re
+
+    from grader.sandbox import harness
+
+    if platform.machine() != "x86_64":
+        pytest.fail("this check is written for x86_64 hosts")
+    headers = {}
+    for bits in ("64", "32"):
+        code, text = docker_sandbox.engine.run_probe(
+            docker_sandbox.image, ["cat", f"/usr/include/x86_64-linux-gnu/asm/unistd_{bits}.h"])
+        assert code == 0, text
+        headers[bits] = {m[1]: int(m[2]) for m in re.finditer(r"#define __NR_(\w+) (\d+)", text.decode())}
+    names = ("clone", "clone3", "ioctl", "io_uring_setup", "io_uring_enter", "io_uring_register")
+    assert harness.SECCOMP_ARCHES[0xC000003E] == tuple(headers["64"][n] for n in names)
+    assert harness.SECCOMP_ARCHES[0x40000003] == tuple(headers["32"][n] for n in names)
+    assert headers["64"]["pause"] == 34 and headers["64"]["clock_nanosleep"] == 230
+
+
+# ----------------------------------------------------------------- seccomp rules (issue 18.7, 18.11)
+
+ESCAPES_C = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+static char stack[65536];
+static int child(void *arg) { (void)arg; return 0; }
+static void *thread(void *arg) { (void)arg; return NULL; }
+static const char *err(long r) { return r < 0 ? strerror(errno) : "ok"; }
+int main(void) {
+    printf("clone untraced: %s\n", err(clone(child, stack + sizeof stack, CLONE_UNTRACED | SIGCHLD, NULL)));
+    char c = 'x';
+    printf("tiocsti: %s\n", err(ioctl(1, TIOCSTI, &c)));
+    printf("clone3: %s\n", err(syscall(SYS_clone3, NULL, 0)));
+    printf("io_uring: %s\n", err(syscall(SYS_io_uring_setup, 4, NULL)));
+    pthread_t t;
+    printf("pthread: %s\n", pthread_create(&t, NULL, thread, NULL) == 0 && pthread_join(t, NULL) == 0 ? "ok" : "failed");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) { printf("forked child\n"); return 0; }
+    waitpid(pid, NULL, 0);
+    return 0;
+}
+"""
+THREADS_PY = """
+import threading
+done = []
+ts = [threading.Thread(target=done.append, args=(i,)) for i in range(3)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print("threads", len(done))
+"""
+
+
+@pytest.mark.parametrize("mode", ["pipe", "pty"])
+def test_escapes_from_the_tracer_are_refused_and_threads_still_start(docker_sandbox, tmp_path, mode):
+    from grader.trace import parse_trace
+
+    (tmp_path / "esc.c").write_text(ESCAPES_C)
+    (tmp_path / "threads.py").write_text(THREADS_PY)
+    result = docker_sandbox.run(
+        tmp_path, [RunRequest(name="c", command=("./esc",), stdout_mode=mode),
+                   RunRequest(name="py", command=("python3", "threads.py"), stdout_mode=mode)],
+        limits=Limits(timeout_ms=5000), build=["gcc", "-pthread", "-o", "esc", "esc.c"])
+    assert result.build is not None and result.build.ok, result.build
+    [c_run] = result.runs["c"]
+    # The filter answers before the tty layer would: EPERM on a pipe and on the pty alike, and on
+    # the pty no injected byte reaches the output.
+    assert c_run.stdout.decode() == (
+        "clone untraced: Operation not permitted\ntiocsti: Operation not permitted\n"
+        "clone3: Function not implemented\nio_uring: Operation not permitted\npthread: ok\nforked child\n")
+    execution = parse_trace(c_run.trace, stdout_channel=c_run.stdout_channel)
+    assert len(execution.processes()) == 2, "the fork is traced (strace --seccomp-bpf still works)"
+    assert any(not t.is_process for t in execution.tasks.values()), "the thread is traced"
+    [py_run] = result.runs["py"]
+    assert py_run.stdout.strip() == b"threads 3", py_run.stderr
+    py_exec = parse_trace(py_run.trace, stdout_channel=py_run.stdout_channel)
+    assert len([t for t in py_exec.tasks.values() if not t.is_process]) == 3
+
+
+# ----------------------------------------------------------------- cleanup between runs (issue 18.5, 18.6)
+
+DEEP_AND_QUEUES = r"""
+import ctypes, os, sys
+seen = [p for p in ("/work/deep", "/tmp/deep", "/dev/shm/deep", "/work/marker") if os.path.exists(p)]
+seen += ["/dev/mqueue/" + q for q in os.listdir("/dev/mqueue")]
+print("LEFTOVER" if seen else "clean", *seen, flush=True)
+for top in ("/work/deep", "/tmp/deep", "/dev/shm/deep"):
+    os.mkdir(top)
+    fd = os.open(top, os.O_RDONLY)
+    for _ in range(1100):                       # deeper than any recursive walk in Python goes
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.close(os.open("marker", os.O_CREAT | os.O_WRONLY, 0o000, dir_fd=fd))
+    os.fchmod(fd, 0o000)                        # the deepest folder: no access, even for its owner
+    os.close(fd)
+open("marker", "w").write("x")
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mq_open.restype = ctypes.c_int
+class Attr(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_long), ("maxmsg", ctypes.c_long), ("msgsize", ctypes.c_long),
+                ("curmsgs", ctypes.c_long), ("pad", ctypes.c_long * 4)]
+attr = Attr(0, 8, 64, 0)
+q = libc.mq_open(b"/grows", os.O_CREAT | os.O_RDWR, 0o600, ctypes.byref(attr))
+assert q >= 0, ctypes.get_errno()
+libc.mq_send(q, b"one more", 8, 0)
+libc.mq_open(b"/locked", os.O_CREAT | os.O_RDWR, 0o000, None)
+print(open("/dev/mqueue/grows").read().split()[0], flush=True)
+"""
+
+
+def test_deep_folders_and_message_queues_are_wiped_between_runs(docker_sandbox, tmp_path):
+    """1100 nested folders (the innermost mode 000) in /work, /tmp and /dev/shm, and POSIX message
+    queues: every one of 6 runs starts clean, and the queue never grows past one message."""
+    (tmp_path / "deep.py").write_text(DEEP_AND_QUEUES)
+    records = docker_sandbox.run(tmp_path, [RunRequest(name="d", command=("python3", "deep.py"), repeat=6)],
+                                 limits=Limits(timeout_ms=10000)).runs["d"]
+    assert len(records) == 6
+    for record in records:
+        assert record.internal_error is None, record.internal_error
+        assert record.stdout == b"clean\nQSIZE:8\n", (record.stdout, record.stderr[-300:])
+
+
+def test_a_wipe_that_does_not_finish_fails_the_run_and_the_rest_get_fresh_containers(docker_sandbox, tmp_path):
+    """The harness's test hook leaves a root-owned file in /tmp after each run (one the student
+    cannot remove). The run after it fails loudly; every later run gets a container of its own."""
+    from grader.sandbox.docker_sandbox import DockerSandbox
+
+    (tmp_path / "host.py").write_text(
+        "import os, socket; print(socket.gethostname(), os.path.exists('/tmp/.root-owned'))\n")
+    sandbox = DockerSandbox(sweep=False)
+    sandbox.test_faults = {"root_file_in_tmp": True}
+    records = sandbox.run(tmp_path, [RunRequest(name="h", command=("python3", "host.py"), repeat=4)],
+                          limits=Limits(timeout_ms=3000)).runs["h"]
+    assert [r.repeat_index for r in records] == [0, 1, 2, 3]
+    first, failed, *fresh = records
+    assert first.internal_error is None and first.stdout.endswith(b" False\n")
+    assert failed.internal_error and "/tmp still holds 1 entry ('.root-owned')" in failed.internal_error
+    assert failed.stdout == b""
+    hosts = {first.stdout.split()[0]}
+    for record in fresh:
+        assert record.internal_error is None and record.stdout.endswith(b" False\n"), record
+        hosts.add(record.stdout.split()[0])
+    assert len(hosts) == 3, "each run after the failed wipe ran in a container of its own"
+
+
+# ----------------------------------------------------------------- the sweep (issue 18.10)
+
+def test_the_sweep_removes_only_this_hosts_dead_graders_containers(docker_sandbox):
+    """A running sandbox labelled for another host is never removed; one of this host whose grader
+    is gone is; an unlabelled-owner one only once it has stopped."""
+    import socket
+    import subprocess
+    import sys
+
+    from grader.sandbox.engine import LABEL, OWNER_LABEL
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    client = docker_sandbox.engine._client
+    def start(labels, command=("sleep", "120")):
+        return client.containers.run(docker_sandbox.image, list(command), detach=True, network_mode="none",
+                                     labels={LABEL: "1", **labels})
+    other = start({OWNER_LABEL: "another-grader-host:1"})
+    other_exited = start({OWNER_LABEL: "another-grader-host:2"}, ("true",))
+    dead = start({OWNER_LABEL: f"{socket.gethostname()}:{gone.pid}"})
+    legacy_running = start({})
+    legacy_exited = start({}, ("true",))
+    containers = [other, other_exited, dead, legacy_running, legacy_exited]
+    try:
+        for c in (other_exited, legacy_exited):
+            c.wait()
+        docker_sandbox.engine.sweep()
+        left = {c.id for c in docker_sandbox.engine.labelled()}
+        assert other.id in left and other_exited.id in left, "another host's sandboxes are not ours"
+        assert legacy_running.id in left
+        assert dead.id not in left and legacy_exited.id not in left
+    finally:
+        for c in containers:
+            try:
+                c.remove(force=True)
+            except Exception:  # noqa: BLE001 - removed by the sweep already
+                pass
