@@ -39,8 +39,9 @@ pytestmark = pytest.mark.engine
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
 CASES = sorted(p for p in (HERE / "cases").iterdir() if (p / "case.yaml").is_file())
-ASSIGNMENTS = {"py": HERE / "assignments" / "py", "c": HERE / "assignments" / "c"}
-SOLUTIONS = {"py": "solution/main.py", "c": "solution/main.c"}
+ASSIGNMENTS = {"py": HERE / "assignments" / "py", "c": HERE / "assignments" / "c",
+               "py-pty": HERE / "assignments" / "py-pty"}
+SOLUTIONS = {"py": "solution/main.py", "c": "solution/main.c", "py-pty": "solution/main.py"}
 REPORT = Path(os.environ.get("HOSTILE_REPORT", Path(tempfile.gettempdir()) / "hostile-report.jsonl"))
 DEFAULT_RSS_GROWTH_MIB = 100
 # A run ends at its wall-clock limit: killing what is left may take this long, no more.
