@@ -42,6 +42,9 @@ def read_run(record: RunRecord) -> RunEvidence:
         stdout_channel=record.stdout_channel,
         stderr_channel=record.stderr_channel,
         truncated=record.trace_truncated,
+        stopped_for=record.stopped_for,
+        final_tasks=record.final_tasks,
+        keep_output=2 * record.limits.output_bytes + 65536,
     )
     stdout = output_lines(execution, record.stdout, stream="stdout")
     stderr = output_lines(execution, record.stderr, stream="stderr")

@@ -11,7 +11,9 @@ STRACE_ARGS = [
     "-e", "trace=" + ",".join([
         # tasks: creation, programs, ends, reaping, signals sent
         "clone", "clone3", "fork", "vfork", "execve", "execveat", "exit", "exit_group",
-        "wait4", "waitid", "kill", "tkill", "tgkill", "rt_sigqueueinfo", "setsid", "pause",
+        "wait4", "waitid", "kill", "tkill", "tgkill", "rt_sigqueueinfo", "setsid", "pause", "rt_sigaction",
+        "nanosleep", "clock_nanosleep", "rt_sigsuspend", "restart_syscall", "poll", "ppoll", "select", "pselect6",
+        "epoll_wait", "epoll_pwait",
         # descriptors: what each one is and how it moves between tasks
         "open", "openat", "creat", "close", "close_range", "dup", "dup2", "dup3", "fcntl",
         "pipe", "pipe2", "mknod", "mknodat", "unlink", "unlinkat", "ftruncate", "memfd_create",

@@ -80,6 +80,8 @@ class Task:
                                    # forkserver), not a process the student asked for
     helper_reason: str | None = None  # why it was taken as a runtime helper (shown on the page)
     multiprocessing_child: bool = False  # a worker started by multiprocessing (its bootstrap was seen)
+    auto_reaped: bool = False      # it ended while its parent ignored SIGCHLD (SIG_IGN / SA_NOCLDWAIT):
+                                   # the kernel reaped it at once, it was never a zombie
     start_line: int = 0            # 1-based trace line where it first appears
     end_line: int = 0              # 1-based trace line of its exit/kill (0: none)
 
@@ -103,6 +105,8 @@ class FailedExec:
     argv: list[str]
     errno: str                     # "ENOENT", "EACCES", ...
     line: int = 0
+    superseded: bool = False       # a later execve of the same task succeeded (execvp's PATH search tried
+                                   # this entry first): not a failure to report. All failures are kept.
 
 
 @dataclass(slots=True)
@@ -125,8 +129,12 @@ class Transfer:
     channel: Channel
     data: bytes                    # what strace showed (may be shorter than size when truncated)
     size: int                      # what the call returned (bytes moved); -1 on failure
-    truncated: bool = False        # strace cut the string (data is a prefix)
-    line: int = 0                  # 1-based trace line
+    truncated: bool = False        # strace cut the string, or the model kept only a prefix (data is a
+                                   # prefix of the `size` bytes moved)
+    line: int = 0                  # 1-based trace line (of the first call, when coalesced)
+    calls: int = 1                 # consecutive calls of this task on this channel merged into this one
+    shown: bool = True             # False: the call does not show its bytes (splice, sendfile, tee,
+                                   # copy_file_range): only its size is known
 
 
 @dataclass(slots=True)
@@ -143,6 +151,10 @@ class IpcObject:
     runtime_helper: bool = False   # created by the language runtime (multiprocessing), not the student
     aliases: list[str] = field(default_factory=list)  # every channel ident that belongs to it (both
                                    # ends of a socketpair, sockets bound/connected/accepted on an address)
+    mapped_by: list[int] = field(default_factory=list)  # tgids that held a shared, writable mapping of it
+                                   # (mmap MAP_SHARED+PROT_WRITE, shmat without SHM_RDONLY, or such a
+                                   # mapping inherited by fork; not a vfork child). Shared memory shows no
+                                   # reads or writes: this is all the trace knows of who shared it.
 
 
 @dataclass(slots=True)
@@ -295,58 +307,93 @@ class Execution:
         return sorted(lines)
 
     def to_json(self) -> dict[str, Any]:
-        """The documented JSON form (see README: `grader trace --json`)."""
+        """The documented JSON form (see README: `grader trace --json`), bounded whatever the run did.
+
+        Each list keeps at most JSON_LIMITS[name] items (tasks: the earliest started, so parents stay
+        with their children; the others: the first ones); how many were left out is added to
+        "summarized" as "json_<name>". Written data is cut to JSON_DATA bytes per write.
+        """
         def b(data: bytes) -> dict[str, str]:
             try:
                 return {"text": data.decode("utf-8")}
             except UnicodeDecodeError:
                 return {"base64": base64.b64encode(data).decode("ascii")}
 
+        summarized = dict(self.summarized)
+
+        def cap(name: str, items: list[Any]) -> list[Any]:
+            limit = JSON_LIMITS[name]
+            if len(items) > limit:
+                summarized[f"json_{name}"] = len(items) - limit
+                return items[:limit]
+            return items
+
+        tasks = cap("tasks", sorted(self.tasks.values(), key=lambda t: (t.start, t.tid)))
         return {
             "root": self.root,
             "duration": self.duration,
             "trace_truncated": self.trace_truncated,
+            "stopped_for": self.stopped_for,
             "tasks": [
                 {
                     "pid": t.tid, "tgid": t.tgid, "ppid": t.ppid, "kind": t.kind,
                     "creator": t.creator, "created_by": t.created_by,
                     "start": t.start, "end": t.end, "exit_code": t.exit_code,
                     "signal": t.signal, "core_dumped": t.core_dumped,
-                    "execs": [{"time": e.time, "path": e.path, "argv": e.argv} for e in t.execs],
+                    "execs": [{"time": e.time, "path": e.path, "argv": e.argv} for e in t.execs[:JSON_EXECS]],
                     "reaped_by": t.reaped_by, "reaped_at": t.reaped_at,
                     "reparented_to": t.reparented_to, "orphan": t.orphan, "zombie": t.zombie,
-                    "runtime_helper": t.runtime_helper,
+                    "zombie_seconds": t.zombie_seconds, "stopped_by": t.stopped_by,
+                    "auto_reaped": t.auto_reaped,
+                    "runtime_helper": t.runtime_helper, "helper_reason": t.helper_reason,
                     "multiprocessing_child": t.multiprocessing_child,
                 }
-                for t in sorted(self.tasks.values(), key=lambda t: (t.start, t.tid))
+                for t in tasks
             ],
             "writes": [
                 {"time": w.time, "tid": w.tid, "pid": self.process_of(w.tid), "syscall": w.syscall,
                  "fd": w.fd, "channel": w.channel.kind, "target": w.channel.ident,
-                 "size": w.size, "truncated": w.truncated, "data": b(w.data)}
-                for w in self.writes
+                 "size": w.size, "truncated": w.truncated or len(w.data) > JSON_DATA, "calls": w.calls,
+                 "shown": w.shown, "data": b(w.data[:JSON_DATA])}
+                for w in cap("writes", self.writes)
             ],
             "ipc": [
                 {"kind": o.kind, "id": o.ident, "name": o.name, "created_by": o.created_by,
-                 "created_at": o.created_at, "users": o.users, "left_behind": o.left_behind,
-                 "runtime_helper": o.runtime_helper}
-                for o in self.ipc
+                 "created_at": o.created_at, "users": o.users[:JSON_LIMITS["tasks"]],
+                 "left_behind": o.left_behind, "runtime_helper": o.runtime_helper}
+                for o in cap("ipc", self.ipc)
             ],
             "flows": [
                 {"kind": f.kind, "channel": f.channel, "from": f.writer, "to": f.reader,
                  "bytes": f.nbytes, "first_time": f.first_time, "sample": b(f.sample)}
-                for f in self.flows
+                for f in cap("flows", self.flows)
             ],
             "signals": [
                 {"time": s.time, "signal": s.signal, "sender": s.sender, "target": s.target,
                  "delivered_to": s.delivered_to}
-                for s in self.signals
+                for s in cap("signals", self.signals)
             ],
             "blocked": [
-                {"tid": x.tid, "syscall": x.syscall, "args": x.args, "since": x.since,
-                 "channel": x.channel.ident if x.channel else None, "holders": x.holders}
-                for x in self.blocked
+                {"tid": x.tid, "syscall": x.syscall, "args": x.args[:JSON_DATA], "since": x.since,
+                 "channel": x.channel.ident if x.channel else None, "holders": x.holders,
+                 "source": x.source, "waits_for": x.waits_for[:JSON_LIMITS["tasks"]]}
+                for x in cap("blocked", self.blocked)
             ],
-            "failed_forks": [{"tid": t, "time": tm, "errno": e} for t, tm, e in self.failed_forks],
+            "failed_forks": [{"tid": t, "time": tm, "errno": e} for t, tm, e in cap("failed_forks", self.failed_forks)],
+            "failed_execs": [
+                {"tid": f.tid, "time": f.time, "path": f.path, "argv": f.argv, "errno": f.errno,
+                 "superseded": f.superseded}
+                for f in cap("failed_execs", self.failed_execs)
+            ],
             "unparsed": len(self.unparsed),
+            "summarized": summarized,
         }
+
+
+# What Execution.to_json keeps of each list (the rest is counted in its "summarized").
+JSON_LIMITS = {
+    "tasks": 2000, "writes": 2000, "ipc": 500, "flows": 500, "signals": 500, "blocked": 500,
+    "failed_forks": 200, "failed_execs": 200,
+}
+JSON_EXECS = 16      # execs per task
+JSON_DATA = 4096     # bytes of data per write (and characters of a blocked call's arguments)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import time as _clock
 from pathlib import Path
+from typing import Any
 
+from grader.trace.bounds import bound_transfer
+from grader.trace.ends import end_tasks
 from grader.trace.fds import FD_HANDLERS
 from grader.trace.lex import (
     _EXITED,
@@ -30,14 +33,18 @@ from grader.trace.model import (
     IpcObject,
     Signal,
 )
-from grader.trace.process import PROCESS_HANDLERS
+from grader.trace.moves import MOVE_HANDLERS
+from grader.trace.process import PROCESS_HANDLERS, SIGNALS
 from grader.trace.state import Handler, _Parser, _Pending
 
 __all__ = ["HANDLERS", "bench_parse", "decode_string", "parse_trace", "split_args"]
 
-HANDLERS: dict[str, Handler] = {**PROCESS_HANDLERS, **FD_HANDLERS}
+HANDLERS: dict[str, Handler] = {**PROCESS_HANDLERS, **FD_HANDLERS, **MOVE_HANDLERS}
 # calls after which a pipe pair is no longer "just made for the next fork"
 _KEEPS_RECENT = frozenset({"pipe", "pipe2", "clone", "clone3", "fork", "vfork"})
+# calls whose `= ?` is normal: they do not return to the caller
+_NO_RETURN = frozenset({"exit", "exit_group", "execve", "execveat", "rt_sigreturn"})
+_OPENS = frozenset({"open", "openat", "openat2"})
 
 
 
@@ -54,6 +61,9 @@ def _on_signal(p: _Parser, tid: int, t: float, rest: str, line: int) -> bool:
     sender: int | None = None
     if fields.get("si_code") in _KERNEL_SI_CODES and fields.get("si_pid", "").isdigit():
         sender = int(fields["si_pid"])
+    if len(p.ex.signals) >= SIGNALS:
+        p.ex.summarized["signals"] = p.ex.summarized.get("signals", 0) + 1
+        return True
     p.ex.signals.append(Signal(time=t, signal=sig, sender=sender, target=tid, delivered_to=tid, line=line))
     return True
 
@@ -77,6 +87,13 @@ def _finish(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
     if ret.lstrip().startswith("? ERESTART") or " ERESTART" in ret[:24]:
         p.interrupted[tid] = _Pending(name, args, t, line)
         return
+    if ret.strip() == "?" and name not in _NO_RETURN:
+        # entered and never returned (with one task traced strace prints `pause() = ?` whole): the task
+        # was still inside it when it was killed or the trace ended.
+        p.pending[tid] = _Pending(name, args, t, line)
+        return
+    if name in _OPENS and "/multiprocessing/" in args and not ret.lstrip().startswith("-"):
+        p.mp_imported.add(p.ex.process_of(tid))
     if name == "restart_syscall":
         prior = p.interrupted.pop(tid, None)
         if prior is None:
@@ -90,7 +107,13 @@ def _finish(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
         del p.recent_pipes[tid]
     handler = HANDLERS.get(name)
     if handler is not None:
+        ex = p.ex
+        nw, nr = len(ex.writes), len(ex.reads)
         handler(p, tid, t, name, args, ret, line)
+        if len(ex.writes) > nw:
+            bound_transfer(p, ex.writes, "w")
+        if len(ex.reads) > nr:
+            bound_transfer(p, ex.reads, "r")
 
 
 def _parse_lines(p: _Parser, text: str) -> None:
@@ -196,13 +219,6 @@ def _end_state(p: _Parser) -> None:
                                     "accept4", "poll", "select", "pselect6", "ppoll")
             blocked.holders = _holders(p, ident, want_end="w" if reading else "r", alive=alive)
         ex.blocked.append(blocked)
-    for task in ex.tasks.values():
-        if task.kind != "process" or task.tid == ex.root:
-            continue
-        if task.end is not None and task.reaped_by is None:
-            task.zombie = True
-        if task.orphan and task.end is not None:
-            task.zombie = True
     for obj in ex.ipc:
         if obj.kind in ("posix_shm", "fifo", "sysv_shm", "mqueue", "semaphore", "sysv_msg"):
             obj.left_behind = obj.ident not in p.unlinked and not any(a in p.unlinked for a in obj.aliases)
@@ -240,11 +256,23 @@ def _holders(p: _Parser, ident: str, want_end: str, alive: set[int]) -> list[int
 
 
 def parse_trace(text: str, *, stdout_channel: str | None = None, stderr_channel: str | None = None,
-                truncated: bool = False) -> Execution:
-    """The Execution an strace log describes. Never raises on odd lines: they go to `unparsed`."""
+                truncated: bool = False, stopped_for: str | None = None,
+                final_tasks: list[dict[str, Any]] | None = None,
+                keep_output: int | None = None) -> Execution:
+    """The Execution an strace log describes. Never raises on odd lines: they go to `unparsed`.
+
+    stopped_for: RunRecord.stopped_for (the grader killed what was left: "timeout", "output", ...);
+    tasks it killed get Task.stopped_by. final_tasks: RunRecord.final_tasks (/proc just before that
+    kill): a task alive then, in no traced call, gets a Blocked with source="proc" where /proc named
+    the call. keep_output: stdout/stderr bytes worth keeping per stream (the capture limit).
+    """
     p = _Parser(stdout_channel, stderr_channel)
+    p.ex.stopped_for = stopped_for
+    if keep_output is not None:
+        p.keep_output = max(0, keep_output)
     _parse_lines(p, text)
     _end_state(p)
+    end_tasks(p, final_tasks or [])
     p.ex.trace_truncated = truncated
     p.ex.stdout_channel = stdout_channel or p.std_fds.get(1)
     return p.ex

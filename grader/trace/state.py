@@ -20,6 +20,7 @@ from grader.trace.model import (
     IpcKind,
     IpcObject,
     Task,
+    Transfer,
 )
 
 
@@ -53,6 +54,9 @@ class _Queue:
     writes: deque[_Segment] = field(default_factory=deque)
     reads: deque[_Segment] = field(default_factory=deque)
 
+
+_SAMPLE = 64   # bytes of a write a queued segment keeps: what Flow.sample shows
+_QUEUE_CAP = 20000  # unread segments one channel may hold before the parser stops following it
 
 Handler = Callable[["_Parser", int, float, str, str, str, int], None]
 
@@ -93,6 +97,19 @@ class _Parser:
         self.closed_early: dict[int, set[int]] = {}        # fds a task closed before its clone returned
         self.members: dict[int, list[Task]] = {}           # tgid -> its tasks
         self.kids: dict[int, list[Task]] = {}              # tgid -> processes it created
+        # process family (H-A): ends, zombies, the runtime's helpers, bounds
+        self.proc_end: dict[int, float] = {}               # tgid -> when its last task ended
+        self.zombie_from: dict[int, float] = {}            # child tgid -> when it ended, its parent alive
+        self.auto_reap: set[int] = set()                   # tgids whose children the kernel reaps (SIG_IGN)
+        self.auto_reaped: set[int] = set()                 # children that ended under such a parent
+        self.mp_imported: set[int] = set()                 # tgids whose program had imported multiprocessing
+        self.image: dict[int, str] = {}                    # tgid -> the program it runs (last exec, inherited)
+        self.helper_objs: dict[int, list[IpcObject]] = {}  # helper tid -> objects marked for it
+        self.last_write: dict[str, Transfer] = {}          # channel ident -> last write kept (coalescing)
+        self.kept_bytes: dict[str, int] = {}               # channel ident -> data bytes kept in the model
+        self.kept_writes: dict[str, int] = {}              # channel ident -> Transfers kept
+        self.keep_output = 1 << 20                         # stdout/stderr data worth keeping (per stream)
+        self.untracked: set[str] = set()                   # flow keys given up on (too many unread writes)
 
     # ------------------------------------------------------------------ tasks
     def task(self, tid: int, t: float, line: int) -> Task:
@@ -162,6 +179,11 @@ class _Parser:
             child.ppid = parent_proc.ppid if "CLONE_PARENT" in flags else parent.tgid
             if child.ppid is not None:
                 self.kids.setdefault(child.ppid, []).append(child)
+            # a fork copies the program: what it runs and what it had imported
+            if parent.tgid in self.image:
+                self.image.setdefault(child_tid, self.image[parent.tgid])
+            if parent.tgid in self.mp_imported:
+                self.mp_imported.add(child_tid)
         # descriptors: shared with CLONE_FILES, else copied; anything the child already used stays.
         own = self.fdt.get(child_tid, {})
         if is_thread or "CLONE_FILES" in flags:
@@ -215,6 +237,14 @@ class _Parser:
         if tgid in self.ended_processes:
             return
         self.ended_processes.add(tgid)
+        self.proc_end[tgid] = t
+        me = self.ex.tasks.get(tgid)
+        if me is not None and me.ppid is not None and me.ppid in self.ex.tasks \
+                and me.ppid not in self.ended_processes:
+            if me.ppid in self.auto_reap:
+                self.auto_reaped.add(tgid)
+            else:
+                self.zombie_from[tgid] = t
         for child in self.kids.get(tgid, ()):
             if child.kind == "process" and child.tid != tgid and child.end is None:
                 child.orphan = True
@@ -300,6 +330,8 @@ class _Parser:
 
     # ------------------------------------------------------------------ flows
     def flow_write(self, tid: int, key: str, data: bytes, n: int, t: float) -> None:
+        if key in self.untracked:
+            return
         q = self.queues.setdefault(key, _Queue())
         seg = _Segment(tid, data, n, t)
         while seg.left > 0 and q.reads:
@@ -312,9 +344,25 @@ class _Parser:
             if rd.left == 0:
                 q.reads.popleft()
         if seg.left > 0:
-            q.writes.append(seg)
+            # bounded (H-A): one task's bytes in a row are one segment, and a segment keeps only the
+            # bytes a Flow.sample can use (a prefix of what it has left)
+            last = q.writes[-1] if q.writes else None
+            if last is not None and last.tid == tid:
+                if len(last.data) == last.left and len(last.data) < _SAMPLE:
+                    last.data += seg.data[: _SAMPLE - len(last.data)]
+                last.left += seg.left
+            else:
+                seg.data = seg.data[:_SAMPLE]
+                q.writes.append(seg)
+                if len(q.writes) > _QUEUE_CAP:
+                    # unread bytes of many writers: stop following this channel rather than grow without end
+                    del self.queues[key]
+                    self.untracked.add(key)
+                    self.ex.summarized["flow_channels_untracked"] = len(self.untracked)
 
     def flow_read(self, tid: int, key: str, n: int, t: float) -> None:
+        if key in self.untracked:
+            return
         q = self.queues.setdefault(key, _Queue())
         left = n
         while left > 0 and q.writes:
