@@ -144,6 +144,9 @@ class Engine:
                 cap_add=list(spec.cap_add),
                 security_opt=["no-new-privileges"],
                 init=True,
+                # A private IPC namespace: SysV objects and POSIX message queues are this
+                # container's alone. Docker mounts an mqueue fs of that namespace at /dev/mqueue,
+                # which the harness empties between runs (a tmpfs there would not be the queues).
                 ipc_mode="private",
                 pids_limit=spec.pids,
                 mem_limit=spec.memory_bytes,
