@@ -293,16 +293,16 @@ def cgroup_counter(kind: str) -> int:
 
 # ----- the end-of-run snapshot -----
 
-def syscall_names() -> dict[int, str]:
+def syscall_names(machine: str | None = None, root: str = "") -> dict[int, str]:
     """Syscall number -> name for this machine's native ABI, from the image's own kernel headers
-    (linux-libc-dev, pulled in by libc6-dev). Empty when the headers are absent: calls are then
-    reported by number only, with no name guessed."""
+    (linux-libc-dev, pulled in by libc6-dev). Empty when the headers are absent or the machine is
+    neither x86_64 nor aarch64: calls are then reported by number only, with no name guessed."""
     import platform
 
-    machine = platform.machine()
+    machine = machine or platform.machine()
     paths = {"x86_64": ["/usr/include/x86_64-linux-gnu/asm/unistd_64.h", "/usr/include/asm/unistd_64.h"],
              "aarch64": ["/usr/include/asm-generic/unistd.h"]}.get(machine, [])
-    for path in paths:
+    for path in (root + p for p in paths):
         try:
             with open(path, encoding="ascii", errors="replace") as fh:
                 text = fh.read()
@@ -310,9 +310,18 @@ def syscall_names() -> dict[int, str]:
             continue
         direct: dict[str, int] = {}
         alias: dict[str, str] = {}
+        # asm-generic names some calls twice, under `#if __BITS_PER_LONG == 64` and its #else
+        # (fcntl / fcntl64): the 32-bit branch is skipped. Other conditionals are kept.
+        stack: list[str] = []
         for line in text.splitlines():
             parts = line.split()
-            if len(parts) < 3 or parts[0] != "#define":
+            if parts[:1] in (["#if"], ["#ifdef"], ["#ifndef"]):
+                stack.append("bits64" if "__BITS_PER_LONG == 64" in line else "other")
+            elif parts[:1] == ["#else"] and stack:
+                stack[-1] = {"bits64": "bits32", "bits32": "bits64"}.get(stack[-1], stack[-1])
+            elif parts[:1] == ["#endif"] and stack:
+                stack.pop()
+            if len(parts) < 3 or parts[0] != "#define" or "bits32" in stack:
                 continue
             name, value = parts[1], parts[2]
             if name.startswith("__NR3264_") and value.isdigit():

@@ -266,6 +266,9 @@ def check_expectations(result: Any, expect: dict[str, Any], html: str, cli_text:
     for code in expect.get("diagnoses", []):
         if code not in codes:
             problems.append(f"diagnosis {code} missing (have {sorted(codes)})")
+    any_of = expect.get("diagnoses_any", [])
+    if any_of and not codes & set(any_of):
+        problems.append(f"none of the diagnoses {any_of} (have {sorted(codes)})")
     for code in expect.get("diagnoses_absent", []):
         if code in codes:
             problems.append(f"diagnosis {code} present")
