@@ -68,7 +68,7 @@ def trace_command(submission: Path, command: Sequence[str], *, timeout_ms: int =
                   stdout_mode: str = "pipe", sandbox: Any | None = None,
                   build: Sequence[str] | None = None) -> TraceReport:
     """Run one command in the sandbox and rebuild what it did."""
-    from grader.trace import describe, output_lines, parse_trace
+    from grader.trace import describe
 
     if not command:
         raise UsageError("give the command to run after `--`, e.g. `grader trace sub -- python3 hello.py`")
@@ -85,9 +85,10 @@ def trace_command(submission: Path, command: Sequence[str], *, timeout_ms: int =
     record = result.runs["trace"][0]
     if record.start_failed:
         raise UsageError(record.start_failed, hint="name a program that exists in the sandbox image, e.g. python3")
-    execution = parse_trace(record.trace, stdout_channel=record.stdout_channel,
-                            stderr_channel=record.stderr_channel, truncated=record.trace_truncated)
-    lines = output_lines(execution, record.stdout)
+    from grader.grading import read_run  # the one reader of a run, as grading uses it
+
+    evidence = read_run(record)
+    execution, lines = evidence.execution, evidence.stdout
     header = [
         f"command: {' '.join(command)}",
         f"exit: {record.exit_code if record.signal is None else record.signal}"
@@ -97,7 +98,7 @@ def trace_command(submission: Path, command: Sequence[str], *, timeout_ms: int =
         + ("   PIDS LIMIT HIT" if record.pids_limit_hit else "")
         + ("   OUTPUT LIMIT HIT" if record.output_limit_hit else ""),
     ]
-    return TraceReport(record=record, execution=execution, text="\n".join(header) + "\n" + describe(execution))
+    return TraceReport(record=record, execution=execution, text="\n".join(header) + "\n" + describe(execution, record))
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -101,9 +101,12 @@ def trace(submission: Path, command: tuple[str, ...], json_out: Path | None, tim
           build: str | None) -> None:
     """Run COMMAND in the sandbox and show the process tree, IPC and end state.
 
+    Exits 1 when the run was stopped at a limit (time, memory, output, trace size, tasks) and says which.
+
     Example: grader trace my-submission -- python3 hello.py
     """
     from grader.api import trace_command, write_json
+    from grader.trace.describe import limit_hit
 
     report = trace_command(submission, list(command), timeout_ms=int(timeout * 1000),
                            stdout_mode="pty" if pty else "pipe", build=build.split() if build else None)
@@ -111,6 +114,10 @@ def trace(submission: Path, command: tuple[str, ...], json_out: Path | None, tim
     if json_out:
         write_json(json_out, report.to_json())
         click.echo(f"model written to {json_out}")
+    stopped = limit_hit(report.record)
+    if stopped is not None:
+        click.echo(f"stopped: {stopped}", err=True)
+        sys.exit(1)
 
 
 def _write_exports(result: Any, *, json_out: Path | None, html_out: Path | None, lang: str,

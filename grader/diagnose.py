@@ -1,15 +1,25 @@
-"""Diagnoses: causes read from the trace and the run's flags that explain failed checks."""
+"""Diagnoses: causes read from the trace and the run's flags that explain failed checks.
+
+Every diagnosis is one catalog template with typed parameters (grader.result.Message): the English
+message is the template filled in, a translation fills its own template with the same facts.
+Competing claims about one task are settled in one place, `_Findings` (DESIGN.md decision 10): a task
+the grader stopped at a limit is "stopped by the grader", never a zombie, an orphan or a crash.
+"""
 
 from __future__ import annotations
 
 import difflib
 import os
+import re
 import shlex
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from grader.result import Diagnosis, Evidence
+from grader.result import N_, Diagnosis, Evidence, Message, fill
 from grader.sandbox.records import BuildRecord, RunRecord
-from grader.trace.model import Execution, Task, Transfer
+from grader.trace.endstate import STOPPED_WORDS, blocked_at_end, blocked_words, holders_phrase, who
+from grader.trace.model import Blocked, Execution, Task, Transfer
 
 __all__ = [
     "EXPLAINS",
@@ -19,18 +29,25 @@ __all__ = [
     "diagnose_missing_files",
     "diagnose_run",
     "merge_diagnoses",
+    "quote",
 ]
 
 # Which check kinds each diagnosis can explain: exact kinds, prefixes ending in '.', or '*' for all.
 EXPLAINS: dict[str, tuple[str, ...]] = {
     "zombie": ("process.reaped", "process.no_zombies"),
+    "late_reap": ("process.no_zombies",),
     "orphan": ("process.no_orphans", "process.reaped", "output.ids", "output.values", "output.happens_before",
                "output.process_order"),
+    "linger": ("*",),
     "fork_buffer_duplicate": ("output.", "thread.work"),
     "pipe_write_end_open": ("*",),
     "fork_bomb": ("*",),
     "timeout": ("*",),
     "crash": ("*",),
+    "exception": ("*",),
+    "syntax_error": ("*",),
+    "exit_status": ("*",),
+    "failed_exec": ("*",),
     "oom": ("*",),
     "output_limit": ("output.", "resource.time"),
     "trace_limit": ("*",),
@@ -38,54 +55,212 @@ EXPLAINS: dict[str, tuple[str, ...]] = {
     "compile_error": ("*",),
     "missing_files": ("*",),
 }
-# Inferred rather than observed: shown only when they explain a failed check.
-SPECULATIVE = frozenset({"fork_buffer_duplicate"})
-_READS = {"read", "readv", "pread64", "recvfrom", "recvmsg", "recv"}
+# Inferred rather than observed, or true but not a fault by itself: shown only when they explain a
+# failed check.
+SPECULATIVE = frozenset({"fork_buffer_duplicate", "late_reap", "exit_status"})
 _STDOUT_KINDS = ("stdout", "tty")
+_READS = frozenset({"read", "readv", "pread64", "recvfrom", "recvmsg", "recv"})
+SHOWN_TASKS = 8                      # live tasks named in a message (all are in the evidence)
+LATE_REAP_S = 0.05                   # a zombie for less than this is the normal moment before a wait
+_EXCEPTION = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Iteration))(?::\s?(.*))?$")
+_PY_FILE = re.compile(r'^\s*File "([^"]+)", line (\d+)')
+_SYNTAX = frozenset({"SyntaxError", "IndentationError", "TabError"})
 
 
-def _pids(tasks: Iterable[Task]) -> str:
-    return ", ".join(f"pid {t.tid}" for t in tasks)
+def quote(text: str, limit: int = 160) -> str:
+    """A student's text, quoted and escaped (no control characters, bounded)."""
+    cut = text if len(text) <= limit else text[:limit] + "..."
+    return repr(cut)
 
 
-def _zombies(execution: Execution, run: int) -> list[Diagnosis]:
-    zombies = [t for t in execution.processes() if t.zombie and t.tid != execution.root]
+def _status(task: Task) -> Message:
+    """How a task ended, in words (never "None")."""
+    if task.signal is not None:
+        return Message(N_("killed by {signal}"), {"signal": task.signal})
+    if task.exit_code is not None:
+        return Message(N_("exit status {code}"), {"code": task.exit_code})
+    if task.end is None:
+        return Message(N_("still running at the end"))
+    return Message(N_("an end the trace does not show"))
+
+
+def _diagnosis(code: str, message: Message, evidence: list[Evidence] | None = None) -> Diagnosis:
+    return Diagnosis(code=code, message=message.english, params=dict(message.params),
+                     evidence=evidence or [], template=message.template)
+
+
+def _evidence(label: str, items: list[Message], tasks: Iterable[int], run: int) -> Evidence:
+    return Evidence(label=label, lines=[m.english for m in items], tasks=sorted(set(tasks)), run=run, items=items)
+
+
+# ----------------------------------------------------------------------------- one place for competing claims
+
+
+@dataclass(slots=True)
+class _Findings:
+    """The run's facts about each task, with competing claims resolved (decision 10)."""
+
+    execution: Execution
+    record: RunRecord
+    stopped: dict[int, str] = field(default_factory=dict)     # tid -> the limit the grader stopped it at
+    live: list[Blocked] = field(default_factory=list)         # what each live task was in at the end
+
+    @classmethod
+    def read(cls, execution: Execution, record: RunRecord) -> _Findings:
+        found = cls(execution, record)
+        sent = {s.target for s in execution.signals if s.sender is not None and s.signal == "SIGKILL"}
+        for task in execution.tasks.values():
+            if task.stopped_by is not None:
+                found.stopped[task.tid] = task.stopped_by
+            elif record.stopped_for and task.signal == "SIGKILL" and task.tid not in sent \
+                    and task.tgid not in sent:
+                found.stopped[task.tid] = record.stopped_for      # a model without stopped_by: same rule
+            elif record.stopped_for and task.end is None:
+                found.stopped[task.tid] = record.stopped_for
+        found.live = blocked_at_end(execution, record)
+        for blocked in found.live:
+            if record.stopped_for:
+                found.stopped.setdefault(blocked.tid, record.stopped_for)
+        return found
+
+    def student_processes(self) -> list[Task]:
+        return [t for t in self.execution.processes() if t.tid != self.execution.root and not t.runtime_helper]
+
+    def zombies(self) -> list[Task]:
+        """Children that ended while their parent was alive and were never waited for."""
+        out = []
+        for task in self.student_processes():
+            if task.tid in self.stopped or task.orphan or task.end is None or task.reaped_by is not None:
+                continue
+            if getattr(task, "auto_reaped", False):   # the parent ignored SIGCHLD: never a zombie
+                continue
+            parent = self.execution.tasks.get(task.ppid) if task.ppid is not None else None
+            if parent is None or (parent.end is not None and parent.end < task.end):
+                continue
+            if task.zombie or task.zombie_seconds is None:
+                out.append(task)
+        return out
+
+    def zombie_seconds(self, task: Task) -> float:
+        if task.zombie_seconds is not None:
+            return round(task.zombie_seconds, 2)
+        parent = self.execution.tasks.get(task.ppid) if task.ppid is not None else None
+        until = [self.execution.duration]
+        if task.reaped_at is not None:
+            until.append(task.reaped_at)
+        if parent is not None and parent.end is not None:
+            until.append(parent.end)
+        return round(max(0.0, min(until) - (task.end or 0.0)), 2)
+
+    def late_reaped(self) -> list[Task]:
+        """Children that were zombies for a while before their parent waited for them."""
+        return [t for t in self.student_processes()
+                if t.reaped_by is not None and t.tid not in self.stopped and t.end is not None
+                and self.zombie_seconds(t) >= LATE_REAP_S]
+
+    def orphans(self) -> list[Task]:
+        """Processes whose parent ended first on its own; the grader stopped neither."""
+        out = []
+        for task in self.student_processes():
+            if not task.orphan or task.tid in self.stopped:
+                continue
+            parent = self.execution.tasks.get(task.ppid) if task.ppid is not None else None
+            if parent is not None and parent.tid in self.stopped:
+                continue                          # stopped together, not left behind
+            out.append(task)
+        return out
+
+
+# ----------------------------------------------------------------------------- the diagnoses
+
+
+def _zombies(f: _Findings, run: int) -> list[Diagnosis]:
+    zombies = f.zombies()
     if not zombies:
         return []
     parents = sorted({t.ppid for t in zombies if t.ppid is not None})
-    return [Diagnosis(
-        code="zombie",
-        message=(
-            f"{len(zombies)} child process(es) ({_pids(zombies)}) ended but their parent "
-            f"({', '.join(f'pid {p}' for p in parents)}) never waited for them, so each stayed a zombie "
-            "until the parent itself ended. Call wait()/waitpid() (or join()) for every child."
-        ),
-        params={"pids": [t.tid for t in zombies], "parents": parents, "count": len(zombies)},
-        evidence=[Evidence(
-            label="zombies",
-            lines=[f"pid {t.tid}: exited with {t.exit_code}, parent pid {t.ppid} never called wait" for t in zombies],
-            tasks=[t.tid for t in zombies], run=run,
-        )],
-    )]
+    longest = max(f.zombie_seconds(t) for t in zombies)
+    items = [Message(N_("pid {pid} ended at {end} s ({status}); its parent pid {parent} never waited for it: "
+                        "a zombie for {seconds} s"),
+                     {"pid": t.tid, "end": round(t.end or 0.0, 3), "status": _status(t), "parent": t.ppid,
+                      "seconds": f.zombie_seconds(t)}) for t in zombies]
+    message = Message(
+        N_("{count} child process(es) (pid {pids}) ended while their parent (pid {parents}) was still running, "
+           "and it never waited for them: each stayed a zombie, for up to {seconds} s. Call wait()/waitpid() "
+           "(or join()) for every child."),
+        {"count": len(zombies), "pids": [t.tid for t in zombies], "parents": parents, "seconds": longest})
+    return [_diagnosis("zombie", message, [_evidence(N_("zombies"), items, [t.tid for t in zombies], run)])]
 
 
-def _orphans(execution: Execution, run: int) -> list[Diagnosis]:
-    orphans = [t for t in execution.processes() if t.orphan and t.tid != execution.root]
+def _late_reaps(f: _Findings, run: int) -> list[Diagnosis]:
+    late = f.late_reaped()
+    if not late:
+        return []
+    items = [Message(N_("pid {pid} ended at {end} s; pid {parent} waited for it at {reaped} s: a zombie for "
+                        "{seconds} s"),
+                     {"pid": t.tid, "end": round(t.end or 0.0, 3), "parent": t.reaped_by,
+                      "reaped": round(t.reaped_at or 0.0, 3), "seconds": f.zombie_seconds(t)}) for t in late]
+    message = Message(
+        N_("{count} child process(es) (pid {pids}) were zombies for up to {seconds} s: they ended well before "
+           "their parent waited for them. Wait for a child soon after it ends."),
+        {"count": len(late), "pids": [t.tid for t in late], "seconds": max(f.zombie_seconds(t) for t in late)})
+    return [_diagnosis("late_reap", message, [_evidence(N_("zombies until reaped"), items,
+                                                         [t.tid for t in late], run)])]
+
+
+def _orphans(f: _Findings, run: int) -> list[Diagnosis]:
+    orphans = f.orphans()
     if not orphans:
         return []
-    lines = [
-        f"pid {t.tid}: parent pid {t.ppid} ended first; adopted by pid {t.reparented_to or 1}" for t in orphans
-    ]
-    return [Diagnosis(
-        code="orphan",
-        message=(
-            f"{len(orphans)} process(es) ({_pids(orphans)}) were still running when their parent exited, so they "
-            "were re-parented to init (orphans): anything they print after that comes after the parent's last "
-            "line, and getppid() returns the new parent. The parent should wait for its children before exiting."
-        ),
-        params={"pids": [t.tid for t in orphans], "count": len(orphans)},
-        evidence=[Evidence(label="orphans", lines=lines, tasks=[t.tid for t in orphans], run=run)],
-    )]
+    ex = f.execution
+    parents = sorted({t.ppid for t in orphans if t.ppid is not None})
+    adopters = sorted({t.reparented_to or 1 for t in orphans})
+    items = []
+    for t in orphans:
+        parent = ex.tasks.get(t.ppid) if t.ppid is not None else None
+        facts: dict[str, Any] = {"pid": t.tid, "parent": t.ppid, "adopter": t.reparented_to or 1,
+                                 "status": _status(t)}
+        if parent is not None and parent.end is not None:
+            facts["parent_end"] = round(parent.end, 3)
+            items.append(Message(N_("pid {pid}: its parent pid {parent} ended at {parent_end} s while it was still "
+                                    "running; pid {adopter} adopted it; it ended with {status}"), facts))
+        else:
+            items.append(Message(N_("pid {pid}: its parent pid {parent} ended while it was still running; "
+                                    "pid {adopter} adopted it; it ended with {status}"), facts))
+    message = Message(
+        N_("{count} process(es) (pid {pids}) outlived their parent (pid {parents}): it ended while they were still "
+           "running, so init (pid {adopters}) adopted and reaped them. They were orphans, not zombies; anything "
+           "they printed came after the parent's last line. The parent should wait for its children before it "
+           "ends."),
+        {"count": len(orphans), "pids": [t.tid for t in orphans], "parents": parents, "adopters": adopters})
+    return [_diagnosis("orphan", message, [_evidence(N_("orphans"), items, [t.tid for t in orphans], run)])]
+
+
+def _linger(f: _Findings, run: int) -> list[Diagnosis]:
+    ex = f.execution
+    stopped = sorted(tid for tid, why in f.stopped.items() if why == "linger")
+    if not stopped:
+        return []
+    root = ex.tasks.get(ex.root) if ex.root is not None else None
+    stop_at = max((ex.tasks[t].end or ex.duration) for t in stopped if t in ex.tasks) if any(
+        t in ex.tasks for t in stopped) else ex.duration
+    seconds = round(max(0.0, stop_at - root.end), 2) if root is not None and root.end is not None else None
+    procs = sorted({ex.process_of(t) for t in stopped})
+    facts: dict[str, Any] = {"count": len(procs), "pids": procs}
+    if seconds is not None:
+        facts["seconds"] = seconds
+        message = Message(
+            N_("The main process ended, and {count} process(es) (pid {pids}) were still running {seconds} s later, "
+               "at the time limit, so the grader stopped them: what they had not yet printed was lost. Wait for "
+               "every child (wait()/join()) before the main process ends."), facts)
+    else:
+        message = Message(
+            N_("The main process ended, and {count} process(es) (pid {pids}) were still running at the time "
+               "limit, so the grader stopped them: what they had not yet printed was lost. Wait for every child "
+               "(wait()/join()) before the main process ends."), facts)
+    items = [blocked_words(ex, b) for b in f.live if b.tid in stopped]
+    evidence = [_evidence(N_("what each task was doing when it was stopped"), items, stopped, run)] if items else []
+    return [_diagnosis("linger", message, evidence)]
 
 
 def _stdout_writes(execution: Execution, tgid: int) -> list[Transfer]:
@@ -105,73 +280,83 @@ def _common_prefix(a: bytes, b: bytes) -> bytes:
     return a[:n]
 
 
+def _copied_buffer(child_first: bytes, parent_first: bytes) -> bytes:
+    """The bytes a stdio buffer copied at fork would explain, or b"" when the writes do not show one.
+
+    Both first writes after the fork start with the same bytes T. T counts only when it ends where a
+    buffer's content can end: at a line end, with more after it in at least one of the writes (two
+    identical writes are what two processes printing the same line after the fork look like), or
+    when T is the child's whole first write and the parent wrote more after it. A common prefix that
+    ends mid-line ("I am " of "I am child" and "I am parent") never counts.
+    """
+    shared = _common_prefix(child_first, parent_first)
+    lines = shared[: shared.rfind(b"\n") + 1]
+    if lines.strip() and (len(lines) < len(child_first) or len(lines) < len(parent_first)):
+        return lines
+    if shared.strip() and shared == child_first and len(parent_first) > len(shared) and b"\n" not in shared:
+        return shared
+    return b""
+
+
 def _fork_buffer(execution: Execution, record: RunRecord, run: int) -> list[Diagnosis]:
-    found: list[tuple[Task, Task, bytes]] = []
+    found: list[tuple[int, int, bytes]] = []
     for child in execution.processes():
-        if child.ppid is None or child.ppid not in execution.tasks:
+        if child.ppid is None or child.ppid not in execution.tasks or child.tid == execution.root:
             continue
         child_writes = _stdout_writes(execution, child.tid)
-        if not child_writes:
+        if not child_writes or any(e.time <= child_writes[0].time for e in child.execs):
+            continue                      # an exec discards the copied buffer
+        parent_writes = [w for w in _stdout_writes(execution, child.ppid) if w.time > child.start]
+        if not parent_writes or child_writes[0].truncated or parent_writes[0].truncated:
             continue
-        first = child_writes[0].data
-        for write in _stdout_writes(execution, child.ppid):
-            if write.time < child.start:
-                continue
-            shared = _common_prefix(first, write.data)
-            if shared.strip():
-                found.append((execution.tasks[child.ppid], child, shared))
-                break
+        shared = _copied_buffer(child_writes[0].data, parent_writes[0].data)
+        if shared:
+            found.append((child.ppid, child.tid, shared))
     if not found:
         return []
-    parent, child, shared = found[0]
-    text = shared.decode("utf-8", errors="replace")
-    mode = record.stdout_mode
-    return [Diagnosis(
-        code="fork_buffer_duplicate",
-        message=(
-            f"pid {parent.tid} and its child pid {child.tid} both wrote {text!r}, and the child wrote it before "
-            "anything of its own: that text was still in the parent's stdio buffer when it called fork(), the "
-            "child got a copy, and both copies were flushed. "
-            + ("Here stdout is a pipe, so it is fully buffered; in a terminal it is line-buffered and the "
-               "duplicate usually disappears. " if mode == "pipe" else
-               "Even on a terminal, text without a newline stays in the buffer. ")
-            + "Flush before fork(): sys.stdout.flush() or print(..., flush=True) in Python, fflush(stdout) in C."
-        ),
-        params={"parent": parent.tid, "child": child.tid, "text": text, "stdout_mode": mode,
-                "pairs": len(found)},
-        evidence=[Evidence(
-            label="the same bytes written by parent and child",
-            lines=[f"pid {p.tid} and pid {c.tid}: {s.decode('utf-8', errors='replace')!r}" for p, c, s in found[:8]],
-            tasks=[parent.tid, child.tid], run=run,
-        )],
-    )]
+    parent, first_child, shared = found[0]
+    text = quote(shared.decode("utf-8", errors="replace"))
+    facts = {"parent": parent, "child": first_child, "text": text, "pairs": len(found)}
+    if record.stdout_mode == "pipe":
+        message = Message(
+            N_("pid {parent} and its child pid {child} both began their first output after fork() with {text}: "
+               "that text was printed before fork() and was still in the stdio buffer, the child got a copy, "
+               "and both copies were flushed. Here stdout is a pipe, so it is fully buffered; in a terminal it "
+               "is line-buffered and the duplicate usually disappears. Flush before fork(): sys.stdout.flush() "
+               "or print(..., flush=True) in Python, fflush(stdout) in C."), facts)
+    else:
+        message = Message(
+            N_("pid {parent} and its child pid {child} both began their first output after fork() with {text}: "
+               "that text was printed before fork() and was still in the stdio buffer, the child got a copy, "
+               "and both copies were flushed. Even on a terminal, text without a newline stays in the buffer. "
+               "Flush before fork(): sys.stdout.flush() or print(..., flush=True) in Python, fflush(stdout) "
+               "in C."), facts)
+    items = [Message(N_("pid {parent} and pid {child}: {text}"),
+                     {"parent": p, "child": c, "text": quote(s.decode("utf-8", errors="replace"))})
+             for p, c, s in found[:8]]
+    return [_diagnosis("fork_buffer_duplicate", message,
+                       [_evidence(N_("the same bytes at the start of parent's and child's output"), items,
+                                  [parent, first_child], run)])]
 
 
-def _pipe_hangs(execution: Execution, run: int) -> list[Diagnosis]:
+def _pipe_hangs(f: _Findings, run: int) -> list[Diagnosis]:
     out: list[Diagnosis] = []
-    for blocked in execution.blocked:
+    ex = f.execution
+    for blocked in f.live:
         channel = blocked.channel
         if blocked.syscall not in _READS or channel is None or channel.kind not in ("pipe", "fifo"):
             continue
         if not blocked.holders:
             continue
-        pid = execution.process_of(blocked.tid)
-        holders = ", ".join(f"pid {h}" + (" (itself)" if h == pid else "") for h in blocked.holders)
-        out.append(Diagnosis(
-            code="pipe_write_end_open",
-            message=(
-                f"pid {pid} waited forever in {blocked.syscall}() on {channel.ident}: a read on a pipe returns "
-                f"end-of-file only when every write end is closed, and the write end was still open in {holders}. "
-                "After fork(), close the ends each process does not use."
-            ),
-            params={"pid": pid, "channel": channel.ident, "holders": blocked.holders, "syscall": blocked.syscall},
-            evidence=[Evidence(
-                label="blocked read",
-                lines=[f"pid {pid}: {blocked.syscall}({blocked.args} since {blocked.since:.3f}s",
-                       f"write end still open in: {holders}"],
-                tasks=[blocked.tid, *blocked.holders], run=run,
-            )],
-        ))
+        pid = ex.process_of(blocked.tid)
+        message = Message(
+            N_("{who} waited forever in {call} on a pipe ({channel}): a read on a pipe returns end-of-file only "
+               "when every write end is closed, and the write end was still open in {holders}. After fork(), "
+               "close the ends each process does not use."),
+            {"who": who(ex, blocked.tid), "call": blocked.syscall, "channel": channel.ident,
+             "holders": holders_phrase(ex, blocked), "pid": pid, "holder_pids": blocked.holders})
+        out.append(_diagnosis("pipe_write_end_open", message, [_evidence(
+            N_("blocked read"), [blocked_words(ex, blocked)], [blocked.tid, *blocked.holders], run)]))
     return out
 
 
@@ -180,122 +365,226 @@ def _fork_bomb(execution: Execution, record: RunRecord, run: int) -> list[Diagno
         return []
     failed = execution.failed_forks
     errnos = sorted({e for _, _, e in failed})
-    return [Diagnosis(
-        code="fork_bomb",
-        message=(
-            f"the program reached the limit of {record.limits.pids} tasks"
-            + (f": {len(failed)} fork/clone call(s) failed ({', '.join(errnos)})" if failed else "")
-            + f" after creating {len(execution.processes())} processes. Check that every child leaves the loop "
-            "that forks (exit or break after its work) so it does not fork again."
-        ),
-        params={"failed": len(failed), "limit": record.limits.pids, "processes": len(execution.processes())},
-        evidence=[Evidence(
-            label="failed forks",
-            lines=[f"pid {execution.process_of(tid)} at {time:.3f}s: {errno}" for tid, time, errno in failed[:10]],
-            tasks=sorted({tid for tid, _, _ in failed}), run=run,
-        )] if failed else [],
-    )]
+    facts: dict[str, Any] = {"limit": record.limits.pids, "processes": len(execution.processes()),
+                             "threads": len(execution.threads()), "failed": len(failed), "errnos": errnos}
+    if failed:
+        message = Message(
+            N_("The program reached the limit of {limit} tasks (processes and threads) alive at once: {failed} "
+               "fork/clone call(s) failed ({errnos}). In all it created {processes} processes and {threads} "
+               "threads. Check that every child leaves the loop that forks (exit or break after its work) so it "
+               "does not fork again."), facts)
+    else:
+        message = Message(
+            N_("The program reached the limit of {limit} tasks (processes and threads) alive at once. In all it "
+               "created {processes} processes and {threads} threads. Check that every child leaves the loop that "
+               "forks (exit or break after its work) so it does not fork again."), facts)
+    items = [Message(N_("pid {pid} at {time} s: {errno}"),
+                     {"pid": execution.process_of(tid), "time": round(time, 3), "errno": errno})
+             for tid, time, errno in failed[:10]]
+    evidence = [_evidence(N_("failed forks"), items, [tid for tid, _, _ in failed], run)] if failed else []
+    return [_diagnosis("fork_bomb", message, evidence)]
 
 
-def _timeout(execution: Execution, record: RunRecord, run: int) -> list[Diagnosis]:
-    if not record.timed_out:
+def _timeout(f: _Findings, run: int) -> list[Diagnosis]:
+    record, ex = f.record, f.execution
+    if not record.timed_out and record.stopped_for != "timeout":
         return []
-    lines: list[str] = []
-    seen: set[int] = set()
-    for blocked in execution.blocked:
-        seen.add(blocked.tid)
-        on = f" on {blocked.channel.ident}" if blocked.channel else ""
-        lines.append(f"{_who(execution, blocked.tid)} was in {blocked.syscall}({blocked.args}{on}")
-    for task in record.final_tasks:
-        tid = int(task.get("tid", 0))
-        if tid in seen:
+    words = [blocked_words(ex, b) for b in f.live]
+    stopped = sorted({ex.process_of(t) for t, why in f.stopped.items() if why == "timeout"})
+    facts: dict[str, Any] = {"timeout_ms": record.limits.timeout_ms, "stopped": stopped,
+                             "tasks": len(words)}
+    if words and stopped:
+        facts["blocked"] = words[:SHOWN_TASKS]
+        message = Message(
+            N_("The program was still running after {timeout_ms} ms, so the grader stopped pid {stopped} at the "
+               "time limit. At that moment: {blocked}."), facts)
+    elif words:
+        facts["blocked"] = words[:SHOWN_TASKS]
+        message = Message(N_("The program was still running after {timeout_ms} ms and was stopped. At that "
+                             "moment: {blocked}."), facts)
+    else:
+        message = Message(N_("The program was still running after {timeout_ms} ms and was stopped; neither the "
+                             "trace nor the system showed what it was waiting for."), facts)
+    items = list(words)
+    if stopped:
+        items.append(Message(N_("pid {pids}: {stopped}"),
+                             {"pids": stopped, "stopped": Message(STOPPED_WORDS["timeout"])}))
+    evidence = [_evidence(N_("what each task was doing when time ran out"), items,
+                          [b.tid for b in f.live], run)] if items else []
+    return [_diagnosis("timeout", message, evidence)]
+
+
+def _python_error(stderr: bytes) -> tuple[str, str | None, int | None] | None:
+    """(the exception's last line, file, line) of an uncaught Python exception on stderr."""
+    text = stderr.decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    if "Traceback (most recent call last):" not in text and not any(_PY_FILE.match(x) for x in lines):
+        return None
+    found: tuple[str, str | None, int | None] | None = None
+    where: tuple[str, int] | None = None
+    for line in lines:
+        m = _PY_FILE.match(line)
+        if m is not None:
+            where = (m.group(1), int(m.group(2)))
             continue
-        state = task.get("state") or "?"
-        where = task.get("syscall") or task.get("wchan") or "running"
-        lines.append(f"{_who(execution, tid)} was {state} in {where}")
-    return [Diagnosis(
-        code="timeout",
-        message=(
-            f"the program was still running after {record.limits.timeout_ms} ms and was stopped"
-            + (". At that moment: " + "; ".join(lines[:6]) if lines else "")
-            + ". A process waiting for input, for a child that never ends, or for a pipe nobody closes never returns."
-        ),
-        params={"timeout_ms": record.limits.timeout_ms, "tasks": len(lines)},
-        evidence=[Evidence(label="what each task was doing when time ran out", lines=lines,
-                           tasks=sorted(seen), run=run)] if lines else [],
-    )]
+        e = _EXCEPTION.match(line)
+        if e is not None and where is not None:
+            found = (line.strip(), where[0], where[1])
+    return found
 
 
-def _who(execution: Execution, tid: int) -> str:
-    task = execution.tasks.get(tid)
-    if task is None or task.is_process:
-        return f"pid {tid}"
-    return f"thread {tid} of pid {task.tgid}"
+def _who_wrote(execution: Execution, needle: bytes) -> int | None:
+    for w in execution.writes:
+        if w.channel.kind in ("stderr", "tty") and needle in w.data:
+            return execution.process_of(w.tid)
+    return None
 
 
-def _crashes(execution: Execution, record: RunRecord, run: int) -> list[Diagnosis]:
+def _crashes(f: _Findings, run: int) -> list[Diagnosis]:
+    ex, record = f.execution, f.record
+    out: list[Diagnosis] = []
+    error = _python_error(record.stderr)
+    if error is not None:
+        line, path, lineno = error
+        name = line.split(":", 1)[0]
+        writer = _who_wrote(ex, line.encode("utf-8", "replace")[:40]) or ex.root
+        facts: dict[str, Any] = {"error": quote(line), "file": os.path.basename(path or "?"), "line": lineno}
+        if name in _SYNTAX:
+            message = Message(N_("Python could not read {file}: {error} at line {line}, so none of the program "
+                                 "ran."), facts)
+            out.append(_diagnosis("syntax_error", message))
+        else:
+            children = [t for t in ex.processes() if t.tid != ex.root and t.ppid == ex.root]
+            facts["who"] = _first_or_pid(ex, ex.tasks[writer]) if writer in ex.tasks else Message(N_("the program"))
+            if writer == ex.root and not children and not ex.threads(ex.root or -1):
+                message = Message(N_("{who} stopped with an uncaught exception at {file} line {line} before it "
+                                     "created any process or thread: {error}"), facts)
+            else:
+                message = Message(N_("{who} stopped with an uncaught exception at {file} line {line}: {error}"),
+                                  facts)
+            out.append(_diagnosis("exception", message, [_evidence(
+                N_("the exception"), [Message("{error}", {"error": quote(line)})],
+                [writer] if writer else [], run)]))
     if record.timed_out or record.oom_killed:
-        return []
-    killed = [t for t in execution.processes() if t.signal is not None]
-    if not killed and record.signal and not execution.tasks:
-        return [Diagnosis(
-            code="crash", message=f"the program was killed by {record.signal}",
-            params={"signal": record.signal, "pids": []},
-        )]
-    out = []
+        return out
+    killed = [t for t in ex.processes() if t.signal is not None and t.tid not in f.stopped]
+    if not killed and record.signal and not ex.tasks and not record.stopped_for:
+        out.append(_diagnosis("crash", Message(N_("The program was killed by the signal {signal}."),
+                                               {"signal": record.signal})))
     for task in killed:
-        sent = next((s for s in execution.signals if s.target == task.tid and s.signal == task.signal
+        sent = next((s for s in ex.signals if s.target in (task.tid, task.tgid) and s.signal == task.signal
                      and s.sender is not None), None)
-        if record.stopped_for and task.signal == "SIGKILL" and sent is None:
-            continue  # the harness stopped it (output limit, or left running after the main process): not a crash
-        by = f" sent by pid {execution.process_of(sent.sender)}" if sent and sent.sender is not None else ""
-        core = " (core dumped)" if task.core_dumped else ""
-        what = "the program's first process" if task.tid == execution.root else f"pid {task.tid}"
-        out.append(Diagnosis(
-            code="crash",
-            message=f"{what} was killed by {task.signal}{by}{core}"
-            + ("" if by else "; its output still in a buffer was lost"),
-            params={"signal": task.signal, "pid": task.tid, "sender": sent.sender if sent else None},
-            evidence=[Evidence(label="killed process", lines=[f"pid {task.tid}: {task.signal}{by}{core}"],
-                               tasks=[task.tid], run=run)],
-        ))
+        facts = {"who": _first_or_pid(ex, task), "signal": task.signal, "pid": task.tid}
+        if sent is not None and sent.sender is not None:
+            facts["sender"] = ex.process_of(sent.sender)
+            message = Message(N_("{who} was killed by the signal {signal}, sent by pid {sender}."), facts)
+        elif task.core_dumped:
+            message = Message(N_("{who} was killed by the signal {signal} (core dumped); what was still in its "
+                                 "output buffer was lost."), facts)
+        else:
+            message = Message(N_("{who} was killed by the signal {signal}; what was still in its output buffer "
+                                 "was lost."), facts)
+        out.append(_diagnosis("crash", message, [_evidence(N_("killed process"), [message], [task.tid], run)]))
     return out
 
 
-def _flags(record: RunRecord) -> list[Diagnosis]:
+def _first_or_pid(ex: Execution, task: Task) -> Message:
+    if task.tid == ex.root:
+        return Message(N_("the program's first process (pid {pid})"), {"pid": task.tid})
+    return who(ex, task.tid)
+
+
+def _exit_status(f: _Findings, already: Sequence[Diagnosis]) -> list[Diagnosis]:
+    ex, record = f.execution, f.record
+    if already or record.stopped_for or record.exit_code in (0, None) or record.signal:
+        return []
+    root = ex.tasks.get(ex.root) if ex.root is not None else None
+    facts: dict[str, Any] = {"code": record.exit_code, "pid": ex.root if ex.root is not None else 0}
+    if root is not None:
+        return [_diagnosis("exit_status", Message(N_("The program's first process (pid {pid}) ended with exit "
+                                                     "status {code}, which usually means it failed."), facts))]
+    return [_diagnosis("exit_status", Message(N_("The program ended with exit status {code}, which usually means "
+                                                 "it failed."), facts))]
+
+
+_EXEC_ERRORS: dict[str, str] = {
+    "ENOENT": N_("no such program"),
+    "EACCES": N_("permission denied (the file is not executable)"),
+    "ENOEXEC": N_("the file is not a program the system can run (a script without a #! line?)"),
+    "ENOTDIR": N_("a part of the path is not a folder"),
+    "E2BIG": N_("the argument list is too long"),
+    "ETXTBSY": N_("the file is open for writing"),
+}
+
+
+def _failed_execs(execution: Execution, run: int) -> list[Diagnosis]:
+    later_ok = {t.tid: [e.time for e in t.execs] for t in execution.tasks.values()}
+    by_task: dict[int, list[Any]] = {}
+    for failed in execution.failed_execs:
+        if getattr(failed, "superseded", False) or any(ok > failed.time for ok in later_ok.get(failed.tid, [])):
+            continue
+        by_task.setdefault(failed.tid, []).append(failed)
+    out = []
+    for tid, tries in by_task.items():
+        last = tries[-1]
+        program = (last.argv[0] if last.argv else "") or os.path.basename(last.path)
+        errnos = [t.errno for t in tries]
+        errno = "EACCES" if "EACCES" in errnos else last.errno   # execvp reports EACCES if any entry had it
+        reason = Message(_EXEC_ERRORS.get(errno, N_("the system refused to run it")))
+        facts: dict[str, Any] = {"who": who(execution, tid), "pid": execution.process_of(tid),
+                                 "program": quote(program), "errno": errno, "reason": reason,
+                                 "tries": len(tries)}
+        message = Message(N_("{who} could not run {program}: exec failed with {errno}, {reason}; nothing after "
+                             "that exec call ran the program."), facts)
+        items = [Message(N_("execve({path}) failed with {errno}"), {"path": quote(t.path), "errno": t.errno})
+                 for t in tries[:8]]
+        out.append(_diagnosis("failed_exec", message, [_evidence(N_("failed exec calls"), items, [tid], run)]))
+    return out
+
+
+def _flags(f: _Findings) -> list[Diagnosis]:
+    record = f.record
     out = []
     if record.oom_killed:
-        limit = record.limits.memory_bytes // 2**20
-        out.append(Diagnosis(code="oom", message=f"the program used more than its {limit} MiB of memory and was "
-                             "killed by the kernel's out-of-memory killer", params={"limit_mib": limit}))
-    if record.output_limit_hit:
-        limit = record.limits.output_bytes
-        out.append(Diagnosis(code="output_limit", message=f"the program wrote more than {limit} bytes to "
-                             "stdout or stderr and was stopped; is a loop printing without end?",
-                             params={"limit_bytes": limit}))
+        out.append(_diagnosis("oom", Message(
+            N_("The program used more than its {limit_mib} MiB of memory and was killed by the kernel's "
+               "out-of-memory killer."), {"limit_mib": record.limits.memory_bytes // 2**20})))
+    if record.output_limit_hit or record.stopped_for == "output":
+        out.append(_diagnosis("output_limit", Message(
+            N_("The program wrote more than {limit_bytes} bytes to stdout or stderr, so the grader stopped it; "
+               "is a loop printing without end?"), {"limit_bytes": record.limits.output_bytes})))
     if record.stopped_for == "trace":
-        limit = record.limits.trace_bytes // 2**20
-        out.append(Diagnosis(code="trace_limit", message=f"the program made so many system calls that their "
-                             f"record passed {limit} MiB, and it was stopped; is a loop reading or writing "
-                             "without end?", params={"limit_mib": limit}))
-    if record.start_failed:
-        command = shlex.join(record.command)
-        out.append(Diagnosis(code="start_failed", message=f"the command {command!r} could not be started: "
-                             f"{record.start_failed}", params={"command": command, "reason": record.start_failed}))
+        out.append(_diagnosis("trace_limit", Message(
+            N_("The program made so many system calls that their record passed {limit_mib} MiB, so the grader "
+               "stopped it; is a loop reading or writing without end?"),
+            {"limit_mib": record.limits.trace_bytes // 2**20})))
     return out
+
+
+def _start_failed(record: RunRecord) -> list[Diagnosis]:
+    if not record.start_failed:
+        return []
+    return [_diagnosis("start_failed", Message(N_("The command {command} could not be started: {reason}"),
+                                               {"command": quote(shlex.join(record.command)),
+                                                "reason": record.start_failed}))]
 
 
 def diagnose_run(execution: Execution, record: RunRecord) -> list[Diagnosis]:
-    """Every cause this run shows, in the order a student should read them."""
+    """Every cause this run shows, in the order a student should read them: a crash first."""
     run = record.repeat_index
+    found = _Findings.read(execution, record)
+    crashes = [*_start_failed(record), *_crashes(found, run), *_failed_execs(execution, run)]
     return [
-        *_flags(record),
+        *crashes,
+        *_exit_status(found, crashes),
         *_fork_bomb(execution, record, run),
-        *_timeout(execution, record, run),
-        *_pipe_hangs(execution, run),
-        *_crashes(execution, record, run),
-        *_zombies(execution, run),
-        *_orphans(execution, run),
+        *_pipe_hangs(found, run),
+        *_timeout(found, run),
+        *_linger(found, run),
+        *_flags(found),
+        *_zombies(found, run),
+        *_late_reaps(found, run),
+        *_orphans(found, run),
         *_fork_buffer(execution, record, run),
     ]
 
@@ -306,14 +595,18 @@ def diagnose_build(build: BuildRecord | None) -> Diagnosis | None:
         return None
     output = build.output.decode("utf-8", errors="replace")
     lines = output.splitlines()
-    why = "timed out" if build.timed_out else f"failed with exit code {build.exit_code}"
     first_error = next((ln for ln in lines if "error" in ln), lines[0] if lines else "")
-    return Diagnosis(
-        code="compile_error",
-        message=f"the build `{shlex.join(build.command)}` {why}" + (f": {first_error}" if first_error else ""),
-        params={"command": build.command, "exit_code": build.exit_code, "timed_out": build.timed_out},
-        evidence=[Evidence(label="compiler output", lines=lines[:40])] if lines else [],
-    )
+    facts: dict[str, Any] = {"command": shlex.join(build.command), "argv": list(build.command),
+                             "exit_code": build.exit_code, "timed_out": build.timed_out}
+    if build.timed_out:
+        message = Message(N_("The build `{command}` timed out."), facts)
+    elif first_error:
+        facts["error"] = first_error.strip()
+        message = Message(N_("The build `{command}` failed with exit code {exit_code}: {error}"), facts)
+    else:
+        message = Message(N_("The build `{command}` failed with exit code {exit_code}."), facts)
+    evidence = [Evidence(label=N_("compiler output"), lines=lines[:40])] if lines else []
+    return _diagnosis("compile_error", message, evidence)
 
 
 def diagnose_missing_files(missing: Sequence[str], present: Sequence[str]) -> Diagnosis:
@@ -321,13 +614,15 @@ def diagnose_missing_files(missing: Sequence[str], present: Sequence[str]) -> Di
     notes = []
     for name in missing:
         close = difflib.get_close_matches(os.path.basename(name), [os.path.basename(p) for p in present], n=1)
-        notes.append(f"{name}" + (f" (found {close[0]!r}: check the name)" if close else ""))
-    return Diagnosis(
-        code="missing_files",
-        message="the submission is missing " + ", ".join(notes) + "; nothing was run",
-        params={"missing": list(missing)},
-        evidence=[Evidence(label="files in the submission", lines=sorted(present)[:40])],
-    )
+        if close:
+            notes.append(Message(N_("{name} (found {found}: check the name)"),
+                                 {"name": name, "found": quote(close[0])}))
+        else:
+            notes.append(Message("{name}", {"name": name}))       # no words of its own to translate
+    message = Message(N_("The submission is missing {files}; nothing was run."),
+                      {"files": notes, "missing": list(missing)})
+    return _diagnosis("missing_files", message,
+                      [Evidence(label=N_("files in the submission"), lines=sorted(present)[:40])])
 
 
 def merge_diagnoses(per_run: Sequence[Sequence[Diagnosis]]) -> list[Diagnosis]:
@@ -352,9 +647,12 @@ def merge_diagnoses(per_run: Sequence[Sequence[Diagnosis]]) -> list[Diagnosis]:
             first.params["runs"] = min(seen, len(per_run))
             first.evidence = [e for g in group for e in g.evidence][:12]
         if len(per_run) > 1:
-            first.message += f" (seen in {first.params['runs']} of {len(per_run)} runs)"
+            first.message += " " + fill(SEEN_IN_RUNS, first.params)
         out.append(first)
     return out
+
+
+SEEN_IN_RUNS = N_("(seen in {runs} of {total_runs} runs)")
 
 
 def _explains(code: str, kind: str) -> bool:

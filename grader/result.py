@@ -6,22 +6,100 @@ never an exception. `to_json` is the documented JSON result (`grader run --json`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
+    "N_",
     "Status",
     "Visibility",
+    "Message",
     "Evidence",
     "Diagnosis",
+    "fill",
     "CheckResult",
     "TestResult",
     "RunSummary",
     "Result",
 ]
 
-Status = Literal["passed", "failed", "flaky", "error"]
+Status = Literal["passed", "failed", "flaky", "error", "not_applicable"]  # not_applicable: checks only
 Visibility = Literal["visible", "hidden", "after_due_date"]
+
+
+def N_(template: str) -> str:
+    """Mark a catalog template (an English msgid) for extraction; it is translated when rendered."""
+    return template
+
+
+@dataclass(slots=True)
+class Message:
+    """One sentence of feedback: a catalog template (its English msgid) and the typed facts that fill it.
+
+    A parameter is an int, float (seconds), str, a list of those, another Message (a phrase rendered
+    in the same language) or a list of Messages (joined with "; "). English is the template filled
+    in; another language fills the template's translation with the same values.
+    """
+
+    template: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.params = {key: revive(value) for key, value in self.params.items()}
+
+    @property
+    def english(self) -> str:
+        return fill(self.template, self.params)
+
+
+def revive(value: Any) -> Any:
+    """A parameter read back from JSON: {"template", "params"} dicts become Messages again."""
+    if isinstance(value, dict) and set(value) == {"template", "params"} and isinstance(value["template"], str):
+        return Message(value["template"], dict(value["params"] or {}))
+    if isinstance(value, list):
+        return [revive(v) for v in value]
+    return value
+
+
+def _number(value: float) -> str:
+    if value.is_integer():
+        return str(int(value))
+    if abs(value) < 10:
+        return f"{value:.3f}".rstrip("0").rstrip(".")
+    return f"{value:.1f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:.0f}"
+
+
+def param_text(value: Any, translate: Callable[[str], str] = N_, clean: Callable[[str], str] = str) -> str:
+    """One parameter as text: numbers as people write them, lists joined, Messages rendered."""
+    if isinstance(value, Message):
+        return fill(translate(value.template), value.params, translate, clean)
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, Message) for v in value):
+            return "; ".join(param_text(v, translate, clean) for v in value)
+        return ", ".join(param_text(v, translate, clean) for v in value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return _number(value)
+    return clean(str(value))
+
+
+def fill(template: str, params: dict[str, Any], translate: Callable[[str], str] = N_,
+         clean: Callable[[str], str] = str) -> str:
+    """`template` with its {fields} replaced by `params` (nested Messages through `translate`)."""
+    return template.format_map(_Fields(params, translate, clean))
+
+
+class _Fields(dict[str, str]):
+    def __init__(self, params: dict[str, Any], translate: Callable[[str], str], clean: Callable[[str], str]):
+        super().__init__()
+        self.params, self.translate, self.clean = params, translate, clean
+
+    def __missing__(self, key: str) -> str:
+        if key not in self.params:
+            raise KeyError(key)
+        return param_text(self.params[key], self.translate, self.clean)
 
 
 @dataclass(slots=True)
@@ -29,9 +107,17 @@ class Evidence:
     """A piece of the trace or output that backs a message."""
 
     label: str                       # what this is, e.g. "line written by pid 12", "process tree"
+                                     # (a catalog template when `items` is set)
     lines: list[str] = field(default_factory=list)  # text shown to the student (already decoded safely)
     tasks: list[int] = field(default_factory=list)  # tids it concerns
     run: int | None = None           # repeat index it was seen in
+    items: list[Message] = field(default_factory=list)  # the lines as templates with facts (then
+                                     # `lines` is their English); renderers translate these
+
+    def __post_init__(self) -> None:
+        self.items = [revive(item) for item in self.items]
+        if self.items and not self.lines:
+            self.lines = [item.english for item in self.items]
 
 
 @dataclass(slots=True)
@@ -40,12 +126,17 @@ class Diagnosis:
 
     code: str                        # stable id: "zombie", "orphan", "fork_buffer_duplicate",
                                      # "pipe_write_end_open", "fork_bomb", "timeout", "compile_error",
-                                     # "crash", "missing_files", "oom", "output_limit", "trace_limit",
-                                     # "start_failed"
-    message: str                     # English, one or two sentences
-    params: dict[str, Any] = field(default_factory=dict)  # values for translated messages
+                                     # "crash", "exception", "syntax_error", "exit_status", "failed_exec",
+                                     # "linger", "late_reap", "missing_files", "oom", "output_limit",
+                                     # "trace_limit", "start_failed"
+    message: str                     # English: `template` filled with `params`
+    params: dict[str, Any] = field(default_factory=dict)  # the facts `template` names (typed values)
     evidence: list[Evidence] = field(default_factory=list)
     explains: list[str] = field(default_factory=list)     # check kinds it explains
+    template: str = ""               # the catalog template of `message` ("" for a message without one)
+
+    def __post_init__(self) -> None:
+        self.params = {key: revive(value) for key, value in self.params.items()}
 
 
 @dataclass(slots=True)
@@ -99,6 +190,7 @@ class TestResult:
     diagnoses: list[Diagnosis] = field(default_factory=list)
     runs: list[RunSummary] = field(default_factory=list)
     message: str | None = None       # for status "error": why the test could not run
+    name_ko: str | None = None       # the test's name in Korean, if the assignment gives one
 
 
 @dataclass(slots=True)
@@ -119,6 +211,7 @@ class Result:
     assignment_hash: str = ""
     graded_at: str = ""              # ISO 8601 UTC
     duration_ms: int = 0
+    assignment_title_ko: str | None = None  # the assignment's title in Korean, if given
 
     @property
     def full_marks(self) -> bool:

@@ -15,8 +15,9 @@ from grader.report.excerpt import Excerpt, clean_text, make_excerpt
 from grader.report.i18n import (
     Localized,
     check_language,
+    diagnosis_text,
+    evidence_text,
     localize_check,
-    localize_diagnosis,
     translations,
 )
 from grader.report.layout import (
@@ -155,11 +156,12 @@ def _evidence(items: list[Evidence]) -> list[EvidenceView]:
 
 
 def _diagnosis(diagnosis: Diagnosis, lang: str) -> DiagnosisView:
+    # One template, rendered in the reader's language with the same facts: no English original under it.
     return DiagnosisView(
         code=diagnosis.code,
-        message=localize_diagnosis(diagnosis.code, diagnosis.params, diagnosis.message, lang),
-        original=clean_text(diagnosis.message)[0] if lang != "en" else None,
-        evidence=_evidence(diagnosis.evidence),
+        message=diagnosis_text(diagnosis, lang),
+        original=None,
+        evidence=_evidence([evidence_text(e, lang) for e in diagnosis.evidence]),
         explains=list(diagnosis.explains),
     )
 

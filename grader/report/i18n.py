@@ -1,7 +1,14 @@
-"""Translations for the feedback page: gettext catalogs, and check/diagnosis messages by code.
+"""Translations for the feedback page: gettext catalogs, and check/diagnosis messages.
+
+A diagnosis is one template with typed parameters (grader.result.Message): `diagnosis_text` fills
+the template (English) or its translation (Korean) with the same facts; nested phrases (who, what it
+waits for) are translated the same way, so a Korean sentence never carries an English original.
+Two gettext domains are loaded and merged: "grader" (page, diagnoses) and "checks" (check messages,
+kept by grader/checks), so either catalog may be absent without breaking the other.
 
 Catalog workflow (run from the repository root):
-    python3 -m grader.report.i18n extract   # templates + this file -> messages.pot
+    python3 -m grader.report.i18n extract   # templates + this file + grader/diagnose.py and
+                                            # grader/trace/endstate.py -> messages.pot
     python3 -m grader.report.i18n update    # messages.pot -> locale/ko/LC_MESSAGES/grader.po
     python3 -m grader.report.i18n compile   # grader.po -> grader.mo (committed)
 """
@@ -10,6 +17,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import re
 import string
 import sys
 from dataclasses import dataclass
@@ -18,13 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_dir, extract_python
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
 
+from grader.diagnose import SEEN_IN_RUNS
 from grader.errors import UsageError
 from grader.report.excerpt import clean_text, shorten
+from grader.result import Diagnosis, Evidence, Message, fill
 
 __all__ = [
     "CHECK_TEMPLATES",
@@ -37,20 +47,26 @@ __all__ = [
     "Localized",
     "check_language",
     "compile_catalog",
+    "diagnosis_text",
+    "evidence_text",
     "extract_catalog",
     "localize_check",
     "localize_diagnosis",
+    "render",
     "translations",
     "update_catalog",
 ]
 
 DOMAIN = "grader"
+CHECKS_DOMAIN = "checks"      # check messages' catalog (grader/checks), merged into DOMAIN's at load
 LANGUAGES = ("en", "ko")
 HERE = Path(__file__).resolve().parent
 LOCALE_DIR = HERE / "locale"
 POT_FILE = HERE / "messages.pot"
 BABEL_CFG = HERE / "babel.cfg"
-PARAM_CHARS = 80          # a parameter longer than this is cut in a sentence
+PARAM_CHARS = 200         # a parameter longer than this is cut in a sentence
+# Python files outside this package whose N_() templates belong to this catalog.
+SOURCES = ("diagnose.py", "trace/endstate.py")
 
 
 def N_(message: str) -> str:
@@ -58,9 +74,9 @@ def N_(message: str) -> str:
     return message
 
 
-# Each code/kind maps to sentences tried in order: the first whose {fields} are
-# all in the params is used; the last one needs none. English text here is the
-# catalog's msgid, not what English readers see (they get the original message).
+# For results stored without a template (older graders): each code/kind maps to sentences tried in
+# order, the first whose {fields} are all in the params is used; the last one needs none. English
+# text here is the catalog's msgid, not what English readers see (they get the original message).
 DIAGNOSIS_TEMPLATES: dict[str, tuple[str, ...]] = {
     "zombie": (
         N_("{count} child process(es) ({pids}) ended but their parent ({parents}) never waited for them, so each "
@@ -90,8 +106,8 @@ DIAGNOSIS_TEMPLATES: dict[str, tuple[str, ...]] = {
            "you do not use."),
     ),
     "fork_bomb": (
-        N_("The program tried to create more than {limit} processes and was stopped by the process limit."),
-        N_("The program kept creating processes and was stopped by the process limit."),
+        N_("The program reached the limit of {limit} tasks alive at once; the forks beyond it failed."),
+        N_("The program reached the limit of tasks alive at once; the forks beyond it failed."),
     ),
     "timeout": (
         N_("The program did not finish within its time limit ({timeout_ms} ms) and was stopped."),
@@ -116,8 +132,8 @@ DIAGNOSIS_TEMPLATES: dict[str, tuple[str, ...]] = {
         N_("The program used more memory than the limit and was stopped."),
     ),
     "output_limit": (
-        N_("The program wrote more than {limit_bytes} bytes of output; the rest was cut off."),
-        N_("The program wrote more output than the limit; the rest was cut off."),
+        N_("The program wrote more than {limit_bytes} bytes of output, so the grader stopped it."),
+        N_("The program wrote more output than the limit, so the grader stopped it."),
     ),
     "trace_limit": (
         N_("The program made so many system calls that their record passed {limit_mib} MiB, and it was "
@@ -206,13 +222,16 @@ def check_language(lang: str) -> str:
 
 @cache
 def translations(lang: str) -> gettext.NullTranslations:
-    """The compiled catalog for `lang` ("en" uses the msgids as they are)."""
+    """The compiled catalogs for `lang`, both domains merged ("en" uses the msgids as they are)."""
     check_language(lang)
     if lang == "en":
         return gettext.NullTranslations()
     loaded = Translations.load(str(LOCALE_DIR), [lang], DOMAIN)
     if not isinstance(loaded, Translations):
         raise FileNotFoundError(f"no compiled catalog for {lang!r} under {LOCALE_DIR}")
+    checks = Translations.load(str(LOCALE_DIR), [lang], CHECKS_DOMAIN)
+    if isinstance(checks, Translations):      # absent until grader/checks ships its catalog
+        loaded.merge(checks)
     return loaded
 
 
@@ -224,6 +243,10 @@ class Localized:
     translated: bool                # False: `text` is the English original
 
 
+def _clean(text: str) -> str:
+    return shorten(clean_text(text)[0], PARAM_CHARS)
+
+
 def _param_text(value: Any) -> str:
     if isinstance(value, (list, tuple, set)):
         text = ", ".join(_param_text(v) for v in value)
@@ -231,7 +254,62 @@ def _param_text(value: Any) -> str:
         text = str(int(value))
     else:
         text = str(value)
-    return shorten(clean_text(text)[0], PARAM_CHARS)
+    return _clean(text)
+
+
+def _neutral(template: str) -> bool:
+    """A template with no words of its own ("{error}"), the same in every language."""
+    return not re.search(r"[^\W\d_]", re.sub(r"\{\w+\}", "", template))
+
+
+def _templates(message: Message) -> list[str]:
+    """The template of `message` and of every phrase nested in its parameters."""
+    out = [message.template]
+    for value in message.params.values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, Message):
+                out.extend(_templates(item))
+    return out
+
+
+def render(message: Message, lang: str) -> Localized:
+    """`message` in `lang`: its template's translation filled with its facts (English: the template).
+
+    If any template it needs has no translation, the English sentence is returned, marked untranslated,
+    rather than a sentence mixing languages.
+    """
+    if lang == "en":
+        return Localized(fill(message.template, message.params, clean=_clean), True)
+    catalog = translations(lang)
+    if any(catalog.gettext(t) == t and not _neutral(t) for t in _templates(message)):
+        return Localized(fill(message.template, message.params, clean=_clean), False)
+    return Localized(fill(catalog.gettext(message.template), message.params, catalog.gettext, _clean), True)
+
+
+def diagnosis_text(diagnosis: Diagnosis, lang: str) -> Localized:
+    """A diagnosis's sentence in `lang`, from its template (and '(seen in N of M runs)' over repeats)."""
+    if not diagnosis.template:
+        return localize_diagnosis(diagnosis.code, diagnosis.params, diagnosis.message, lang)
+    text = render(Message(diagnosis.template, dict(diagnosis.params)), lang)
+    total = diagnosis.params.get("total_runs")
+    if isinstance(total, int) and total > 1 and "runs" in diagnosis.params:
+        seen = render(Message(SEEN_IN_RUNS, {"runs": diagnosis.params["runs"], "total_runs": total}), lang)
+        return Localized(f"{text.text} {seen.text}", text.translated and seen.translated)
+    return text
+
+
+def evidence_text(evidence: Evidence, lang: str) -> Evidence:
+    """A copy of `evidence` with its label and lines in `lang` (lines kept as they are when not templated)."""
+    if lang == "en":
+        return evidence
+    catalog = translations(lang)
+    lines = list(evidence.lines)
+    if evidence.items:
+        rendered = [render(item, lang) for item in evidence.items]
+        if all(r.translated for r in rendered):
+            lines = [r.text for r in rendered]
+    return Evidence(label=catalog.gettext(evidence.label) if evidence.label else evidence.label,
+                    lines=lines, tasks=list(evidence.tasks), run=evidence.run, items=list(evidence.items))
 
 
 def _fill(template: str, params: dict[str, Any]) -> str | None:
@@ -285,6 +363,12 @@ def extract_catalog() -> Catalog:
     ):
         catalog.add(message, None, [(f"grader/report/{filename}", lineno)], auto_comments=comments,
                     context=context)
+    package = HERE.parent
+    for source in SOURCES:
+        with (package / source).open("rb") as handle:
+            for lineno, _, found, notes in extract_python(handle, _KEYWORDS, [], {}):
+                if isinstance(found, str) and found:
+                    catalog.add(found, None, [(f"grader/{source}", lineno)], auto_comments=notes)
     return catalog
 
 

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+from grader.sandbox.records import RunRecord
+from grader.trace.endstate import STOPPED_WORDS, blocked_at_end, blocked_words
 from grader.trace.model import Execution, Task
 
-__all__ = ["describe"]
+__all__ = ["describe", "limit_hit"]
+
+
+def limit_hit(record: RunRecord) -> str | None:
+    """Which limit stopped the run, in words, or None when the program ended on its own."""
+    if record.oom_killed:
+        return f"the program ran out of memory (limit {record.limits.memory_bytes // 2**20} MiB)"
+    if record.timed_out or record.stopped_for == "timeout":
+        return f"the run hit its time limit ({record.limits.timeout_ms} ms)"
+    if record.stopped_for == "linger":
+        return (f"the main process ended but other tasks were still running at the time limit "
+                f"({record.limits.timeout_ms} ms)")
+    if record.output_limit_hit or record.stopped_for == "output":
+        return f"the program hit the output limit ({record.limits.output_bytes} bytes)"
+    if record.stopped_for == "trace":
+        return f"the trace passed its size limit ({record.limits.trace_bytes // 2**20} MiB)"
+    if record.pids_limit_hit:
+        return f"the program hit the limit of {record.limits.pids} tasks alive at once"
+    return None
 
 
 def _quote(data: bytes, limit: int = 40) -> str:
@@ -31,8 +51,12 @@ def _task_line(ex: Execution, task: Task, stdout_lines: dict[int, int]) -> str:
         parts.append("still running at the end")
     if task.end is not None:
         parts.append(f"ended at {task.end:.3f}s")
+    if task.stopped_by is not None:
+        parts.append(STOPPED_WORDS.get(task.stopped_by, f"stopped by the grader ({task.stopped_by})"))
     if task.reaped_by is not None:
         parts.append(f"reaped by {task.reaped_by}")
+    if task.zombie_seconds is not None and task.zombie_seconds >= 0.0005:
+        parts.append(f"a zombie for {task.zombie_seconds:.3f}s" + (" (never reaped)" if task.zombie else ""))
     marks = [m for m, on in (("ORPHAN", task.orphan), ("ZOMBIE", task.zombie),
                              ("runtime helper", task.runtime_helper),
                              ("multiprocessing worker", task.multiprocessing_child)) if on]
@@ -44,8 +68,8 @@ def _task_line(ex: Execution, task: Task, stdout_lines: dict[int, int]) -> str:
     return ", ".join(parts) + (f"  [{'; '.join(marks)}]" if marks else "")
 
 
-def describe(execution: Execution) -> str:
-    """What the trace shows the program did, as indented text."""
+def describe(execution: Execution, record: RunRecord | None = None) -> str:
+    """What the trace shows the program did, as indented text (the end state also from /proc, given the record)."""
     ex = execution
     out: list[str] = []
     stdout_lines: dict[int, int] = {}
@@ -107,16 +131,18 @@ def describe(execution: Execution) -> str:
         out.append(f"  {s.time:.3f}s {s.signal} delivered to {s.delivered_to} {src}")
 
     out.append("")
-    if ex.blocked:
-        out.append("At the end, blocked:")
-        for b in ex.blocked:
-            where = f" on {b.channel.ident}" if b.channel else ""
-            held = ""
-            if b.holders:
-                held = f"; other end still held open by {', '.join(map(str, b.holders))}"
-            out.append(f"  {b.tid} in {b.syscall}{where} since {b.since:.3f}s{held}")
+    live = blocked_at_end(ex, record) if record is not None else list(ex.blocked)
+    stop = limit_hit(record) if record is not None else None
+    if live:
+        out.append("At the end, still alive:" if stop is None else f"At the end ({stop}), still alive:")
+        for b in live:
+            out.append(f"  {blocked_words(ex, b).english}")
+    elif stop is not None:
+        out.append(f"At the end ({stop}): neither the trace nor /proc showed what any task was waiting in")
+    elif record is not None:
+        out.append("At the end: every task had ended")
     else:
-        out.append("At the end: nothing blocked in a traced call")
+        out.append("At the end: the trace shows no task inside a call")
     if ex.unparsed:
         out.append(f"({len(ex.unparsed)} trace lines not understood)")
     return "\n".join(out) + "\n"

@@ -1,0 +1,5 @@
+import os
+
+counts = {}
+print(counts["workers"])
+os.fork()

@@ -1,0 +1,5 @@
+import os
+
+pid = os.fork(
+if pid == 0:
+    print("child")
