@@ -147,6 +147,13 @@ DIAGNOSIS_TEMPLATES: dict[str, tuple[str, ...]] = {
     "submission_rejected": (
         N_("The submission could not be taken in."),
     ),
+    "exception": (N_("The program stopped with an uncaught exception."),),
+    "syntax_error": (N_("Python could not read the program, so none of it ran."),),
+    "exit_status": (N_("The program ended with a non-zero exit status."),),
+    "failed_exec": (N_("A process could not run the program it tried to exec."),),
+    "linger": (N_("Processes still running after the main process ended were stopped by the grader; what they "
+                  "had not yet printed was lost."),),
+    "late_reap": (N_("A child process stayed a zombie for a while before its parent waited for it."),),
 }
 
 # Checks by kind, for a check that did not pass; a passed check uses PASSED_TEMPLATE.

@@ -109,3 +109,23 @@ def test_english_keeps_the_original_message() -> None:
 def test_unknown_kind_falls_back_to_english() -> None:
     localized = localize_check("brand.new", "failed", {}, "something", "ko")
     assert not localized.translated and localized.text == "something"
+
+
+def test_a_korean_page_carries_a_diagnosis_in_korean_only() -> None:
+    from grader.diagnose import diagnose_run
+    from grader.report.html import render_html
+    from grader.result import Result, TestResult
+    from grader.sandbox.records import RunRecord
+    from grader.trace.model import Execution, Task
+
+    execution = Execution(root=5, tasks={5: Task(tid=5, tgid=5, kind="process", creator=None, ppid=1,
+                                                 created_by=None, stopped_by="timeout")})
+    record = RunRecord(name="t", repeat_index=0, command=["./main"], timed_out=True, stopped_for="timeout",
+                       final_tasks=[{"tid": 5, "tgid": 5, "state": "S", "call": "pause", "args": []}])
+    diagnoses = diagnose_run(execution, record)
+    result = Result(assignment_id="a", assignment_title="A", submission="s", score=0, max_score=1,
+                    tests=[TestResult(name="t", status="failed", score=0, max_score=1, diagnoses=diagnoses)])
+    page = render_html(result, lang="ko")
+    assert "PID 5" in page and "pause에서 끝내 오지 않은 시그널을 기다립니다" in page
+    assert "시간이 다 되었을 때 각 태스크가 하던 일" in page
+    assert "signal that never came" not in page and "Details (English)" not in page

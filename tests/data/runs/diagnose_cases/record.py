@@ -1,5 +1,6 @@
-"""The issue-11 diagnosis cases, run in the real sandbox: record.py [CASE ...] (default: all).
+"""The issue-11 diagnosis cases, run in the real sandbox: record.py [--show] [--lang ko] [CASE ...] (default: all).
 
+--show runs each case and prints its diagnoses and evidence (in --lang) instead of recording it.
 Each case is a one-file program here (a .c is built with gcc -O0 -pthread). Recording writes
 tests/data/runs/diag_<case>.json (RunRecord.to_json()); tests/engine/test_diagnose_engine.py runs the
 same programs through `run_case` on the real engine.
@@ -67,10 +68,34 @@ def load_case(name: str) -> RunRecord:
     return RunRecord.from_json(json.loads((RUNS / f"diag_{name}.json").read_text()))
 
 
+def show(record: RunRecord, lang: str) -> str:
+    """The diagnoses of one run as a student reads them, with their evidence."""
+    from grader.diagnose import diagnose_run
+    from grader.grading import read_run
+    from grader.report.i18n import diagnosis_text, evidence_text
+
+    execution = read_run(record).execution
+    out = []
+    for d in diagnose_run(execution, record):
+        out.append(f"  [{d.code}] {diagnosis_text(d, lang).text}")
+        for e in d.evidence:
+            shown = evidence_text(e, lang)
+            out.append(f"      {shown.label}:")
+            out.extend(f"        - {line}" for line in shown.lines)
+    return "\n".join(out) or "  (no diagnosis)"
+
+
 def main() -> None:
+    args = sys.argv[1:]
+    showing = "--show" in args
+    lang = args[args.index("--lang") + 1] if "--lang" in args else "en"
+    names = [a for a in args if not a.startswith("--") and a != lang] or list(CASES)
     sandbox = DockerSandbox()
-    for name in sys.argv[1:] or list(CASES):
+    for name in names:
         record = run_case(name, sandbox)
+        if showing:
+            print(f"== {name}\n{show(record, lang)}")
+            continue
         (RUNS / f"diag_{name}.json").write_text(json.dumps(record.to_json(), indent=1) + "\n")
         print(name, "stopped_for", record.stopped_for, "exit", record.exit_code, "signal", record.signal,
               "final_tasks", [(t.get("tid"), t.get("call")) for t in record.final_tasks])
