@@ -56,6 +56,33 @@ def _friendly(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _sandbox_options(fn: F) -> F:
+    """--sandbox auto|docker|local and the flag that lets `local` run outside a container."""
+    from grader.sandbox.select import BACKENDS, FORCE_FLAG
+
+    fn = click.option("--sandbox", "sandbox_choice", type=click.Choice(list(BACKENDS)), default=None,
+                      help="Where programs run: docker; local (directly in this disposable container); auto "
+                           "(docker when an engine answers, else local inside a container). "
+                           "Default: the assignment's `sandbox:`, else auto.")(fn)
+    fn = click.option(FORCE_FLAG, "force_local", is_flag=True,
+                      help="Let --sandbox local run students' programs on this machine although it is not a "
+                           "container.")(fn)
+    return fn
+
+
+def _make_sandbox(choice: str | None, force_local: bool, assignment: Path | None = None) -> Any:
+    from grader.sandbox.select import make_sandbox
+
+    if choice is None and assignment is not None:
+        try:
+            from grader.spec.loader import load_assignment
+
+            choice = getattr(load_assignment(assignment), "sandbox", None)
+        except GraderError:
+            choice = None          # the command itself reports the assignment's problems
+    return make_sandbox(choice or "auto", force_local=force_local)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="grader")
 def cli() -> None:
@@ -96,9 +123,10 @@ def doctor() -> None:
 @click.option("--timeout", default=10.0, show_default=True, help="Wall-clock limit in seconds.")
 @click.option("--pty", is_flag=True, help="Give the program a terminal as stdout instead of a pipe.")
 @click.option("--build", help="A build command to run first, e.g. 'gcc -o hello hello.c'.")
+@_sandbox_options
 @_friendly
 def trace(submission: Path, command: tuple[str, ...], json_out: Path | None, timeout: float, pty: bool,
-          build: str | None) -> None:
+          build: str | None, sandbox_choice: str | None, force_local: bool) -> None:
     """Run COMMAND in the sandbox and show the process tree, IPC and end state.
 
     Exits 1 when the run was stopped at a limit (time, memory, output, trace size, tasks) and says which.
@@ -109,7 +137,8 @@ def trace(submission: Path, command: tuple[str, ...], json_out: Path | None, tim
     from grader.trace.describe import limit_hit
 
     report = trace_command(submission, list(command), timeout_ms=int(timeout * 1000),
-                           stdout_mode="pty" if pty else "pipe", build=build.split() if build else None)
+                           stdout_mode="pty" if pty else "pipe", build=build.split() if build else None,
+                           sandbox=_make_sandbox(sandbox_choice, force_local))
     click.echo(report.text)
     if json_out:
         write_json(json_out, report.to_json())
@@ -171,13 +200,16 @@ def _summary(result: Any) -> str:
               help="Write Gradescope's results.json here.")
 @click.option("--junit", "junit_out", type=click.Path(path_type=Path), help="Write JUnit XML here.")
 @click.option("--repeat", type=click.IntRange(min=1), help="Override the assignment's repeat count.")
+@_sandbox_options
 @_friendly
 def run(assignment: Path, submission: Path, json_out: Path | None, html_out: Path | None, lang: str,
-        gradescope_out: Path | None, junit_out: Path | None, repeat: int | None) -> None:
+        gradescope_out: Path | None, junit_out: Path | None, repeat: int | None, sandbox_choice: str | None,
+        force_local: bool) -> None:
     """Grade one SUBMISSION (folder, zip, tar or single file) against ASSIGNMENT."""
     from grader.api import grade_path
 
-    result = grade_path(assignment, submission, repeat=repeat)
+    result = grade_path(assignment, submission, repeat=repeat,
+                        sandbox=_make_sandbox(sandbox_choice, force_local, assignment))
     click.echo(_summary(result))
     _write_exports(result, json_out=json_out, html_out=html_out, lang=lang,
                    gradescope_out=gradescope_out, junit_out=junit_out)
@@ -225,13 +257,14 @@ def schema(out: Path | None) -> None:
 @click.option("--repeat", type=click.IntRange(min=1), help="Override every assignment's repeat count.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Assignments validated at once.")
+@_sandbox_options
 @_friendly
-def validate(assignments: tuple[Path, ...], junit_out: Path | None, repeat: int | None, jobs: int) -> None:
+def validate(assignments: tuple[Path, ...], junit_out: Path | None, repeat: int | None, jobs: int,
+             sandbox_choice: str | None, force_local: bool) -> None:
     """Prove each assignment: reference at full marks, each faulty solution fails what it declares.
 
     With no ASSIGNMENTS, validates every assignments/*/assignment.yaml under the current folder.
     """
-    from grader.api import default_sandbox
     from grader.validate import to_junit, to_table
     from grader.validate import validate as do_validate
 
@@ -242,7 +275,8 @@ def validate(assignments: tuple[Path, ...], junit_out: Path | None, repeat: int 
         mark = "ok" if row.ok else "MISMATCH"
         click.echo(f"{mark:8} {row.assignment} {row.role} {row.solution} ({row.duration_ms / 1000:.1f} s)", err=True)
 
-    rows = do_validate(paths, sandbox=default_sandbox(), repeat=repeat, progress=progress, jobs=jobs)
+    rows = do_validate(paths, sandbox=_make_sandbox(sandbox_choice, force_local), repeat=repeat, progress=progress,
+                       jobs=jobs)
     click.echo(to_table(rows))
     if junit_out:
         Path(junit_out).write_text(to_junit(rows), encoding="utf-8")
@@ -296,13 +330,35 @@ def report(out_dir: Path, lang: str) -> None:
 @click.option("--assignment", "assignment", type=click.Path(path_type=Path),
               default=Path("/autograder/source/assignment.yaml"), show_default=True)
 @click.option("--root", type=click.Path(path_type=Path), default=Path("/autograder"), show_default=True)
+@_sandbox_options
 @_friendly
-def gradescope(assignment: Path, root: Path) -> None:
+def gradescope(assignment: Path, root: Path, sandbox_choice: str | None, force_local: bool) -> None:
     """Run inside Gradescope's layout: /autograder/submission in, results/results.json out."""
-    from grader.api import grade_path
-    from grader.report.gradescope import run_gradescope
+    from grader.platforms.gradescope import run_autograder
 
-    sys.exit(run_gradescope(root=root, grade_fn=lambda folder: grade_path(assignment, folder)))
+    sys.exit(run_autograder(root=root, assignment=assignment,
+                            make_sandbox=lambda: _make_sandbox(sandbox_choice, force_local, assignment)))
+
+
+@cli.group()
+def package() -> None:
+    """Package an assignment for a course platform."""
+
+
+@package.command("gradescope")
+@click.argument("assignment", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=Path("autograder.zip"),
+              show_default=True, help="The zip to write.")
+@click.option("--python", "pythons", multiple=True,
+              help="Python versions to bundle wheels for (default: every supported one from 3.10 to 3.13).")
+@_friendly
+def package_gradescope(assignment: Path, out: Path, pythons: tuple[str, ...]) -> None:
+    """Write Gradescope's autograder zip: setup.sh, run_autograder, wheels, the assignment (no solutions)."""
+    from grader.platforms.gradescope import build_package
+
+    info = build_package(assignment, out, python_versions=list(pythons) or None)
+    click.echo(f"wrote {info.path} ({info.size_bytes / 2**20:.1f} MiB): {len(info.wheels)} wheels for python "
+               f"{', '.join(info.python_versions)}; assignment files: {', '.join(info.assignment_files)}")
 
 
 def main() -> None:

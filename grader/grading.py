@@ -44,7 +44,7 @@ def read_run(record: RunRecord) -> RunEvidence:
         truncated=record.trace_truncated,
         stopped_for=record.stopped_for,
         final_tasks=record.final_tasks,
-        keep_output=2 * record.limits.output_bytes + 65536,
+        keep_output=record.limits.output_bytes + 65536,
     )
     stdout = output_lines(execution, record.stdout, stream="stdout")
     stderr = output_lines(execution, record.stderr, stream="stderr")

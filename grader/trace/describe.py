@@ -87,15 +87,22 @@ def describe(execution: Execution, record: RunRecord | None = None) -> str:
         parent = t.ppid if t.ppid in known and t.tid != ex.root else None
         by_parent.setdefault(parent, []).append(t)
 
-    def walk(task: Task, depth: int) -> None:
-        out.append("  " * (depth + 1) + _task_line(ex, task, stdout_lines))
-        for th in sorted(ex.threads(task.tid), key=lambda t: (t.start, t.tid)):
-            out.append("  " * (depth + 2) + _task_line(ex, th, stdout_lines))
-        for child in by_parent.get(task.tid, []):
-            walk(child, depth + 1)
+    threads: dict[int, list[Task]] = {}
+    for th in sorted(ex.threads(), key=lambda t: (t.start, t.tid)):
+        threads.setdefault(th.tgid, []).append(th)
 
-    for top in by_parent.get(None, []):
-        walk(top, 0)
+    def indent(depth: int) -> str:
+        # a deep chain is indented only so far, then says its depth (no recursion, bounded lines)
+        return "  " * (depth + 1) if depth < 32 else "  " * 33 + f"[depth {depth}] "
+
+    # depth-first without recursion: a 3000-process chain is a student's choice, not a stack limit
+    stack: list[tuple[Task, int]] = [(top, 0) for top in reversed(by_parent.get(None, []))]
+    while stack:
+        task, depth = stack.pop()
+        out.append(indent(depth) + _task_line(ex, task, stdout_lines))
+        for th in threads.get(task.tid, []):
+            out.append(indent(depth + 1) + _task_line(ex, th, stdout_lines))
+        stack.extend((child, depth + 1) for child in reversed(by_parent.get(task.tid, [])))
     if ex.failed_forks:
         errs = sorted({e for _, _, e in ex.failed_forks})
         out.append(f"  {len(ex.failed_forks)} failed fork(s): {', '.join(errs)}"

@@ -165,8 +165,9 @@ def _helpers(p: _Parser) -> None:
     """A helper by its exec (process.py) stays one only if it behaved like one."""
     ex = p.ex
     std_writers: dict[int, bytes] = {}
-    for w in ex.writes:
-        if w.size > 0 and w.channel.kind in ("stdout", "stderr"):
+    helpers = {t.tid for t in ex.tasks.values() if t.kind == "process" and t.runtime_helper}
+    for w in ex.writes if helpers else ():
+        if w.size > 0 and w.channel.kind in ("stdout", "stderr") and ex.process_of(w.tid) in helpers:
             std_writers[ex.process_of(w.tid)] = std_writers.get(ex.process_of(w.tid), b"") + w.data[:200]
     for task in ex.tasks.values():
         if task.kind != "process" or not task.runtime_helper:

@@ -7,6 +7,7 @@ The lexing is in `lex`, the parser's state in `state`, and the handlers by famil
 from __future__ import annotations
 
 import time as _clock
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -116,15 +117,27 @@ def _finish(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
             bound_transfer(p, ex.reads, "r")
 
 
+def _lines(text: str, count: int) -> Iterator[str]:
+    """The first `count` lines of `text`, one at a time (a list of every line would double the memory)."""
+    start = 0
+    for _ in range(count):
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end]
+        start = end + 1
+
+
 def _parse_lines(p: _Parser, text: str) -> None:
     ex = p.ex
-    lines = text.split("\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
-    last_index = len(lines) - 1
+    stop = len(text)
+    while stop and text[stop - 1].isspace():
+        stop -= 1
+    last_index = text.count("\n", 0, stop)   # the last line that is not blank
     head = _HEAD.match
     tasks = ex.tasks
-    for index, raw in enumerate(lines):
+    for index, raw in enumerate(_lines(text, last_index + 1 if stop else 0)):
         line_no = index + 1
         m = head(raw)
         if m is None:
