@@ -7,7 +7,7 @@ __all__ = ["STRACE_ARGS"]
 # What the parser reads (grader.trace): tid + absolute time on every line, strings up
 # to 4 KiB with \xHH for non-ASCII bytes, descriptors decorated with what they are.
 STRACE_ARGS = [
-    "-f", "-q", "-ttt", "-s", "4096", "-x", "-y", "--seccomp-bpf",
+    "-f", "-q", "-ttt", "-s", "4096", "-x", "--decode-fds=path,socket", "--seccomp-bpf",
     "-e", "trace=" + ",".join([
         # tasks: creation, programs, ends, reaping, signals sent
         "clone", "clone3", "fork", "vfork", "execve", "execveat", "exit", "exit_group",

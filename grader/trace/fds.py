@@ -26,7 +26,7 @@ from grader.trace.model import (
     IpcObject,
     Transfer,
 )
-from grader.trace.state import Handler, _Fd, _Parser, _use
+from grader.trace.state import Handler, _Fd, _mapped, _Parser, _use
 
 
 def _h_pipe(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line: int) -> None:
@@ -58,14 +58,15 @@ def _h_socketpair(p: _Parser, tid: int, t: float, name: str, args: str, ret: str
     idents: list[str] = []
     table = p.fdt.setdefault(tid, {})
     for fd_text in ends:
-        fd, ident = _fd(fd_text)
-        if ident is not None:
+        fd, raw = _fd(fd_text)
+        if raw is not None:
+            ident = p.key(raw)
             table[fd] = _Fd(ident, None, cloexec)
             idents.append(ident)
     if len(idents) != 2:
         return
     a, b = idents
-    p.peer[a], p.peer[b] = b, a
+    p.pair(a, b)
     obj = p.ipc("socketpair", a, tid, t, name=f"{a} <-> {b}")
     p.alias(obj, b)
 
@@ -86,10 +87,17 @@ def _h_socket(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, li
 
 
 
-def _address(p: _Parser, sock: str, arg: str) -> tuple[str, IpcKind] | None:
+def _address(p: _Parser, tid: int, sock: str, arg: str) -> tuple[str, IpcKind, bool] | None:
+    """(the address, its kind, whether it is a file on disk) a sockaddr argument names.
+
+    A unix path is made absolute against the task's cwd: `bind("s")` in /work is /work/s.
+    """
     m = _SUN_PATH.search(arg)
     if m is not None:
-        return ("@" if m.group(1) else "") + _unescape(m.group(2)).decode("utf-8", "replace"), "unix_socket"
+        path = _unescape(m.group(2)).decode("utf-8", "replace")
+        if m.group(1):
+            return "@" + path, "unix_socket", False
+        return p.resolve(tid, path), "unix_socket", True
     port = _SIN_PORT.search(arg)
     if port is None:
         return None
@@ -98,7 +106,7 @@ def _address(p: _Parser, sock: str, arg: str) -> tuple[str, IpcKind] | None:
     if host not in ("127.0.0.1", "::1", "0.0.0.0", "::", "::ffff:127.0.0.1", "?") and not host.startswith("127."):
         return None
     kind: IpcKind = "udp_loopback" if p.sock_type.get(sock) == "udp" else "tcp_loopback"
-    return f"{kind.split('_')[0]}:{port.group(1)}", kind
+    return f"{kind.split('_')[0]}:{port.group(1)}", kind, False
 
 
 
@@ -109,18 +117,36 @@ def _h_bind(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
     _, ch = p.use_fd(tid, parts[0])
     if ch is None:
         return
-    found = _address(p, ch.ident, parts[1])
+    found = _address(p, tid, ch.ident, parts[1])
     if found is None:
         return
-    addr, kind = found
+    addr, kind, on_disk = found
     obj = p.ipc(kind, addr, tid, t, name=addr)
     p.alias(obj, ch.ident)
     p.listeners[ch.ident] = addr
+    if on_disk:
+        # bind made the socket file; it stays on disk until it is unlinked
+        p.live[addr] = obj
+        p.named.add(id(obj))
+        if "/pymp-" in addr:  # multiprocessing's own listeners live in its pymp-* temporary folder
+            obj.runtime_helper = True
 
 
 
-def _pair(p: _Parser, a: str, b: str) -> None:
-    p.peer[a], p.peer[b] = b, a
+def _h_listen(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line: int) -> None:
+    """listen: its decoration shows the port the kernel gave a bind to port 0."""
+    if _ret(ret).value == 0:
+        p.use_fd(tid, split_args(args)[0])
+
+
+
+def _pop_unpaired(queue: deque[str] | None, peer: dict[str, str]) -> str | None:
+    """The first socket in `queue` not paired yet (sockets paired by their decoration are skipped)."""
+    while queue:
+        ident = queue.popleft()
+        if ident not in peer:
+            return ident
+    return None
 
 
 
@@ -132,17 +158,17 @@ def _h_connect(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, l
     _, ch = p.use_fd(tid, parts[0])
     if ch is None or len(parts) < 2:
         return
-    found = _address(p, ch.ident, parts[1])
+    found = _address(p, tid, ch.ident, parts[1])
     if found is None:
         return
-    addr, kind = found
+    addr, kind, _ = found
     obj = p.ipc(kind, addr, tid, t, name=addr)
     p.alias(obj, ch.ident)
-    if kind == "udp_loopback":
+    if kind == "udp_loopback" or ch.ident in p.peer:
         return
-    waiting = p.accepts.get(addr)
-    if waiting:
-        _pair(p, ch.ident, waiting.popleft())
+    other = _pop_unpaired(p.accepts.get(addr), p.peer)
+    if other is not None:
+        p.pair(ch.ident, other)
     else:
         p.connects.setdefault(addr, deque()).append(ch.ident)
 
@@ -165,8 +191,15 @@ def _h_accept(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, li
         p.alias(obj, ident)
         _use(obj, p.ex.process_of(tid))
     waiting = p.connects.get(addr)
-    if waiting:
-        _pair(p, ident, waiting.popleft())
+    known = p.peer.get(ident)
+    if known is not None:
+        # the decoration already named the other end: it is no longer waiting in line
+        if waiting and known in waiting:
+            waiting.remove(known)
+        return
+    other = _pop_unpaired(waiting, p.peer)
+    if other is not None:
+        p.pair(ident, other)
     else:
         p.accepts.setdefault(addr, deque()).append(ident)
 
@@ -182,7 +215,7 @@ def _h_dup(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line:
         p.use_fd(tid, parts[1])  # learn what the target held before it is replaced
     table = p.fdt.setdefault(tid, {})
     src = table.get(old)
-    ident = r.decoration or (src.ident if src else None)
+    ident = src.ident if src else (p.key(r.decoration) if r.decoration else None)
     if ident is None:
         return
     cloexec = name == "dup3" and len(parts) > 2 and "O_CLOEXEC" in parts[2]
@@ -234,6 +267,8 @@ def _h_close_range(p: _Parser, tid: int, t: float, name: str, args: str, ret: st
 
 
 def _h_open(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line: int) -> None:
+    if args.startswith("AT_FDCWD<"):
+        p.learn_cwd(tid, args)
     r = _ret(ret)
     if r.value is None or r.value < 0 or r.decoration is None:
         return
@@ -245,8 +280,7 @@ def _h_open(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
         flags = "O_CREAT|O_WRONLY"
     elif len(parts) > 2:
         flags = parts[2]
-    ident = r.decoration
-    p.new_fd(tid, r, cloexec="O_CLOEXEC" in flags)
+    ident = p.new_fd(tid, r, cloexec="O_CLOEXEC" in flags) or r.decoration
     tgid = p.ex.process_of(tid)
     if tid in p.young and ident == "/dev/null" and flags.startswith("O_RDONLY") and "O_CLOEXEC" in flags:
         # multiprocessing's child bootstrap replaces stdin with /dev/null before running the target.
@@ -260,7 +294,8 @@ def _h_open(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
             if base.startswith("sem.mp-"):
                 obj.runtime_helper = True
         else:
-            p.ipc("posix_shm", ident, tid, t, name="/" + base)
+            obj = p.ipc("posix_shm", ident, tid, t, name="/" + base)
+        _named(p, ident, obj)
         return
     if ident in p.fifos:
         p.ipc("fifo", ident, tid, t, name=ident)
@@ -272,58 +307,96 @@ def _h_open(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
 
 
 
+def _named(p: _Parser, path: str, obj: IpcObject) -> None:
+    """`path` on disk names `obj` (until it is unlinked or renamed away)."""
+    p.live[path] = obj
+    p.named.add(id(obj))
+
+
+
+def _paths(p: _Parser, tid: int, name: str, args: str) -> list[str]:
+    """The path arguments of a path call, absolute (against their dirfd, else the task's cwd)."""
+    p.learn_cwd(tid, args)
+    out: list[str] = []
+    base: str | None = None
+    for a in split_args(args):
+        if a.startswith('"'):
+            out.append(p.resolve(tid, decode_string(a)[0].decode("utf-8", "replace"), base))
+            base = None
+        elif a[:1].isdigit() or a.startswith("AT_FDCWD"):
+            try:
+                base = _fd(a)[1]  # the dirfd of the path argument that follows
+            except ValueError:
+                base = None
+    return out
+
+
+
 def _h_link(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line: int) -> None:
+    """link/linkat add a name; rename/renameat/renameat2 move one (glibc's sem_open: temp name, link, unlink)."""
     if _ret(ret).value != 0:
         return
-    strings = [decode_string(a)[0].decode("utf-8", "replace") for a in split_args(args) if a.startswith('"')]
-    if len(strings) < 2:
+    paths = _paths(p, tid, name, args)
+    if len(paths) < 2:
         return
-    old, new = strings[0], strings[1]
-    obj = p.objects.get(old)
-    if obj is None or not new.startswith("/dev/shm/"):
+    old, new = paths[0], paths[1]
+    moved = name.startswith("rename")
+    obj = p.live.pop(old, None) if moved else p.live.get(old)
+    if obj is None:
+        obj = p.objects.get(old)
+    if moved:
+        p.live.pop(new, None)
+    if obj is None:
         return
+    _named(p, new, obj)
     p.alias(obj, new)
-    obj.ident = new
-    base = new[len("/dev/shm/"):]
-    obj.name = "/" + (base.removeprefix("sem."))
-    if base.startswith("sem.mp-"):
-        obj.runtime_helper = True
+    if new.startswith("/dev/shm/") and obj.kind in ("semaphore", "posix_shm"):
+        obj.ident = new
+        base = new[len("/dev/shm/"):]
+        obj.name = "/" + (base.removeprefix("sem."))
+        if base.startswith("sem.mp-"):
+            obj.runtime_helper = True
+    elif obj.kind == "fifo":
+        p.fifos.add(new)
 
 
 
 def _h_unlink(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line: int) -> None:
     if _ret(ret).value != 0:
         return
-    for a in split_args(args):
-        if a.startswith('"'):
-            path = decode_string(a)[0].decode("utf-8", "replace")
-            if not path.startswith("/") and name == "unlinkat" and "<" in args:
-                dirfd = _fd(split_args(args)[0])[1]
-                if dirfd:
-                    path = dirfd.rstrip("/") + "/" + path
-            p.unlinked.add(path)
-            obj = p.objects.get(path)
-            if obj is not None:
-                p.unlinked.add(obj.ident)
-            return
+    paths = _paths(p, tid, name, args)
+    if not paths:
+        return
+    path = paths[0]
+    p.unlinked.add(path)
+    p.live.pop(path, None)
 
 
 
 def _h_mknod(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line: int) -> None:
     if _ret(ret).value != 0 or "S_IFIFO" not in args:
         return
-    parts = split_args(args)
-    if name == "mknodat":
-        dirfd = _fd(parts[0])[1]
-        path = decode_string(parts[1])[0].decode("utf-8", "replace")
-        if not path.startswith("/") and dirfd:
-            path = dirfd.rstrip("/") + "/" + path
-    else:
-        path = decode_string(parts[0])[0].decode("utf-8", "replace")
+    paths = _paths(p, tid, name, args)
+    if not paths:
+        return
+    path = paths[0]
     p.fifos.add(path)
     p.channels.pop(path, None)
     p.unlinked.discard(path)
-    p.ipc("fifo", path, tid, t, name=path)
+    obj = p.ipc("fifo", path, tid, t, name=path)
+    _named(p, path, obj)
+
+
+
+def _h_chdir(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line: int) -> None:
+    if _ret(ret).value != 0:
+        return
+    if name == "fchdir":
+        _, path = _fd(split_args(args)[0])
+    else:
+        path = p.resolve(tid, decode_string(split_args(args)[0])[0].decode("utf-8", "replace"))
+    if path and path.startswith("/"):
+        p.cwd(tid).path = path
 
 
 
@@ -377,9 +450,11 @@ def _h_write(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, lin
         _use(obj, tgid)
     elif ch.kind == "file" and ch.path is not None:
         p.file_writers.setdefault(ch.path, set()).add(tgid)
+        p.file_write(tid, ch.path, size, t)
+        return
     _learn_pipe_end(p, tid, fd, ch, "w")
     if name in ("sendto",) and len(parts) > 4 and ch.kind == "socket" and ch.ident not in p.peer:
-        found = _address(p, ch.ident, parts[4])
+        found = _address(p, tid, ch.ident, parts[4])
         if found is not None:
             target = next((s for s, a in p.listeners.items() if a == found[0]), None)
             if target is not None:
@@ -409,6 +484,9 @@ def _h_read(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
                                truncated=cut, line=line))
     if size <= 0:
         return
+    if ch.kind == "file" and ch.path is not None:
+        p.file_flow(tid, ch.path, data, size, t)
+        return
     obj = p.objects.get(ch.ident)
     if obj is not None:
         _use(obj, p.ex.process_of(tid))
@@ -420,6 +498,8 @@ def _h_read(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
 
 
 def _h_mmap(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line: int) -> None:
+    """A shared, writable mapping: of the object its descriptor names (a /dev/shm object, a memfd,
+    a file), or anonymous (shared with the children forked after it)."""
     if "MAP_SHARED" not in args or "PROT_WRITE" not in args:
         return
     parts = split_args(args)
@@ -429,17 +509,21 @@ def _h_mmap(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
     if r.value is None or r.value < 0:
         return
     tgid = p.ex.process_of(tid)
-    _, ident = _fd(parts[4])
+    _, raw = _fd(parts[4])
     obj: IpcObject | None
-    if ident is None:
+    if raw is None:
         obj = p.ipc("shared_mmap", f"anon:{r.value:#x}@{tgid}", tid, t)
     else:
+        ident = p.key(raw)
         obj = p.objects.get(ident)
         if obj is None:
-            kind: IpcKind = "memfd" if ident.startswith("/memfd:") else "shared_mmap"
-            obj = p.ipc(kind, ident, tid, t, name=ident)
+            kind: IpcKind = "memfd" if ident.startswith("/memfd:") else \
+                "posix_shm" if ident.startswith("/dev/shm/") else "shared_mmap"
+            name_ = "/" + ident[len("/dev/shm/"):] if kind == "posix_shm" else ident
+            obj = p.ipc(kind, ident, tid, t, name=name_)
         else:
             _use(obj, tgid)
+    _mapped(obj, tgid)
     p.maps.setdefault(tgid, {})[r.value] = obj
 
 
@@ -486,9 +570,12 @@ def _h_sysv(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
         if obj is None:
             obj = p.ipc("sysv_shm", f"shmid {parts[0]}", tid, t)
         _use(obj, p.ex.process_of(tid))
-        p.maps.setdefault(p.ex.process_of(tid), {})[r.value] = obj
-    elif name == "shmctl" and "IPC_RMID" in args:
-        p.unlinked.add(f"shmid {parts[0]}")
+        if "SHM_RDONLY" not in args:
+            _mapped(obj, p.ex.process_of(tid))
+            p.maps.setdefault(p.ex.process_of(tid), {})[r.value] = obj
+    elif name in ("shmctl", "semctl", "msgctl") and "IPC_RMID" in args:
+        prefix = {"shmctl": "shmid", "semctl": "semid", "msgctl": "msqid"}[name]
+        p.unlinked.add(f"{prefix} {parts[0]}")
     elif name in ("msgsnd", "msgrcv", "semop", "semtimedop"):
         key = {"msgsnd": "msqid", "msgrcv": "msqid"}.get(name, "semid")
         obj = p.objects.get(f"{key} {parts[0]}")
@@ -538,21 +625,50 @@ def _h_noop(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line
 FD_HANDLERS: dict[str, Handler] = {
     "pipe": _h_pipe, "pipe2": _h_pipe,
     "socketpair": _h_socketpair, "socket": _h_socket,
-    "bind": _h_bind, "connect": _h_connect, "accept": _h_accept, "accept4": _h_accept,
+    "bind": _h_bind, "listen": _h_listen, "connect": _h_connect, "accept": _h_accept, "accept4": _h_accept,
     "dup": _h_dup, "dup2": _h_dup, "dup3": _h_dup, "fcntl": _h_fcntl,
     "close": _h_close, "close_range": _h_close_range,
     "open": _h_open, "openat": _h_open, "openat2": _h_open, "creat": _h_open,
     "link": _h_link, "linkat": _h_link, "rename": _h_link, "renameat": _h_link, "renameat2": _h_link,
     "unlink": _h_unlink, "unlinkat": _h_unlink, "mq_unlink": _h_mq,
-    "mknod": _h_mknod, "mknodat": _h_mknod,
+    "mknod": _h_mknod, "mknodat": _h_mknod, "chdir": _h_chdir, "fchdir": _h_chdir,
     "write": _h_write, "pwrite64": _h_write, "writev": _h_write, "pwritev": _h_write,
     "pwritev2": _h_write, "send": _h_write, "sendto": _h_write, "sendmsg": _h_write,
     "read": _h_read, "pread64": _h_read, "readv": _h_read, "preadv": _h_read, "preadv2": _h_read,
     "recv": _h_read, "recvfrom": _h_read, "recvmsg": _h_read,
     "mmap": _h_mmap, "munmap": _h_munmap,
     "memfd_create": _h_memfd, "eventfd": _h_eventfd, "eventfd2": _h_eventfd,
-    "shmget": _h_sysv, "shmat": _h_sysv, "shmctl": _h_sysv, "semget": _h_sysv, "msgget": _h_sysv,
+    "shmget": _h_sysv, "shmat": _h_sysv, "shmctl": _h_sysv, "semctl": _h_sysv, "msgctl": _h_sysv, "semget": _h_sysv, "msgget": _h_sysv,
     "msgsnd": _h_sysv, "msgrcv": _h_sysv, "semop": _h_sysv, "semtimedop": _h_sysv,
     "mq_open": _h_mq, "mq_timedsend": _h_mq, "mq_timedreceive": _h_mq,
     "pause": _h_noop,
 }
+
+
+_REMOVABLE = ("posix_shm", "fifo", "sysv_shm", "mqueue", "semaphore", "sysv_msg")
+
+
+def finish_ipc(p: _Parser) -> None:
+    """The end state of the IPC objects: what was left behind, and files two processes shared.
+
+    An object with a name on disk (/dev/shm, a FIFO, a unix socket file bound by path) is left behind
+    when a name of it still exists at the end: every link/rename/unlink was followed, with relative
+    paths resolved against the task's cwd. System V objects and message queues are left behind when
+    nothing removed them (IPC_RMID, mq_unlink).
+    """
+    ex = p.ex
+    alive = {id(o) for o in p.live.values()}
+    for obj in ex.ipc:
+        if id(obj) in p.named:
+            obj.left_behind = id(obj) in alive
+        elif obj.kind in _REMOVABLE:
+            obj.left_behind = obj.ident not in p.unlinked and not any(a in p.unlinked for a in obj.aliases)
+    for path, openers in p.file_opens.items():
+        writers = p.file_writers.get(path, set())
+        if len(openers | writers) >= 2 and writers and path not in p.objects:
+            created = next((w for w in ex.writes if w.channel.ident == path), None)
+            obj = IpcObject(kind="file", ident=path, created_by=created.tid if created else None,
+                            created_at=created.time if created else None,
+                            users=sorted(openers | writers), name=path)
+            obj.aliases.append(path)
+            ex.ipc.append(obj)

@@ -13,7 +13,7 @@ from typing import Any
 
 from grader.trace.bounds import bound_transfer
 from grader.trace.ends import end_tasks
-from grader.trace.fds import FD_HANDLERS
+from grader.trace.fds import FD_HANDLERS, finish_ipc
 from grader.trace.lex import (
     _EXITED,
     _FD,
@@ -31,7 +31,6 @@ from grader.trace.lex import (
 from grader.trace.model import (
     Blocked,
     Execution,
-    IpcObject,
     Signal,
 )
 from grader.trace.moves import MOVE_HANDLERS
@@ -226,24 +225,13 @@ def _end_state(p: _Parser) -> None:
             parts = split_args(call.args)
             fdm = _FD.match(parts[0]) if parts else None
         if fdm is not None and fdm.group(2) is not None:
-            ident = fdm.group(2)
+            ident = p.key_of(fdm.group(2))
             blocked.channel = p.channel(ident)
             reading = call.name in ("read", "readv", "recvfrom", "recvmsg", "recv", "pread64", "accept",
                                     "accept4", "poll", "select", "pselect6", "ppoll")
             blocked.holders = _holders(p, ident, want_end="w" if reading else "r", alive=alive)
         ex.blocked.append(blocked)
-    for obj in ex.ipc:
-        if obj.kind in ("posix_shm", "fifo", "sysv_shm", "mqueue", "semaphore", "sysv_msg"):
-            obj.left_behind = obj.ident not in p.unlinked and not any(a in p.unlinked for a in obj.aliases)
-    for path, openers in p.file_opens.items():
-        writers = p.file_writers.get(path, set())
-        if len(openers | writers) >= 2 and writers and path not in p.objects:
-            created = next((w for w in ex.writes if w.channel.ident == path), None)
-            obj = IpcObject(kind="file", ident=path, created_by=created.tid if created else None,
-                            created_at=created.time if created else None,
-                            users=sorted(openers | writers), name=path)
-            obj.aliases.append(path)
-            ex.ipc.append(obj)
+    finish_ipc(p)  # left behind, shared files (fds.py)
     for task in ex.tasks.values():
         if task.kind == "thread":
             leader = ex.tasks.get(task.tgid)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from grader.trace.idents import SockDecoration, at_fdcwd, parse_socket, strip_device
 from grader.trace.lex import (
     _CLONES,
     _FLAGS,
@@ -44,6 +46,22 @@ class _Segment:
     tid: int
     data: bytes
     left: int
+    time: float
+
+
+@dataclass(slots=True)
+class _Cwd:
+    """A task's working directory; threads (CLONE_FS) share one, a fork copies it."""
+
+    path: str | None = None
+
+
+@dataclass(slots=True)
+class _FileWrite:
+    """The last write of one process to one file (for file flows)."""
+
+    tgid: int
+    tid: int
     time: float
 
 
@@ -97,6 +115,15 @@ class _Parser:
         self.closed_early: dict[int, set[int]] = {}        # fds a task closed before its clone returned
         self.members: dict[int, list[Task]] = {}           # tgid -> its tasks
         self.kids: dict[int, list[Task]] = {}              # tgid -> processes it created
+        # descriptor/IPC family (H-B): stable socket keys, cwds, names on disk, file flows
+        self.raw_key: dict[str, str] = {}                  # socket decoration -> its stable key
+        self.inet_ends: dict[tuple[str, str | None], str] = {}  # (local, remote) -> socket key
+        self.cwds: dict[int, _Cwd] = {}                    # tid -> its (maybe shared) cwd
+        self.first_cwd: str | None = None                  # the first cwd the trace showed
+        self.live: dict[str, IpcObject] = {}               # path on disk -> the object it names now
+        self.named: set[int] = set()                       # id() of objects that ever had a path
+        self.last_file_writes: dict[str, list[_FileWrite]] = {}  # path -> last writes, 2 processes
+        self.file_written: dict[tuple[str, int], int] = {}  # (path, tgid) -> bytes it wrote there
         # process family (H-A): ends, zombies, the runtime's helpers, bounds
         self.proc_end: dict[int, float] = {}               # tgid -> when its last task ended
         self.zombie_from: dict[int, float] = {}            # child tgid -> when it ended, its parent alive
@@ -196,14 +223,17 @@ class _Parser:
                 table.pop(fd, None)
             table.update(own)
         self.fdt[child_tid] = table
+        self.inherit_cwd(parent_tid, child_tid, shared=is_thread or "CLONE_FS" in flags)
         if is_thread:
             self.maps[child_tid] = self.maps.setdefault(parent.tgid, {})
         else:
             inherited = dict(self.maps.get(parent.tgid, {}))
             inherited.update(self.maps.get(child_tid, {}))
             self.maps[child_tid] = inherited
-            for obj in inherited.values():
-                _use(obj, child_tid)
+            if "CLONE_VFORK" not in flags:  # a vfork child borrows the memory until its exec
+                for obj in inherited.values():
+                    _use(obj, child_tid)
+                    _mapped(obj, child_tid)
             pipes = self.recent_pipes.pop(parent_tid, None)
             if pipes:
                 self.preforked[child_tid] = pipes
@@ -254,6 +284,9 @@ class _Parser:
     def channel(self, ident: str) -> Channel:
         ch = self.channels.get(ident)
         if ch is None:
+            ident = self.key(ident)
+            ch = self.channels.get(ident)
+        if ch is None:
             ch = Channel(kind=self.classify(ident), ident=ident,
                          path=ident if ident.startswith("/") else None)
             self.channels[ident] = ch
@@ -286,11 +319,118 @@ class _Parser:
             return "file"
         return "other"
 
+    def key(self, raw: str, tid: int | None = None, fd: int | None = None) -> str:
+        """One stable ident for what a decoration names, whatever strace's text says at this moment.
+
+        Paths and pipes are their own key (device numbers dropped); a socket is `socket:[inode]`,
+        or, for an inet socket shown by its addresses only, the key its descriptor (tid, fd) already
+        had, or the key the same address pair had. What the decoration says about the socket (its
+        peer, its addresses) is learnt on the way.
+        """
+        c = raw[:1]
+        if c == "/":
+            return strip_device(raw) if raw[-1:] == ">" else raw
+        if raw.startswith(("pipe:", "socket:", "anon_inode:")):
+            return raw
+        known = self.raw_key.get(raw)
+        if known is not None:
+            return known
+        d = parse_socket(raw)
+        if d is None:
+            return raw
+        if d.inode is not None:
+            key = f"socket:[{d.inode}]"
+        else:
+            entry = self.fdt.get(tid, {}).get(fd) if tid is not None and fd is not None else None
+            if entry is not None and entry.ident.startswith("socket:"):
+                key = entry.ident
+            elif d.local is not None and (d.local, d.remote) in self.inet_ends:
+                key = self.inet_ends[(d.local, d.remote)]
+            else:
+                key = "socket:" + raw
+        if d.inode is not None or d.remote is not None:
+            self.raw_key[raw] = key  # names one socket for good: learn it once
+        self.learn_socket(key, d)
+        return key
+
+    def key_of(self, raw: str) -> str:
+        """The stable key of a decoration seen before (for end-state lookups with no descriptor)."""
+        return self.key(raw)
+
+    def learn_socket(self, key: str, d: SockDecoration) -> None:
+        if d.peer is not None:
+            self.pair(key, f"socket:[{d.peer}]")
+        if d.local is None:
+            return
+        self.inet_ends[(d.local, d.remote)] = key
+        if d.remote is not None:
+            other = self.inet_ends.get((d.remote, d.local))
+            if other is not None and other != key:
+                self.pair(key, other)
+            return
+        # listening (or bound): the kernel's port, where bind asked for port 0
+        addr = self.listeners.get(key)
+        if addr is not None and addr.endswith(":0"):
+            real = addr[:-1] + d.local.rsplit(":", 1)[-1]
+            obj = self.objects.get(addr)
+            if obj is not None and real != addr:
+                obj.ident = obj.name = real
+                self.alias(obj, real)
+            self.listeners[key] = real
+
+    def pair(self, a: str, b: str) -> None:
+        """Sockets a and b are the two ends of one connection: bytes either sent before is delivered."""
+        if self.peer.get(a) == b:
+            return
+        self.peer[a], self.peer[b] = b, a
+        for mine, other in ((a, b), (b, a)):
+            q = self.queues.pop("out:" + mine, None)
+            if q is not None:
+                for seg in q.writes:
+                    self.flow_write(seg.tid, other, seg.data, seg.left, seg.time)
+
+    # ------------------------------------------------------------------ cwd and paths
+    def cwd(self, tid: int) -> _Cwd:
+        cell = self.cwds.get(tid)
+        if cell is None:
+            cell = self.cwds[tid] = _Cwd()
+        return cell
+
+    def inherit_cwd(self, parent_tid: int, child_tid: int, shared: bool) -> None:
+        parent = self.cwd(parent_tid)
+        own = self.cwds.get(child_tid)
+        if shared:
+            if own is not None and own.path is not None and parent.path is None:
+                parent.path = own.path
+            self.cwds[child_tid] = parent
+        elif own is None or own.path is None:
+            self.cwds[child_tid] = _Cwd(parent.path)
+
+    def learn_cwd(self, tid: int, args: str) -> None:
+        """`AT_FDCWD</work>` in a call's arguments is the task's cwd at that call."""
+        if "AT_FDCWD<" not in args:
+            return
+        path = at_fdcwd(args)
+        if path:
+            self.cwd(tid).path = path
+            if self.first_cwd is None:
+                self.first_cwd = path
+
+    def resolve(self, tid: int, path: str, base: str | None = None) -> str:
+        """`path` made absolute against `base` (a dirfd's path) or the task's cwd, when known."""
+        if path.startswith("/"):
+            return posixpath.normpath(path)
+        base = base or self.cwd(tid).path or self.first_cwd
+        if base is None:
+            return path
+        return posixpath.normpath(posixpath.join(base, path))
+
     def use_fd(self, tid: int, arg: str) -> tuple[int, Channel | None]:
         """The descriptor in `arg`, learning it into the task's table when the trace had not shown it."""
-        fd, ident = _fd(arg)
-        if ident is None:
+        fd, raw = _fd(arg)
+        if raw is None:
             return fd, None
+        ident = self.key(raw, tid, fd)
         table = self.fdt.setdefault(tid, {})
         entry = table.get(fd)
         if entry is None or entry.ident != ident:
@@ -306,8 +446,9 @@ class _Parser:
     def new_fd(self, tid: int, ret: _Ret, end: str | None = None, cloexec: bool = False) -> str | None:
         if ret.value is None or ret.value < 0 or ret.decoration is None:
             return None
-        self.fdt.setdefault(tid, {})[ret.value] = _Fd(ret.decoration, end, cloexec)
-        return ret.decoration
+        ident = self.key(ret.decoration)
+        self.fdt.setdefault(tid, {})[ret.value] = _Fd(ident, end, cloexec)
+        return ident
 
     # ------------------------------------------------------------------ ipc objects
     def ipc(self, kind: IpcKind, ident: str, tid: int, t: float, name: str | None = None) -> IpcObject:
@@ -398,12 +539,49 @@ class _Parser:
         if ch.kind in ("pipe", "fifo") or (ch.kind in ("stdout", "stderr") and ch.ident.startswith("pipe:")):
             return ch.ident
         if ch.kind == "socket":
-            return self.peer.get(ch.ident) if writing else ch.ident
+            if not writing:
+                return ch.ident
+            # not paired yet (sent before the other side's accept returned): held until it is
+            return self.peer.get(ch.ident) or "out:" + ch.ident
         return None
+
+    def file_flow(self, tid: int, path: str, data: bytes, n: int, t: float) -> None:
+        """A read of `n` bytes of the file at `path`: a flow from the last other process that wrote it."""
+        reader = self.ex.process_of(tid)
+        last = next((w for w in self.last_file_writes.get(path, ()) if w.tgid != reader and w.time <= t), None)
+        if last is None:
+            return
+        written = self.file_written.get((path, last.tgid), 0)
+        fkey = (path, last.tid, tid)
+        flow = self.flows.get(fkey)
+        if flow is None:
+            flow = Flow(kind="file", channel=path, writer=last.tid, reader=tid, nbytes=0, first_time=t)
+            self.flows[fkey] = flow
+            self.ex.flows.append(flow)
+        # never more than that process wrote there: the rest of the file came from elsewhere
+        flow.nbytes = min(written, flow.nbytes + n)
+        if len(flow.sample) < 64:
+            flow.sample += data[: 64 - len(flow.sample)]
+
+    def file_write(self, tid: int, path: str, n: int, t: float) -> None:
+        tgid = self.ex.process_of(tid)
+        self.file_written[(path, tgid)] = self.file_written.get((path, tgid), 0) + n
+        last = self.last_file_writes.setdefault(path, [])
+        if last and last[0].tgid == tgid:
+            last[0].tid, last[0].time = tid, t
+            return
+        others = [w for w in last if w.tgid != tgid]
+        self.last_file_writes[path] = [_FileWrite(tgid, tid, t), *others[:1]]
 
 
 def _use(obj: IpcObject, tgid: int) -> None:
     if tgid not in obj.users:
         obj.users.append(tgid)
+
+
+def _mapped(obj: IpcObject, tgid: int) -> None:
+    """`tgid` holds a shared, writable mapping of obj (mapped it, or inherited the mapping by fork)."""
+    if tgid not in obj.mapped_by:
+        obj.mapped_by.append(tgid)
 
 
