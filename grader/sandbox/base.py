@@ -20,6 +20,9 @@ class SandboxResult:
     runs: dict[str, list[RunRecord]] = field(default_factory=dict)  # request name -> one record per repeat
     image_id: str = ""
     internal_error: str | None = None  # the sandbox itself failed (engine died, ...); runs may be partial
+    # Each limit and how it was really enforced, where a backend cannot enforce all of them (the local
+    # backend: {"memory": "... RLIMIT_DATA ...", "network": "not isolated: ..."}); empty = all, as Docker.
+    limits_in_force: dict[str, str] = field(default_factory=dict)
 
 
 class Sandbox(Protocol):

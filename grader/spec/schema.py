@@ -155,6 +155,8 @@ class Assignment(StrictModel):
     repeat: PositiveInt = 1
     stdout: StdoutMode = "pipe"
     isolation: Isolation = "submission"
+    # Where its programs run when the command line does not say: see grader.sandbox.select.
+    sandbox: Literal["auto", "docker", "local"] = "auto"
     tests: list[TestSpec] = Field(min_length=1)
     reference: RelativePath | None = None
     faulty: list[FaultySpec] = Field(default_factory=list)

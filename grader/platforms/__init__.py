@@ -1,0 +1,1 @@
+"""Course platforms that run the grader inside containers of their own (Gradescope, ...)."""

@@ -1,0 +1,205 @@
+"""The `local` sandbox backend, inside a Gradescope-like container on the real engine.
+
+The container has no Docker engine, no network and only the capabilities a grading container
+has; the grader is installed in it from the autograder zip's wheels by setup.sh, offline. Each
+test drives the real LocalSandbox there (the same harness.py as the Docker backend) and reads
+the facts it reports back as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gradescope_like import GradescopeLike
+
+from grader.platforms.gradescope import build_package
+from grader.sandbox.select import FORCE_FLAG
+
+pytestmark = pytest.mark.engine
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROGRAMS = {
+    "fork3.py": """
+        import os
+        for _ in range(2):
+            if os.fork() == 0:
+                print("hello os", flush=True)
+                os._exit(0)
+        print("hello os", flush=True)
+        for _ in range(2):
+            os.wait()
+    """,
+    "sleep.py": "import time; time.sleep(1000)\n",
+    "loop.py": "while True: pass\n",
+    "bomb.py": """
+        import os
+        while True:
+            try: os.fork()
+            except OSError: pass
+    """,
+    "peek.py": """
+        import os, signal
+        for path in ("/grader/plan.json", "/grader/out", "/trace", "/autograder/source"):
+            try:
+                os.listdir(path) if os.path.isdir(path) else open(path).read()
+                print("read", path)
+            except OSError as exc:
+                print("denied", path, exc.errno)
+        for pid in os.listdir("/proc"):
+            if pid.isdigit() and os.stat(f"/proc/{pid}").st_uid == 0:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                    print("killed", pid)
+                except OSError:
+                    pass
+    """,
+    "daemon.py": """
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                open("/tmp/daemon-was-here", "w").write("x")
+                time.sleep(1000)
+            os._exit(0)
+        os.wait()
+        print("left" if os.path.exists("/tmp/daemon-was-here") else "clean")
+    """,
+}
+
+# Runs inside the container with the grader the zip installed.
+DRIVER = """
+import json, sys
+sys.path.insert(0, "/autograder/source/pylib")
+from pathlib import Path
+from grader.sandbox.local import LocalSandbox
+from grader.sandbox.records import Limits, RunRequest
+from grader.trace import parse_trace
+
+requests, limits = json.loads(sys.argv[1]), Limits(**json.loads(sys.argv[2]))
+sandbox = LocalSandbox()
+result = sandbox.run(Path("/srv/programs"), [RunRequest(name=r["name"], command=tuple(r["command"]),
+                     repeat=r.get("repeat", 1)) for r in requests], limits=limits)
+out = {"limits_in_force": result.limits_in_force, "internal_error": result.internal_error, "runs": {}}
+for name, records in result.runs.items():
+    out["runs"][name] = []
+    for rec in records:
+        ex = parse_trace(rec.trace, stdout_channel=rec.stdout_channel, stderr_channel=rec.stderr_channel,
+                         truncated=rec.trace_truncated)
+        out["runs"][name].append({
+            "exit_code": rec.exit_code, "signal": rec.signal, "timed_out": rec.timed_out,
+            "wall_ms": rec.wall_ms, "stopped_for": rec.stopped_for, "pids_limit_hit": rec.pids_limit_hit,
+            "stdout": rec.stdout.decode("utf-8", "replace"), "internal_error": rec.internal_error,
+            "processes": len(ex.processes()), "image_id": rec.image_id,
+        })
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("package") / "autograder.zip"
+    build_package(ROOT / "assignments" / "fork-hello" / "assignment.yaml", out)
+    return out
+
+
+def _prepared(zip_path: Path, *, hide_container: bool = False) -> GradescopeLike:
+    box = GradescopeLike(hide_container=hide_container)
+    setup = box.install(zip_path)
+    assert setup.code == 0, setup.stdout + setup.stderr
+    box.put("/srv/programs", {name: textwrap.dedent(src).encode() for name, src in PROGRAMS.items()})
+    return box
+
+
+@pytest.fixture(scope="module")
+def box(autograder_zip: Path) -> Iterator[GradescopeLike]:
+    container = _prepared(autograder_zip)
+    try:
+        yield container
+    finally:
+        container.remove()
+
+
+def run_local(box: GradescopeLike, requests: list[dict[str, Any]], **limits: Any) -> dict[str, Any]:
+    done = box.exec(["python3", "-I", "-c", DRIVER, json.dumps(requests), json.dumps(limits)])
+    assert done.code == 0, done.stdout + done.stderr
+    data: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert data["internal_error"] is None, data
+    return data
+
+
+def test_fork_three_is_traced(box: GradescopeLike) -> None:
+    data = run_local(box, [{"name": "fork", "command": ["python3", "fork3.py"], "repeat": 2}], timeout_ms=5000)
+    runs = data["runs"]["fork"]
+    assert len(runs) == 2
+    for run in runs:
+        assert run["exit_code"] == 0 and not run["timed_out"]
+        assert run["stdout"].splitlines() == ["hello os"] * 3
+        assert run["processes"] == 3          # the trace shows the two forks, not only the output
+        assert run["image_id"].startswith("local:")
+    # What this container allows, said plainly: no writable cgroup, no unshare, no mount.
+    forced = data["limits_in_force"]
+    assert "RLIMIT_NPROC" in forced["tasks"] and "RLIMIT_DATA" in forced["memory"]
+    assert forced["network"].startswith("not isolated") and forced["cpu"].startswith("not enforced")
+
+
+def test_sleep_and_loop_are_killed_at_the_wall_limit(box: GradescopeLike) -> None:
+    data = run_local(box, [{"name": "sleep", "command": ["python3", "sleep.py"]},
+                           {"name": "loop", "command": ["python3", "loop.py"]}], timeout_ms=1500)
+    for name in ("sleep", "loop"):
+        (run,) = data["runs"][name]
+        assert run["timed_out"] and run["stopped_for"] == "timeout", run
+        assert run["signal"] == "SIGKILL"
+        assert 1500 <= run["wall_ms"] < 4500, run
+
+
+def test_fork_bomb_is_stopped_by_the_task_limit(box: GradescopeLike) -> None:
+    data = run_local(box, [{"name": "bomb", "command": ["python3", "bomb.py"]},
+                           {"name": "after", "command": ["python3", "fork3.py"]}], timeout_ms=2000, pids=16)
+    (bomb,) = data["runs"]["bomb"]
+    assert bomb["pids_limit_hit"], bomb      # RLIMIT_NPROC refused forks: the trace shows EAGAIN
+    assert bomb["processes"] <= 16 + 1
+    (after,) = data["runs"]["after"]         # nothing of the bomb is left for the next run
+    assert after["exit_code"] == 0 and after["processes"] == 3
+
+
+def test_student_cannot_read_the_trace_or_kill_the_grader(box: GradescopeLike) -> None:
+    box.exec(["chmod", "700", "/autograder", "/autograder/source"])   # run_autograder does this
+    data = run_local(box, [{"name": "peek", "command": ["python3", "peek.py"]}], timeout_ms=3000)
+    (run,) = data["runs"]["peek"]
+    lines = run["stdout"].splitlines()
+    assert all(not line.startswith(("read", "killed")) for line in lines), lines
+    assert sum(line.startswith("denied") for line in lines) == 4
+
+
+def test_a_double_forked_daemon_does_not_survive_into_the_next_repeat(box: GradescopeLike) -> None:
+    data = run_local(box, [{"name": "daemon", "command": ["python3", "daemon.py"], "repeat": 2}], timeout_ms=3000)
+    first, second = data["runs"]["daemon"]
+    assert first["stdout"].strip() == "left"     # the daemon runs while its run lasts
+    assert second["stdout"].strip() == "clean"   # then it is killed and /tmp wiped before the next
+    leftovers = box.exec(["sh", "-c", "ps -eo uid= | grep -c '^ *1000$' || true"])
+    assert leftovers.stdout.strip() == "0"
+
+
+def test_local_refuses_outside_a_container_without_the_flag(autograder_zip: Path) -> None:
+    bare = _prepared(autograder_zip, hide_container=True)
+    try:
+        sub = "/srv/programs"
+        refused = bare.exec(["grader", "trace", "--sandbox", "local", sub, "--", "python3", "fork3.py"])
+        assert refused.code == 2, refused
+        lines = refused.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and FORCE_FLAG in lines[0], lines
+        assert "not look like a disposable container" in lines[0]
+        # auto finds no engine and no container: it refuses too, rather than run the program here
+        auto = bare.exec(["grader", "trace", "--sandbox", "auto", sub, "--", "python3", "fork3.py"])
+        assert auto.code == 2 and "no sandbox available" in auto.stderr, auto
+        forced = bare.exec(["grader", "trace", "--sandbox", "local", FORCE_FLAG, sub, "--", "python3", "fork3.py"])
+        assert forced.code == 0, forced
+        assert "3 processes" in forced.stdout and "stdout: 3 lines" in forced.stdout
+    finally:
+        bare.remove()
