@@ -143,14 +143,14 @@ class _Findings:
 
     def zombie_seconds(self, task: Task) -> float:
         if task.zombie_seconds is not None:
-            return round(task.zombie_seconds, 2)
+            return round(task.zombie_seconds, 3)
         parent = self.execution.tasks.get(task.ppid) if task.ppid is not None else None
         until = [self.execution.duration]
         if task.reaped_at is not None:
             until.append(task.reaped_at)
         if parent is not None and parent.end is not None:
             until.append(parent.end)
-        return round(max(0.0, min(until) - (task.end or 0.0)), 2)
+        return round(max(0.0, min(until) - (task.end or 0.0)), 3)
 
     def late_reaped(self) -> list[Task]:
         """Children that were zombies for a while before their parent waited for them."""
@@ -180,15 +180,25 @@ def _zombies(f: _Findings, run: int) -> list[Diagnosis]:
         return []
     parents = sorted({t.ppid for t in zombies if t.ppid is not None})
     longest = max(f.zombie_seconds(t) for t in zombies)
-    items = [Message(N_("pid {pid} ended at {end} s ({status}); its parent pid {parent} never waited for it: "
-                        "a zombie for {seconds} s"),
-                     {"pid": t.tid, "end": round(t.end or 0.0, 3), "status": _status(t), "parent": t.ppid,
-                      "seconds": f.zombie_seconds(t)}) for t in zombies]
-    message = Message(
-        N_("{count} child process(es) (pid {pids}) ended while their parent (pid {parents}) was still running, "
-           "and it never waited for them: each stayed a zombie, for up to {seconds} s. Call wait()/waitpid() "
-           "(or join()) for every child."),
-        {"count": len(zombies), "pids": [t.tid for t in zombies], "parents": parents, "seconds": longest})
+    items = []
+    for t in zombies:
+        seen = {"pid": t.tid, "end": round(t.end or 0.0, 3), "status": _status(t), "parent": t.ppid,
+                "seconds": f.zombie_seconds(t)}
+        items.append(Message(N_("pid {pid} ended at {end} s ({status}); its parent pid {parent} never waited for "
+                                "it: a zombie for {seconds} s"), seen) if f.zombie_seconds(t) >= 0.001 else
+                     Message(N_("pid {pid} ended at {end} s ({status}); its parent pid {parent} never waited for "
+                                "it: a zombie until the parent ended"), seen))
+    facts = {"count": len(zombies), "pids": [t.tid for t in zombies], "parents": parents, "seconds": longest}
+    if longest >= 0.001:
+        message = Message(
+            N_("{count} child process(es) (pid {pids}) ended while their parent (pid {parents}) was still running, "
+               "and it never waited for them: each stayed a zombie, for up to {seconds} s. Call wait()/waitpid() "
+               "(or join()) for every child."), facts)
+    else:
+        message = Message(
+            N_("{count} child process(es) (pid {pids}) ended while their parent (pid {parents}) was still running, "
+               "and it never waited for them: each stayed a zombie until the parent itself ended. Call "
+               "wait()/waitpid() (or join()) for every child."), facts)
     return [_diagnosis("zombie", message, [_evidence(N_("zombies"), items, [t.tid for t in zombies], run)])]
 
 
@@ -360,24 +370,37 @@ def _pipe_hangs(f: _Findings, run: int) -> list[Diagnosis]:
     return out
 
 
+def _peak_alive(execution: Execution) -> int:
+    """The most tasks (processes and threads) the trace shows alive at the same moment."""
+    events = sorted([(t.start, 1) for t in execution.tasks.values()]
+                    + [(t.end, -1) for t in execution.tasks.values() if t.end is not None])
+    alive = peak = 0
+    for _, step in events:                 # at equal times an end (-1) sorts before a start (+1)
+        alive += step
+        peak = max(peak, alive)
+    return peak
+
+
 def _fork_bomb(execution: Execution, record: RunRecord, run: int) -> list[Diagnosis]:
-    if not execution.failed_forks and not record.pids_limit_hit:
-        return []
     failed = execution.failed_forks
     errnos = sorted({e for _, _, e in failed})
+    if not record.pids_limit_hit and "EAGAIN" not in errnos:
+        return []
     facts: dict[str, Any] = {"limit": record.limits.pids, "processes": len(execution.processes()),
-                             "threads": len(execution.threads()), "failed": len(failed), "errnos": errnos}
+                             "threads": len(execution.threads()), "failed": len(failed), "errnos": errnos,
+                             "peak": _peak_alive(execution)}
     if failed:
         message = Message(
-            N_("The program reached the limit of {limit} tasks (processes and threads) alive at once: {failed} "
-               "fork/clone call(s) failed ({errnos}). In all it created {processes} processes and {threads} "
-               "threads. Check that every child leaves the loop that forks (exit or break after its work) so it "
-               "does not fork again."), facts)
+            N_("The program reached the sandbox's limit of {limit} tasks (processes and threads) alive at once, "
+               "so {failed} fork/clone call(s) failed ({errnos}). The trace shows up to {peak} of its tasks alive "
+               "at once and {processes} processes and {threads} threads in all. Check that every child leaves the "
+               "loop that forks (exit or break after its work) so it does not fork again."), facts)
     else:
         message = Message(
-            N_("The program reached the limit of {limit} tasks (processes and threads) alive at once. In all it "
-               "created {processes} processes and {threads} threads. Check that every child leaves the loop that "
-               "forks (exit or break after its work) so it does not fork again."), facts)
+            N_("The program reached the sandbox's limit of {limit} tasks (processes and threads) alive at once. "
+               "The trace shows up to {peak} of its tasks alive at once and {processes} processes and {threads} "
+               "threads in all. Check that every child leaves the loop that forks (exit or break after its work) "
+               "so it does not fork again."), facts)
     items = [Message(N_("pid {pid} at {time} s: {errno}"),
                      {"pid": execution.process_of(tid), "time": round(time, 3), "errno": errno})
              for tid, time, errno in failed[:10]]
@@ -414,57 +437,87 @@ def _timeout(f: _Findings, run: int) -> list[Diagnosis]:
     return [_diagnosis("timeout", message, evidence)]
 
 
-def _python_error(stderr: bytes) -> tuple[str, str | None, int | None] | None:
-    """(the exception's last line, file, line) of an uncaught Python exception on stderr."""
+@dataclass(frozen=True, slots=True)
+class _PyError:
+    """One uncaught Python exception as its traceback on stderr shows it."""
+
+    line: str                      # the exception's last line, e.g. "KeyError: 'workers'"
+    path: str | None
+    lineno: int | None
+    in_thread: bool                # "Exception in thread ...": only that thread ended
+
+    @property
+    def name(self) -> str:
+        return self.line.split(":", 1)[0]
+
+
+def _python_errors(stderr: bytes) -> list[_PyError]:
+    """Every uncaught Python exception on stderr (a traceback, or a SyntaxError's location)."""
     text = stderr.decode("utf-8", errors="replace")
-    lines = text.splitlines()
-    if "Traceback (most recent call last):" not in text and not any(_PY_FILE.match(x) for x in lines):
-        return None
-    found: tuple[str, str | None, int | None] | None = None
+    if "Traceback (most recent call last):" not in text and "Error" not in text:
+        return []
+    found: list[_PyError] = []
     where: tuple[str, int] | None = None
-    for line in lines:
+    in_thread = False
+    for line in text.splitlines():
+        if line.startswith("Exception in thread "):
+            in_thread, where = True, None
+            continue
         m = _PY_FILE.match(line)
         if m is not None:
             where = (m.group(1), int(m.group(2)))
             continue
-        e = _EXCEPTION.match(line)
-        if e is not None and where is not None:
-            found = (line.strip(), where[0], where[1])
+        if _EXCEPTION.match(line) is not None and where is not None:
+            found.append(_PyError(line.strip(), where[0], where[1], in_thread))
+            where, in_thread = None, False
     return found
 
 
 def _who_wrote(execution: Execution, needle: bytes) -> int | None:
+    """The task whose write to stderr holds `needle`."""
     for w in execution.writes:
         if w.channel.kind in ("stderr", "tty") and needle in w.data:
-            return execution.process_of(w.tid)
+            return w.tid
     return None
 
 
-def _crashes(f: _Findings, run: int) -> list[Diagnosis]:
-    ex, record = f.execution, f.record
+def _exceptions(f: _Findings, run: int) -> list[Diagnosis]:
+    ex = f.execution
     out: list[Diagnosis] = []
-    error = _python_error(record.stderr)
-    if error is not None:
-        line, path, lineno = error
-        name = line.split(":", 1)[0]
-        writer = _who_wrote(ex, line.encode("utf-8", "replace")[:40]) or ex.root
-        facts: dict[str, Any] = {"error": quote(line), "file": os.path.basename(path or "?"), "line": lineno}
-        if name in _SYNTAX:
-            message = Message(N_("Python could not read {file}: {error} at line {line}, so none of the program "
-                                 "ran."), facts)
-            out.append(_diagnosis("syntax_error", message))
+    for error in _python_errors(f.record.stderr)[:3]:
+        writer = _who_wrote(ex, error.line.encode("utf-8", "replace")[:60])
+        facts: dict[str, Any] = {"error": quote(error.line), "file": os.path.basename(error.path or "?"),
+                                 "line": error.lineno}
+        if error.name in _SYNTAX:
+            out.append(_diagnosis("syntax_error", Message(
+                N_("Python could not read {file}: {error} at line {line}, so none of the program ran."), facts)))
+            continue
+        task = ex.tasks.get(writer) if writer is not None else None
+        if error.in_thread:
+            facts["who"] = who(ex, task.tid) if task is not None and not task.is_process else (
+                Message(N_("a thread of pid {pid}"), {"pid": ex.process_of(writer)}) if writer is not None
+                else Message(N_("a thread")))
+            message = Message(N_("{who} ended with an uncaught exception at {file} line {line}: {error}. Only that "
+                                 "thread ended; an exception does not end the other threads."), facts)
         else:
-            children = [t for t in ex.processes() if t.tid != ex.root and t.ppid == ex.root]
-            facts["who"] = _first_or_pid(ex, ex.tasks[writer]) if writer in ex.tasks else Message(N_("the program"))
-            if writer == ex.root and not children and not ex.threads(ex.root or -1):
+            process = ex.tasks.get(ex.process_of(writer)) if writer is not None else None
+            facts["who"] = _first_or_pid(ex, process) if process is not None else Message(N_("the program"))
+            root = ex.root if ex.root is not None else -1
+            if process is not None and process.tid == ex.root and not ex.children(root) and not ex.threads(root):
                 message = Message(N_("{who} stopped with an uncaught exception at {file} line {line} before it "
                                      "created any process or thread: {error}"), facts)
             else:
                 message = Message(N_("{who} stopped with an uncaught exception at {file} line {line}: {error}"),
                                   facts)
-            out.append(_diagnosis("exception", message, [_evidence(
-                N_("the exception"), [Message("{error}", {"error": quote(line)})],
-                [writer] if writer else [], run)]))
+        out.append(_diagnosis("exception", message, [_evidence(
+            N_("the exception"), [Message("{error}", {"error": quote(error.line)})],
+            [writer] if writer is not None else [], run)]))
+    return out
+
+
+def _crashes(f: _Findings, run: int) -> list[Diagnosis]:
+    ex, record = f.execution, f.record
+    out = _exceptions(f, run)
     if record.timed_out or record.oom_killed:
         return out
     killed = [t for t in ex.processes() if t.signal is not None and t.tid not in f.stopped]
@@ -475,7 +528,10 @@ def _crashes(f: _Findings, run: int) -> list[Diagnosis]:
         sent = next((s for s in ex.signals if s.target in (task.tid, task.tgid) and s.signal == task.signal
                      and s.sender is not None), None)
         facts = {"who": _first_or_pid(ex, task), "signal": task.signal, "pid": task.tid}
-        if sent is not None and sent.sender is not None:
+        if sent is not None and sent.sender is not None and ex.process_of(sent.sender) == task.tgid:
+            message = Message(N_("{who} was killed by the signal {signal}, which it sent itself (abort(), raise() "
+                                 "or kill of its own pid)."), facts)
+        elif sent is not None and sent.sender is not None:
             facts["sender"] = ex.process_of(sent.sender)
             message = Message(N_("{who} was killed by the signal {signal}, sent by pid {sender}."), facts)
         elif task.core_dumped:

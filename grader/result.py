@@ -18,6 +18,8 @@ __all__ = [
     "Evidence",
     "Diagnosis",
     "fill",
+    "param_text",
+    "revive",
     "CheckResult",
     "TestResult",
     "RunSummary",

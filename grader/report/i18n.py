@@ -34,7 +34,7 @@ from babel.support import Translations
 from grader.diagnose import SEEN_IN_RUNS
 from grader.errors import UsageError
 from grader.report.excerpt import clean_text, shorten
-from grader.result import Diagnosis, Evidence, Message, fill
+from grader.result import Diagnosis, Evidence, Message, fill, revive
 
 __all__ = [
     "CHECK_TEMPLATES",
@@ -345,8 +345,31 @@ def _localize(table: dict[str, tuple[str, ...]], key: str, params: dict[str, Any
 
 
 def localize_diagnosis(code: str, params: dict[str, Any], english: str, lang: str) -> Localized:
-    """A diagnosis sentence in `lang`, by its code, falling back to the English message."""
+    """A diagnosis sentence in `lang` from its code, params and English text (no template at hand, e.g. a
+    class summary's row): the catalog template that fills to `english` with `params`, else the sentences
+    of DIAGNOSIS_TEMPLATES, else the English message."""
+    if lang != "en":
+        facts = {key: revive(value) for key, value in params.items()}
+        template = _template_of(english.split(" (seen in ")[0], facts, lang)
+        if template is not None:
+            return diagnosis_text(Diagnosis(code=code, message=english, params=facts, template=template), lang)
     return _localize(DIAGNOSIS_TEMPLATES, code, params, english, lang)
+
+
+def _template_of(english: str, params: dict[str, Any], lang: str) -> str | None:
+    """The catalog msgid whose fields are all in `params` and that fills to exactly `english`."""
+    catalog = getattr(translations(lang), "_catalog", {})
+    for msgid in catalog:
+        if not isinstance(msgid, str) or "{" not in msgid:
+            continue
+        fields = {name for _, name, _, _ in string.Formatter().parse(msgid) if name}
+        if fields <= params.keys():
+            try:
+                if fill(msgid, params) == english:
+                    return msgid
+            except (KeyError, IndexError, ValueError, AttributeError):
+                continue
+    return None
 
 
 def localize_check(kind: str, status: str, params: dict[str, Any], english: str, lang: str) -> Localized:

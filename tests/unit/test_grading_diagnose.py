@@ -294,6 +294,34 @@ def test_traceback_is_quoted_escaped_and_first() -> None:
     assert "exit_status" not in [d.code for d in diagnoses]
 
 
+def test_an_exception_in_a_thread_ends_only_that_thread() -> None:
+    b = ExecBuilder()
+    t = b.thread(100)
+    b.write(t, "Exception in thread Thread-2 (raises):\nTraceback (most recent call last):\n"
+               '  File "/work/iso.py", line 15, in raises\n    1 / 0\nZeroDivisionError: division by zero\n',
+            stream="stderr")
+    b.exit(t)
+    b.exit(100)
+    evidence = b.evidence()
+    (thrown,) = diagnose_run(evidence.execution, evidence.record)
+    assert thrown.message.startswith(f"thread {t} of pid 100 ended with an uncaught exception at iso.py line 15: "
+                                     "'ZeroDivisionError: division by zero'. Only that thread ended")
+    assert "process" not in thrown.message
+
+
+def test_abort_is_a_signal_the_process_sent_itself() -> None:
+    from grader.trace.model import Signal
+
+    b = ExecBuilder()
+    c = b.fork(100)
+    b.execution.signals.append(Signal(time=b.tick(), signal="SIGABRT", sender=c, target=c))
+    b.kill(c, "SIGABRT")
+    b.exit(100)
+    evidence = b.evidence()
+    (crash,) = diagnose_run(evidence.execution, evidence.record)
+    assert crash.message == f"pid {c} was killed by the signal SIGABRT, which it sent itself (abort(), raise() or kill of its own pid)."
+
+
 def test_nonzero_exit_alone_is_named_only_under_a_failed_check() -> None:
     b = ExecBuilder()
     b.exit(100, 3)
@@ -333,9 +361,9 @@ def test_fork_bomb_states_the_limit_and_the_counts() -> None:
     b.execution.failed_forks = [(kids[-1], 0.5, "EAGAIN")] * 3
     evidence = b.evidence(pids_limit_hit=True, limits=Limits(pids=6))
     (bomb,) = [d for d in diagnose_run(evidence.execution, evidence.record) if d.code == "fork_bomb"]
-    assert "limit of 6 tasks (processes and threads) alive at once: 3 fork/clone call(s) failed (EAGAIN)" in (
+    assert "limit of 6 tasks (processes and threads) alive at once, so 3 fork/clone call(s) failed (EAGAIN)" in (
         bomb.message)
-    assert "created 6 processes and 0 threads" in bomb.message
+    assert "up to 6 of its tasks alive at once and 6 processes and 0 threads in all" in bomb.message
     korean = diagnosis_text(bomb, "ko").text
     assert "6개" in korean and "3번" in korean and "프로세스 6개" in korean
 
@@ -412,6 +440,18 @@ def test_english_and_korean_carry_the_same_numbers(diagnosis: Diagnosis) -> None
             if evidence.items and evidence.items[index].template != "{error}":   # a quote has no words of ours
                 assert re.search("[\uac00-\ud7a3]", ko_line), ko_line
             assert sorted(re.findall(r"\d+", en_line)) == sorted(re.findall(r"\d+", ko_line))
+
+
+@pytest.mark.parametrize("diagnosis", _every_code(), ids=lambda d: d.code)
+def test_a_row_without_its_template_finds_it_again(diagnosis: Diagnosis) -> None:
+    """The class summary keeps code, params and English only: the Korean sentence is the same."""
+    import json
+
+    from grader.report.i18n import localize_diagnosis
+    from grader.serialize import _plain  # type: ignore[attr-defined]
+
+    params = json.loads(json.dumps(_plain(diagnosis.params)))
+    assert localize_diagnosis(diagnosis.code, params, diagnosis.message, "ko") == diagnosis_text(diagnosis, "ko")
 
 
 def test_a_diagnosis_survives_its_json_form() -> None:
