@@ -525,8 +525,9 @@ def _crashes(f: _Findings, run: int) -> list[Diagnosis]:
         out.append(_diagnosis("crash", Message(N_("The program was killed by the signal {signal}."),
                                                {"signal": record.signal})))
     for task in killed:
-        sent = next((s for s in ex.signals if s.target in (task.tid, task.tgid) and s.signal == task.signal
-                     and s.sender is not None), None)
+        sent = next((s for s in ex.signals if s.target is not None and s.sender is not None
+                     and s.signal == task.signal and ex.process_of(s.target) == task.tgid
+                     and s.delivered_to is None), None)
         facts = {"who": _first_or_pid(ex, task), "signal": task.signal, "pid": task.tid}
         if sent is not None and sent.sender is not None and ex.process_of(sent.sender) == task.tgid:
             message = Message(N_("{who} was killed by the signal {signal}, which it sent itself (abort(), raise() "
