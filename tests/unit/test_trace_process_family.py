@@ -288,3 +288,13 @@ def test_helper_needs_the_exact_shape_and_the_behaviour(log: str, helper: bool) 
     assert ex.tasks[11].runtime_helper is helper
     if not helper and ex.tasks[11].helper_reason is not None:
         assert ex.tasks[11].helper_reason.startswith("not taken as a runtime helper")
+
+
+def test_a_child_ending_while_its_parent_is_inside_exit_group_is_not_a_zombie() -> None:
+    ex = parse_trace(
+        "10 1.0 clone(child_stack=NULL, flags=SIGCHLD) = 11\n"
+        "10 1.1 exit_group(0 <unfinished ...>\n"
+        "11 1.2 +++ exited with 0 +++\n"
+        "10 1.3 <... exit_group resumed>) = ?\n"
+        "10 1.3 +++ exited with 0 +++\n")
+    assert not ex.tasks[11].zombie and ex.tasks[11].zombie_seconds is None
