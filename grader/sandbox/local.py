@@ -587,7 +587,8 @@ def _reap_now(uids: set[int]) -> None:
 def _kill_uid(uid: int, killer_uid: int) -> None:
     """SIGKILL every process of the student's uid (works without CAP_KILL: the signal is sent as the student)."""
     for _ in range(20):
-        alive = [e for e in os.listdir("/proc") if e.isdigit() and _owner(e) == uid]
+        _reap_now({uid, killer_uid})        # our own ended children of that uid (the harness's killer)
+        alive = [e for e in os.listdir("/proc") if e.isdigit() and _owner(e) == uid and not _ended(e)]
         if not alive:
             return
         pid = os.fork()
@@ -603,6 +604,15 @@ def _kill_uid(uid: int, killer_uid: int) -> None:
         with suppress(ChildProcessError):   # the stray reaper may have collected it
             os.waitpid(pid, 0)
         time.sleep(0.02)
+
+
+def _ended(pid: str) -> bool:
+    """A zombie (or gone): nothing left to kill."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return True
 
 
 def _owner(pid: str) -> int | None:
