@@ -181,7 +181,8 @@ def _summary(result: Any) -> str:
         if test.message:
             lines.append(f"      {test.message}")
         for check in test.checks:
-            mark = {"passed": "ok", "failed": "FAIL", "flaky": "FLAKY", "error": "ERROR"}[check.status]
+            mark = {"passed": "ok", "failed": "FAIL", "flaky": "FLAKY", "error": "ERROR",
+                    "not_applicable": "n/a"}[check.status]
             runs = f" ({check.passed_runs}/{check.total_runs} runs)" if check.status == "flaky" else ""
             lines.append(f"      {mark:5} {check.kind}{runs}: {check.message}")
         if test.status != "passed":

@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
+from grader.checks.messages import quote, render, template_id
 from grader.checks.params import ROLE_PATTERN, StrictModel, Weight, compiled
 from grader.result import Evidence
 from grader.sandbox.records import RunRecord
+from grader.trace.buffering import shared_stdio_processes
+from grader.trace.helpers import runtime_helpers
 from grader.trace.model import Execution, OutputLine, Task
 
 __all__ = [
-    "HELPER_MARKERS",
     "CheckBase",
     "CheckOutcome",
+    "IfNone",
     "RunEvidence",
+    "SharedStdio",
+    "SubjectCheck",
     "describe_task",
     "line_text",
+    "outcome",
 ]
 
-# argv fragments of processes the Python runtime starts on its own (not the student's).
-HELPER_MARKERS = (
-    "multiprocessing.resource_tracker",
-    "multiprocessing.forkserver",
-    "multiprocessing.semaphore_tracker",
-)
+IfNone = Literal["fail", "pass", "not_applicable"]
+# The last line of a Python error report on stderr: "SyntaxError: '(' was never closed", "KeyError: 3".
+_PY_ERROR = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit))(?::\s?(.*))?$")
 
 
 def line_text(line: OutputLine) -> str:
@@ -40,7 +44,11 @@ def describe_task(task: Task) -> str:
 
 @dataclass(slots=True)
 class CheckOutcome:
-    """The verdict of one check on one run, with what was expected and what was seen."""
+    """The verdict of one check on one run, with what was expected and what was seen.
+
+    `message` is the English rendering of `template` with `params` (params["template"] == template);
+    `applicable` False: the check found nothing to judge and its author said that is not applicable.
+    """
 
     passed: bool
     message: str
@@ -48,6 +56,44 @@ class CheckOutcome:
     observed: str | None = None
     evidence: list[Evidence] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
+    template: str | None = None
+    applicable: bool = True
+
+
+def outcome(
+    passed: bool,
+    base: str,
+    params: dict[str, Any] | None = None,
+    *,
+    slots: dict[str, str] | None = None,
+    expected: str | None = None,
+    observed: str | None = None,
+    evidence: list[Evidence] | None = None,
+    applicable: bool = True,
+) -> CheckOutcome:
+    """An outcome whose message is template `base` (slots filled by the named clauses) with `params`."""
+    key = template_id(base, **(slots or {}))
+    values = {**(params or {}), "template": key}
+    return CheckOutcome(passed, render(key, values), expected, observed, list(evidence or []), values,
+                        template=key, applicable=applicable)
+
+
+def more(count: int) -> tuple[dict[str, str], dict[str, Any]]:
+    """The <more> slot for `count` further items."""
+    return ({"more": "some"}, {"more": count}) if count > 0 else ({"more": "none"}, {})
+
+
+def stop_clause(task: Task) -> str:
+    """The <stop> clause for a task the grader ended."""
+    return task.stopped_by if task.stopped_by in ("timeout", "output", "trace", "linger") else "other"
+
+
+@dataclass(frozen=True, slots=True)
+class SharedStdio:
+    """A process whose threads share one stdio buffer that was flushed several lines per write."""
+
+    pid: int
+    writes: int                  # stdout writes of that process that each carried several lines
 
 
 @dataclass(frozen=True)
@@ -82,7 +128,8 @@ class RunEvidence:
         if complete_last:
             parts.pop()
         return [
-            OutputLine(text=p, writers=[], processes=[], time=None, complete=(i < len(parts) - 1 or complete_last))
+            OutputLine(text=p, writers=[], processes=[], time=None, complete=(i < len(parts) - 1 or complete_last),
+                       unknown_bytes=len(p))
             for i, p in enumerate(parts)
         ]
 
@@ -98,17 +145,8 @@ class RunEvidence:
     # ----- who is who -----
     @cached_property
     def helpers(self) -> dict[int, str]:
-        """tgid -> why, for processes the language runtime started (and their descendants)."""
-        found: dict[int, str] = {}
-        for task in self.execution.processes():
-            argv = " ".join(arg for ex in task.execs for arg in ex.argv)
-            for marker in HELPER_MARKERS:
-                if marker in argv:
-                    found[task.tid] = marker.rsplit(".", 1)[-1].replace("_", " ")
-        for tgid, why in list(found.items()):
-            for child in self.execution.descendants(tgid):
-                found.setdefault(child.tid, why)
-        return found
+        """tgid -> why, for processes the trace took as the language runtime's own helpers."""
+        return runtime_helpers(self.execution)
 
     @cached_property
     def processes(self) -> list[Task]:
@@ -158,24 +196,130 @@ class RunEvidence:
         return self.execution.process_of(tid) in {t.tid for t in tasks}
 
     def line_in_role(self, line: OutputLine, role: str | None) -> bool:
-        """Whether every writer of `line` is in `role` (None: any writer)."""
+        """Whether `line` is owned by `role`: one task of it wrote every byte (None: any line at all).
+
+        This is what `role` means in every check about lines: a mixed line (several processes) or one
+        with bytes no traced call wrote belongs to no role.
+        """
         if role is None:
             return True
-        return bool(line.writers) and all(self.in_role(role, tid) for tid in line.writers)
+        if role == "threads":
+            return line.owner is not None and self.in_role(role, line.owner)
+        return line.owner_process is not None and self.in_role(role, line.owner_process)
 
-    def helper_note(self) -> str:
-        """' (not counting runtime helpers: pid 14 resource tracker)' or ''."""
+    def unowned(self, items: list[tuple[int, OutputLine]]) -> tuple[dict[str, str], dict[str, Any]]:
+        """The <unowned> slot: why the first of `items` that no one process owns counts for none."""
+        for index, line in items:
+            if line.owner_process is not None:
+                continue
+            processes = list(dict.fromkeys(line.processes))
+            params: dict[str, Any] = {"bad_line": index + 1}
+            if len(processes) == 2:
+                return {"unowned": "mixed2"}, {**params, "bad_a": processes[0], "bad_b": processes[1]}
+            if len(processes) > 2:
+                return {"unowned": "mixed"}, {**params, "bad_pids": processes}
+            if line.unknown_bytes and (line.writers or self.has_trace):
+                return {"unowned": "unknown"}, params
+            return {"unowned": "untraced"}, params
+        return {"unowned": "none"}, {}
+
+    def ended(self) -> tuple[dict[str, str], dict[str, Any]]:
+        """The <ended> slot: how the program ended, when that explains why it did nothing to check."""
+        record = self.record
+        root = self.root
+        code = root.exit_code if root is not None else record.exit_code
+        signal = root.signal if root is not None else record.signal
+        stopped = getattr(record, "stopped_for", None) or ("timeout" if record.timed_out else None)
+        if stopped in ("timeout", "output", "trace"):
+            return {"ended": {"timeout": "timeout", "output": "output_limit", "trace": "trace_limit"}[stopped]}, {}
+        if signal:
+            return {"ended": "signal"}, {"signal": signal}
+        if code not in (None, 0):
+            error = self.python_error()
+            if error is not None:
+                return {"ended": "python_error"}, {"error": quote(error, 70)}
+            return {"ended": "exit"}, {"code": code}
+        return {"ended": "none"}, {}
+
+    def python_error(self) -> str | None:
+        """The last line of a Python error report on stderr ("SyntaxError: invalid syntax"), if there is one."""
+        text = self.record.stderr.decode("utf-8", errors="replace").rstrip()
+        if not text:
+            return None
+        last = text.splitlines()[-1].strip()
+        return last if _PY_ERROR.match(last) else None
+
+    @cached_property
+    def shared_stdio(self) -> dict[int, SharedStdio]:
+        """Processes whose threads' stdout lines cannot be told apart by writer (grader.trace.buffering).
+
+        A stdio buffer is shared by a process's threads: when it is flushed with several lines per
+        write(), the kernel's writer is whichever thread flushed, not the line's author.
+        """
+        shared = shared_stdio_processes(self.execution, "stdout")
+        if not shared:
+            return {}
+        first_thread: dict[int, float] = {}
+        for task in self.execution.threads():
+            first_thread[task.tgid] = min(task.start, first_thread.get(task.tgid, task.start))
+        flushes: dict[int, int] = dict.fromkeys(shared, 0)
+        for write in self.execution.writes:
+            if write.channel.kind != "stdout" or write.size <= 0:
+                continue
+            pid = self.execution.process_of(write.tid)
+            if pid in shared and write.time >= first_thread.get(pid, 0.0) and \
+                    write.data.count(b"\n") > write.calls:
+                flushes[pid] += 1
+        return {pid: SharedStdio(pid, max(count, 1)) for pid, count in flushes.items()}
+
+    def thread_unproven(self, line: OutputLine) -> SharedStdio | None:
+        """Why the thread that wrote `line` cannot be known (its process's shared stdio buffer), or None."""
+        for pid in line.processes:
+            if pid in self.shared_stdio:
+                return self.shared_stdio[pid]
+        return None
+
+    def stdio_slot(self, unproven: list[OutputLine]) -> tuple[dict[str, str], dict[str, Any]]:
+        """The <shared_stdio> slot for lines whose thread could not be known."""
+        if not unproven:
+            return {"shared_stdio": "none"}, {}
+        first = self.thread_unproven(unproven[0])
+        assert first is not None
+        return {"shared_stdio": "some"}, {"unproven": len(unproven), "buffer_pid": first.pid,
+                                          "buffer_writes": first.writes}
+
+    def helper_slot(self) -> tuple[dict[str, str], dict[str, Any]]:
+        """The <helpers> slot: which processes a count left out as the runtime's helpers."""
         if not self.helpers:
-            return ""
-        listed = ", ".join(f"pid {pid} {why}" for pid, why in sorted(self.helpers.items()))
-        return f" (not counting the language runtime's own helpers: {listed})"
+            return {"helpers": "none"}, {}
+        return {"helpers": "some"}, {"helper_pids": sorted(self.helpers)}
+
+    def helper_evidence(self) -> list[Evidence]:
+        """Evidence naming the processes taken as the runtime's helpers, and why (empty when there are none)."""
+        if not self.helpers:
+            return []
+        tasks = self.execution.tasks
+        return [Evidence(
+            label="processes left out as the language runtime's own helpers",
+            lines=[f"pid {pid}" + (f" (parent {tasks[pid].ppid})" if pid in tasks else "") + f": {why}"
+                   for pid, why in sorted(self.helpers.items())],
+            tasks=sorted(self.helpers), run=self.run,
+        )]
 
     def line_evidence(self, label: str, items: list[tuple[int, OutputLine]], limit: int = 12) -> Evidence:
-        """Evidence listing output lines with the process that wrote each."""
+        """Evidence listing output lines with the process that wrote each (mixed and unknown said so)."""
         shown: list[str] = []
         tasks: list[int] = []
         for index, line in items[:limit]:
-            who = ", ".join(f"pid {p}" for p in dict.fromkeys(line.processes)) or "unknown writer"
+            processes = list(dict.fromkeys(line.processes))
+            if line.owner_process is not None:
+                who = f"pid {line.owner_process}"
+            elif len(processes) > 1:
+                who = "mixed: " + " and ".join(f"pid {p}" for p in processes)
+            elif line.unknown_bytes and processes:
+                who = f"pid {processes[0]} and {line.unknown_bytes} byte(s) no traced call wrote"
+            else:
+                who = "writer unknown"
             shown.append(f"line {index + 1} ({who}): {line_text(line)}")
             tasks.extend(line.writers)
         if len(items) > limit:
@@ -186,9 +330,25 @@ class RunEvidence:
         """Evidence listing tasks with their parent and end."""
         shown = []
         for t in tasks:
-            end = f"signal {t.signal}" if t.signal else (f"exit {t.exit_code}" if t.exit_code is not None else "running")
+            if t.stopped_by is not None:
+                end = "stopped by the grader"
+            elif t.signal:
+                end = f"killed by {t.signal}"
+            elif t.exit_code is not None:
+                end = f"exited with code {t.exit_code}"
+            elif t.end is not None:
+                end = "ended"
+            else:
+                end = "still running at the end"
             parent = f", parent {t.ppid}" if t.ppid is not None else ""
-            shown.append(f"{describe_task(t)}{parent}, {end}")
+            extra = ""
+            if t.zombie:
+                extra += ", left a zombie" + (f" for {t.zombie_seconds:.2f} s" if t.zombie_seconds else "")
+            if t.orphan:
+                extra += ", outlived its parent"
+            if t.runtime_helper:
+                extra += f", runtime helper ({t.helper_reason or 'started by the language runtime'})"
+            shown.append(f"{describe_task(t)}{parent}, {end}{extra}")
         return Evidence(label=label, lines=shown, tasks=[t.tid for t in tasks], run=self.run)
 
 
@@ -211,8 +371,26 @@ class CheckBase(StrictModel):
 
     def no_trace(self) -> CheckOutcome:
         """The outcome when the run left no usable trace."""
-        return CheckOutcome(
-            passed=False,
-            message="the program's behaviour could not be observed: no trace of it was recorded",
-            observed="no trace",
+        return outcome(False, "trace.none", observed="no trace")
+
+
+class SubjectCheck(CheckBase):
+    """A check about things the program must have made (children, threads, lines, flows, IPC objects).
+
+    When there is no such thing at all, the check fails by default: nothing was done, so nothing
+    was done right. `if_none: pass` accepts that; `if_none: not_applicable` leaves the check out of
+    the test's score for that run (not awarded, not counted) and the page says so.
+    """
+
+    if_none: IfNone = "fail"
+
+    def nothing(self, evidence: RunEvidence, base: str, params: dict[str, Any] | None = None, *,
+                slots: dict[str, str] | None = None, expected: str | None = None) -> CheckOutcome:
+        """The outcome when the check found no subject: `base` says what is missing; how the program ended
+        is added when it ended abnormally (a Python error, a signal, a non-zero exit, a grader stop)."""
+        ended_slot, ended_params = evidence.ended()
+        return outcome(
+            self.if_none == "pass", base, {**(params or {}), **ended_params},
+            slots={**(slots or {}), **ended_slot}, expected=expected, observed="none",
+            applicable=self.if_none != "not_applicable",
         )

@@ -12,7 +12,8 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import PlainValidator, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
-from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, line_text
+from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, SubjectCheck, line_text, more, outcome
+from grader.checks.messages import quote
 from grader.checks.params import Count, Role, Stream, StrictModel
 from grader.trace.model import OutputLine
 
@@ -100,39 +101,75 @@ def _hits(evidence: RunEvidence, pattern: str, role: str | None, stream: str) ->
     return found
 
 
-def _verify_ids(evidence: RunEvidence, hits: list[_Hit]) -> list[str]:
-    """Problems where a printed pid/ppid/tid is not what the kernel says about the line's writer."""
-    problems: list[str] = []
+@dataclass(slots=True)
+class _Verdict:
+    problems: list[tuple[str, dict[str, Any]]]   # (template, params) per wrong or unverifiable line
+    checked: int                                  # claims compared with the trace
+    unproven: list[OutputLine]                    # lines whose {tid} could not be known (shared stdio)
+
+
+def _verify_ids(evidence: RunEvidence, hits: list[_Hit]) -> _Verdict:
+    """Where a printed pid/ppid/tid is not what the kernel says about the line's one writer."""
+    verdict = _Verdict([], 0, [])
     tasks = evidence.execution.tasks
     for hit in hits:
         claimed = {k: v for k, v in hit.values.items() if k in TRACE_NAMES}
         if not claimed:
             continue
-        where = f"line {hit.index + 1} ({line_text(hit.line)!r})"
-        if not hit.line.writers or hit.line.writers[0] not in tasks:
-            problems.append(f"{where} could not be tied to the task that wrote it")
+        where = {"line": hit.index + 1, "text": quote(line_text(hit.line))}
+        line = hit.line
+        processes = list(dict.fromkeys(line.processes))
+        if line.owner_process is None or line.owner_process not in tasks:
+            if len(processes) == 2:
+                verdict.problems.append(("ids.mixed2", {**where, "a": processes[0], "b": processes[1]}))
+            elif len(processes) > 2:
+                verdict.problems.append(("ids.mixed", {**where, "pids": processes}))
+            elif line.writers and line.unknown_bytes:
+                verdict.problems.append(("ids.unknown", where))
+            else:
+                verdict.problems.append(("ids.untraced", where))
             continue
-        if len(set(hit.line.processes)) > 1:
-            problems.append(f"{where} was written by several processes at once ({sorted(set(hit.line.processes))})")
-            continue
-        task = tasks[hit.line.writers[0]]
-        process = tasks.get(task.tgid, task)
-        if "pid" in claimed and claimed["pid"] != task.tgid:
-            problems.append(f"{where} says pid {claimed['pid']}, but it was written by pid {task.tgid}")
-        if "tid" in claimed and claimed["tid"] != task.tid:
-            problems.append(f"{where} says tid {claimed['tid']}, but it was written by thread {task.tid}")
+        process = tasks[line.owner_process]
+        if "pid" in claimed:
+            verdict.checked += 1
+            if claimed["pid"] != process.tid:
+                verdict.problems.append(("ids.pid", {**where, "claimed": claimed["pid"], "real": process.tid}))
+        if "tid" in claimed:
+            if evidence.thread_unproven(line) is not None:
+                verdict.unproven.append(line)
+            elif line.owner is None:
+                verdict.problems.append(("ids.mixed2", {**where, "a": line.writers[0], "b": line.writers[1]})
+                                        if len(line.writers) > 1 else ("ids.untraced", where))
+            else:
+                verdict.checked += 1
+                if claimed["tid"] != line.owner:
+                    verdict.problems.append(("ids.tid", {**where, "claimed": claimed["tid"], "real": line.owner}))
         if "ppid" in claimed and process.ppid is not None:
+            verdict.checked += 1
             real = [process.ppid] + ([process.reparented_to] if process.reparented_to is not None else [])
             if claimed["ppid"] not in real:
-                problems.append(
-                    f"{where} says ppid {claimed['ppid']}, but the parent of pid {process.tid} is "
-                    + " then ".join(str(p) for p in real)
-                )
-    return problems
+                params = {**where, "claimed": claimed["ppid"], "pid": process.tid, "real": process.ppid}
+                if process.reparented_to is not None:
+                    verdict.problems.append(("ids.ppid_adopted", {**params, "adopter": process.reparented_to}))
+                else:
+                    verdict.problems.append(("ids.ppid", params))
+    return verdict
 
 
-class OutputIds(CheckBase):
-    """Lines like `child {pid} of {ppid}` exist and the printed ids are the writer's real pid/ppid/tid."""
+def _problem_outcome(verdict: _Verdict, **extra: Any) -> CheckOutcome:
+    key, params = verdict.problems[0]
+    more_slot, more_params = more(len(verdict.problems) - 1)
+    return outcome(False, key, {**params, **more_params, "problems": len(verdict.problems)}, slots=more_slot,
+                   **extra)
+
+
+class OutputIds(SubjectCheck):
+    """Lines like `child {pid} of {ppid}` exist and the printed ids are the writer's real pid/ppid/tid.
+
+    A {tid} claim is judged only where the trace shows which thread wrote the line: when a process's
+    threads share one stdio buffer flushed several lines per write, the tid is not checked (and not
+    failed); the page says so. With nothing checkable left the check is not applicable.
+    """
 
     kind: Literal["output.ids"]
     pattern: CapturePattern
@@ -151,31 +188,47 @@ class OutputIds(CheckBase):
         return self
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
+        if self.role is not None and not evidence.has_trace:
+            return self.no_trace()
         hits = _hits(evidence, self.pattern, self.role, self.stream)
-        who = f" from {self.role}" if self.role else ""
+        frm = {"from": "role" if self.role else "none"}
         if len(hits) < self.min:
-            return CheckOutcome(
-                False,
-                f"expected at least {self.min} line(s) like {self.pattern!r}{who}, found {len(hits)}",
+            everything = _hits(evidence, self.pattern, None, self.stream)
+            unowned_slot, unowned_params = evidence.unowned([(h.index, h.line) for h in everything])
+            if not hits and not everything:
+                return self.nothing(evidence, "ids.few", {"want": self.min, "pattern": quote(self.pattern),
+                                                          "role": self.role, "got": 0, **unowned_params},
+                                    slots={**unowned_slot, **frm})
+            return outcome(
+                False, "ids.few", {"want": self.min, "pattern": quote(self.pattern), "role": self.role,
+                                   "got": len(hits), **unowned_params},
+                slots={**unowned_slot, **frm},
                 expected=f">= {self.min} line(s)",
                 observed=f"{len(hits)} line(s)",
             )
         if not evidence.has_trace:
             return self.no_trace()
-        problems = _verify_ids(evidence, hits)
-        if problems:
-            return CheckOutcome(
-                False,
-                problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
-                expected="the ids of the process that printed the line",
-                observed=f"{len(problems)} wrong id(s)",
-                evidence=[
-                    evidence.line_evidence("lines with printed ids", [(h.index, h.line) for h in hits]),
-                    evidence.task_evidence("processes in the trace", evidence.processes),
-                ],
-                params={"problems": problems},
+        verdict = _verify_ids(evidence, hits)
+        shown = [
+            evidence.line_evidence("lines with printed ids", [(h.index, h.line) for h in hits]),
+            evidence.task_evidence("processes in the trace", evidence.processes),
+        ]
+        if verdict.problems:
+            return _problem_outcome(verdict, expected="the ids of the process that printed the line",
+                                    observed=f"{len(verdict.problems)} wrong id(s)", evidence=shown)
+        if verdict.unproven and verdict.checked == 0:
+            shared = evidence.thread_unproven(verdict.unproven[0])
+            assert shared is not None
+            return outcome(
+                False, "ids.unproven",
+                {"unproven": len(verdict.unproven), "pattern": quote(self.pattern), "buffer_pid": shared.pid,
+                 "buffer_writes": shared.writes},
+                expected="the ids of the thread that printed the line",
+                observed="writer thread unknown (shared stdio buffer)", evidence=shown, applicable=False,
             )
-        return CheckOutcome(True, f"{len(hits)} line(s) print ids that match the trace")
+        stdio_slot, stdio_params = evidence.stdio_slot(verdict.unproven)
+        return outcome(True, "ids.ok", {"count": len(hits), **stdio_params}, slots=stdio_slot,
+                       evidence=shown if verdict.unproven else [])
 
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -274,7 +327,7 @@ class OutputValues(CheckBase):
             return [(side.literal, "")], False
         rows = hits[side.capture]
         values: list[tuple[Any, str]] = [
-            (h.values[side.field] if side.field else None, f"line {h.index + 1}, pid {', '.join(map(str, h.line.processes)) or '?'}")
+            (h.values[side.field] if side.field else None, f"line {h.index + 1}, pid {h.line.owner_process or '?'}")
             for h in rows
             if side.field is None or side.field in h.values
         ]
@@ -300,27 +353,31 @@ class OutputValues(CheckBase):
         hits = {name: _hits(evidence, spec.pattern, spec.role, spec.stream) for name, spec in self.captures.items()}
         if any(spec.role for spec in self.captures.values()) and not evidence.has_trace:
             return self.no_trace()
+        expect = "; ".join(self.expect)
         if self.require:
             empty = [name for name, rows in hits.items() if not rows]
             if empty:
                 name = empty[0]
                 spec = self.captures[name]
-                return CheckOutcome(
-                    False,
-                    f"no line like {spec.pattern!r}" + (f" from {spec.role}" if spec.role else "") + f" ({name})",
+                everything = _hits(evidence, spec.pattern, None, spec.stream)
+                unowned_slot, unowned_params = evidence.unowned([(h.index, h.line) for h in everything])
+                return outcome(
+                    False, "values.none",
+                    {"pattern": quote(spec.pattern), "role": spec.role, "name": name, **unowned_params},
+                    slots={**unowned_slot, "from": "role" if spec.role else "none"},
                     expected=f"a line like {spec.pattern!r}",
                     observed="none",
                 )
         if evidence.has_trace:
-            problems = _verify_ids(evidence, [h for rows in hits.values() for h in rows])
-            if problems:
-                return CheckOutcome(False, problems[0], expected="ids that match the trace", observed=problems[0])
+            verdict = _verify_ids(evidence, [h for rows in hits.values() for h in rows])
+            if verdict.problems:
+                return _problem_outcome(verdict, expected="ids that match the trace")
         for text in self.expect:
             left, op, right = parse_expression(text)
             lvals, _ = self._values(left, hits)
             rvals, _ = self._values(right, hits)
             if not lvals or not rvals:
-                return CheckOutcome(False, f"{text}: no value was printed to compare", expected=text, observed="none")
+                return outcome(False, "values.nothing", {"expect": text}, expected=text, observed="none")
             for lv, lwhere in lvals:
                 for rv, rwhere in rvals:
                     try:
@@ -332,9 +389,8 @@ class OutputValues(CheckBase):
                             f"{s.text} = {v!r}" + (f" ({w})" if w else "")
                             for s, v, w in ((left, lv, lwhere), (right, rv, rwhere)) if s.capture
                         )
-                        return CheckOutcome(
-                            False,
-                            f"expected {text}, but {seen}",
+                        return outcome(
+                            False, "values.bad", {"expect": text, "seen": seen},
                             expected=text,
                             observed=seen,
                             evidence=[
@@ -344,4 +400,4 @@ class OutputValues(CheckBase):
                                 for name, rows in hits.items() if rows
                             ],
                         )
-        return CheckOutcome(True, "the printed values satisfy " + "; ".join(self.expect))
+        return outcome(True, "values.ok", {"expect": expect})

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
-from grader.checks.base import CheckBase, CheckOutcome, RunEvidence
+from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, SubjectCheck, more, outcome
 from grader.checks.params import PositiveInt, Role
 from grader.result import Evidence
 from grader.trace.model import IpcObject
 
-__all__ = ["IpcCleanup", "IpcFlow", "IpcUsed", "Mechanism"]
+__all__ = ["FLOW_MECHANISMS", "IpcCleanup", "IpcFlow", "IpcUsed", "Mechanism"]
 
 Mechanism = Literal[
     "pipe", "fifo", "socketpair", "unix_socket", "tcp_loopback", "udp_loopback",
     "posix_shm", "sysv_shm", "shared_mmap", "mqueue", "file", "eventfd", "memfd",
 ]
+# Mechanisms whose bytes move through system calls the trace sees (write/send on one side, read/recv on
+# the other), so "from A to B" can be shown. Shared memory is read and written with plain loads and
+# stores, which no system call shows: ipc.flow rejects those mechanisms when the assignment is loaded.
+FLOW_MECHANISMS = ("pipe", "fifo", "socketpair", "unix_socket", "tcp_loopback", "udp_loopback", "mqueue", "file",
+                   "eventfd")
+_MEMORY = ("posix_shm", "sysv_shm", "shared_mmap", "memfd")
 
 
 def _objects(evidence: RunEvidence) -> list[IpcObject]:
@@ -46,20 +53,29 @@ class IpcUsed(CheckBase):
         objects = _objects(evidence)
         same = [o for o in objects if o.kind == self.mechanism]
         shared = [o for o in same if len(set(o.users)) >= 2] if self.between_processes else same
+        params: dict[str, Any] = {"mechanism": self.mechanism}
         if shared:
-            return CheckOutcome(True, f"the program used a {self.mechanism} ({shared[0].name or shared[0].ident})",
-                                evidence=[_listing(evidence, shared)])
+            return outcome(True, "ipc.used_ok", {**params, "name": shared[0].name or shared[0].ident},
+                           evidence=[_listing(evidence, shared)])
         kinds = sorted({o.kind for o in objects})
         if same:
-            message = f"the program made a {self.mechanism} but only one process used it"
+            key = "ipc.used_alone"
+            params.update(name=same[0].name or same[0].ident, pids=sorted(set(same[0].users)))
+        elif kinds:
+            key, params["kinds"] = "ipc.used_other", kinds
         else:
-            message = f"expected the program to use a {self.mechanism}; it used " + (", ".join(kinds) or "no IPC")
-        return CheckOutcome(False, message, expected=self.mechanism, observed=", ".join(kinds) or "none",
-                            evidence=[_listing(evidence, objects)] if objects else [])
+            key = "ipc.used_none"
+        return outcome(False, key, params, expected=self.mechanism, observed=", ".join(kinds) or "none",
+                       evidence=[_listing(evidence, objects)] if objects else [])
 
 
-class IpcFlow(CheckBase):
-    """At least `min_bytes` went from a process of role `from` to one of role `to` (over `mechanism`, if given)."""
+class IpcFlow(SubjectCheck):
+    """At least `min_bytes` went from a process of role `from` to one of role `to` (over `mechanism`, if given).
+
+    A flow is bytes one process wrote into a channel and another read out of it (for `file`: one
+    process wrote the file and another later read it). Shared-memory mechanisms cannot be given: the
+    trace cannot see loads and stores (use ipc.used for them).
+    """
 
     kind: Literal["ipc.flow"]
     sender: Role = Field(alias="from")
@@ -67,59 +83,83 @@ class IpcFlow(CheckBase):
     mechanism: Mechanism | None = None
     min_bytes: PositiveInt = 1
 
+    @field_validator("mechanism")
+    @classmethod
+    def _observable(cls, value: str | None) -> str | None:
+        if value in _MEMORY:
+            raise PydanticCustomError(
+                "flow_mechanism",
+                "ipc.flow cannot check {got}: processes share that memory with plain loads and stores, which "
+                "no system call shows, so the trace cannot see bytes go from one process to another; use "
+                "ipc.used: {{mechanism: {got}}} (both processes mapped it) and an output check for the "
+                "value. ipc.flow takes {allowed}",
+                {"got": value, "allowed": ", ".join(FLOW_MECHANISMS)},
+            )
+        return value
+
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
         if not evidence.has_trace:
             return self.no_trace()
         helpers = {o.ident for o in evidence.execution.ipc if o.runtime_helper}
-        flows = [
-            f for f in evidence.execution.flows
-            if f.channel not in helpers and (self.mechanism is None or f.kind == self.mechanism)
-        ]
+        for o in evidence.execution.ipc:
+            if o.runtime_helper:
+                helpers.update(o.aliases)
+        every = [f for f in evidence.execution.flows if f.channel not in helpers]
+        if not every:
+            return self.nothing(evidence, "none.flows")
+        flows = [f for f in every if self.mechanism is None or f.kind == self.mechanism]
         matching = [
             f for f in flows
             if evidence.in_role(self.sender, f.writer) and evidence.in_role(self.receiver, f.reader)
+            and evidence.execution.process_of(f.writer) != evidence.execution.process_of(f.reader)
         ]
         total = sum(f.nbytes for f in matching)
-        over = f" over a {self.mechanism}" if self.mechanism else ""
+        over = "_over" if self.mechanism else ""
+        params: dict[str, Any] = {"sender": self.sender, "receiver": self.receiver, "mechanism": self.mechanism,
+                                  "bytes": total, "want": self.min_bytes}
         shown = Evidence(
             label="data that crossed between processes",
             lines=[
                 f"{f.kind} {f.channel}: {f.nbytes} bytes from pid {evidence.execution.process_of(f.writer)} "
                 f"to pid {evidence.execution.process_of(f.reader)}, first {f.sample[:40]!r}"
-                for f in (matching or flows)[:12]
+                for f in (matching or every)[:12]
             ],
-            tasks=sorted({t for f in flows for t in (f.writer, f.reader)}),
+            tasks=sorted({t for f in every for t in (f.writer, f.reader)}),
             run=evidence.run,
         )
         if total >= self.min_bytes:
-            return CheckOutcome(True, f"{total} bytes went from {self.sender} to {self.receiver}{over}",
-                                evidence=[shown])
-        return CheckOutcome(
-            False,
-            f"expected data to go from {self.sender} to {self.receiver}{over}; "
-            + (f"only {total} bytes did" if matching else "none did")
-            + (f" ({len(flows)} other transfer(s) seen)" if flows and not matching else ""),
-            expected=f">= {self.min_bytes} bytes",
-            observed=f"{total} bytes",
-            evidence=[shown] if flows else [],
-        )
+            return outcome(True, "flow.ok" + over, params, evidence=[shown])
+        if matching:
+            return outcome(False, "flow.few" + over, params, expected=f">= {self.min_bytes} bytes",
+                           observed=f"{total} bytes", evidence=[shown])
+        return outcome(False, "flow.none" + over, {**params, "others": len(every)},
+                       expected=f">= {self.min_bytes} bytes", observed="0 bytes", evidence=[shown])
 
 
-class IpcCleanup(CheckBase):
-    """No IPC object the program created was left behind (shm not unlinked, fifo not removed)."""
+class IpcCleanup(SubjectCheck):
+    """No IPC object the program created was left behind (shm not unlinked, fifo or socket file not removed).
+
+    A program that created no IPC object at all has nothing to clean up: that fails unless `if_none` says
+    otherwise.
+    """
 
     kind: Literal["ipc.cleanup"]
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
         if not evidence.has_trace:
             return self.no_trace()
-        left = [o for o in _objects(evidence) if o.left_behind]
+        objects = _objects(evidence)
+        if not objects:
+            return self.nothing(evidence, "none.ipc")
+        left = [o for o in objects if o.left_behind]
         if left:
-            return CheckOutcome(
-                False,
-                "the program left IPC objects behind: " + ", ".join(f"{o.kind} {o.name or o.ident}" for o in left),
+            more_slot, more_params = more(len(left) - 1)
+            return outcome(
+                False, "cleanup.bad",
+                {"count": len(left), "kind": left[0].kind, "name": left[0].name or left[0].ident, **more_params},
+                slots=more_slot,
                 expected="nothing left behind",
                 observed=f"{len(left)} object(s)",
                 evidence=[_listing(evidence, left)],
             )
-        return CheckOutcome(True, "every IPC object the program created was removed")
+        return outcome(True, "cleanup.ok", {"count": len(objects)})

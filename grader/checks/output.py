@@ -9,7 +9,8 @@ from typing import ClassVar, Literal
 from pydantic import model_validator
 from pydantic_core import PydanticCustomError
 
-from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, line_text
+from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, SubjectCheck, line_text, outcome
+from grader.checks.messages import quote
 from grader.checks.params import (
     Bounds,
     Regex,
@@ -18,6 +19,7 @@ from grader.checks.params import (
     StrictModel,
     compiled,
 )
+from grader.trace.model import OutputLine
 
 __all__ = [
     "LineSelector",
@@ -32,8 +34,8 @@ __all__ = [
 ]
 
 
-def _quote(text: str, limit: int = 80) -> str:
-    return repr(text if len(text) <= limit else text[:limit] + "...")
+def _quote(text: str, limit: int = 60) -> str:
+    return quote(text, limit)
 
 
 class OutputExact(CheckBase):
@@ -50,36 +52,38 @@ class OutputExact(CheckBase):
             raw = evidence.record.stdout if self.stream == "stdout" else evidence.record.stderr
             got_text = raw.decode("utf-8", errors="replace")
             ok = got_text == self.text
-            return CheckOutcome(
-                passed=ok,
-                message="the output is exactly as expected" if ok else f"the {self.stream} differs from the expected text",
-                expected=self.text,
-                observed=got_text,
-            )
+            return outcome(ok, "exact.ok" if ok else "exact.strict_bad", {"stream": self.stream},
+                           expected=self.text, observed=got_text)
         want = [s.rstrip() for s in self.text.rstrip("\n").split("\n")] if self.text.strip("\n") else []
         got = [s.rstrip() for s in evidence.texts(self.stream)]
         while got and got[-1] == "":
             got.pop()
         if want == got:
-            return CheckOutcome(True, "the output is exactly as expected", expected=self.text, observed="\n".join(got))
+            return outcome(True, "exact.ok", expected=self.text, observed="\n".join(got))
+        i = 0
         for i in range(max(len(want), len(got))):
             w = want[i] if i < len(want) else None
             g = got[i] if i < len(got) else None
             if w != g:
                 break
-        detail = (
-            f"line {i + 1}: expected {_quote(w) if w is not None else 'no more lines'}, "
-            f"got {_quote(g) if g is not None else 'no more lines'}"
-        )
+        params: dict[str, object] = {"stream": self.stream, "line": i + 1}
+        if w is None:
+            key = "exact.line_long"
+        elif g is None:
+            key = "exact.line_short"
+        else:
+            key = "exact.line"
+        if w is not None:
+            params["want"] = _quote(w)
+        if g is not None:
+            params["got"] = _quote(g)
         lines = evidence.lines(self.stream)
         shown = [(j, lines[j]) for j in range(max(0, i - 2), min(len(lines), i + 3))]
-        return CheckOutcome(
-            passed=False,
-            message=f"the {self.stream} differs from the expected text at {detail}",
+        return outcome(
+            False, key, params,
             expected="\n".join(want),
             observed="\n".join(got),
             evidence=[evidence.line_evidence(f"{self.stream} around line {i + 1}", shown)],
-            params={"line": i + 1},
         )
 
 
@@ -95,21 +99,19 @@ class OutputContains(CheckBase):
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
         whole = "\n".join(evidence.texts(self.stream))
         found = self.text in whole
+        params = {"stream": self.stream, "text": _quote(self.text)}
         if found != self.absent:
-            what = "does not contain" if self.absent else "contains"
-            return CheckOutcome(True, f"the {self.stream} {what} {_quote(self.text)}")
+            return outcome(True, "contains.absent_ok" if self.absent else "contains.ok", params)
         if self.absent:
             hits = [(i, ln) for i, ln in enumerate(evidence.lines(self.stream)) if self.text in line_text(ln)]
-            return CheckOutcome(
-                False,
-                f"the {self.stream} should not contain {_quote(self.text)}, but {len(hits)} line(s) do",
+            return outcome(
+                False, "contains.absent_bad", {**params, "count": len(hits), "line": hits[0][0] + 1 if hits else 0},
                 expected=f"no {_quote(self.text)}",
                 observed=f"{len(hits)} line(s)",
                 evidence=[evidence.line_evidence("lines containing it", hits)] if hits else [],
             )
-        return CheckOutcome(
-            False,
-            f"the {self.stream} does not contain {_quote(self.text)}",
+        return outcome(
+            False, "contains.bad" if whole else "contains.empty", params,
             expected=_quote(self.text),
             observed=_quote(whole, 200) if whole else "no output",
         )
@@ -129,43 +131,54 @@ class OutputRegex(CheckBase):
 
         whole = "\n".join(evidence.texts(self.stream))
         match = re.search(self.pattern, whole, re.MULTILINE)
+        params = {"stream": self.stream, "pattern": self.pattern}
         if (match is not None) != self.absent:
-            verb = "does not match" if self.absent else "matches"
-            return CheckOutcome(True, f"the {self.stream} {verb} /{self.pattern}/")
+            return outcome(True, "regex.absent_ok" if self.absent else "regex.ok", params)
         if self.absent and match is not None:
-            return CheckOutcome(
-                False,
-                f"/{self.pattern}/ should not match the {self.stream}, but it matched {_quote(match.group(0))}",
-                expected="no match",
-                observed=_quote(match.group(0)),
-            )
-        return CheckOutcome(
-            False,
-            f"no part of the {self.stream} matches /{self.pattern}/",
+            return outcome(False, "regex.absent_bad", {**params, "text": _quote(match.group(0))},
+                           expected="no match", observed=_quote(match.group(0)))
+        return outcome(
+            False, "regex.bad" if whole else "regex.empty", params,
             expected=f"a match for /{self.pattern}/",
             observed=_quote(whole, 200) if whole else "no output",
         )
 
 
 class OutputCount(Bounds, CheckBase):
-    """The number of lines matching `pattern` is within bounds."""
+    """The number of lines matching `pattern` (written by `role`, if given) is within bounds.
+
+    With `role`, a line counts only when one task of the role wrote all of it: a line assembled from
+    several processes' writes, or holding bytes no traced call wrote, counts for no role.
+    """
 
     kind: Literal["output.count"]
     pattern: Regex
+    role: Role | None = None
     stream: Stream = "stdout"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
-        hits = evidence.matching(self.pattern, self.stream)
+        if self.role is not None and not evidence.has_trace:
+            return self.no_trace()
+        matching = evidence.matching(self.pattern, self.stream)
+        hits = [(i, ln) for i, ln in matching if evidence.line_in_role(ln, self.role)]
         ok = self.holds(len(hits))
-        want = f"{self.describe()} line(s) matching /{self.pattern}/"
-        message = f"expected {want} on {self.stream}, found {len(hits)}"
-        return CheckOutcome(
-            passed=ok,
-            message=message,
+        slots, params = self.bounds_slot()
+        params.update(pattern=self.pattern, stream=self.stream, count=len(hits), role=self.role)
+        if not ok and self.role is not None:
+            unowned_slot, unowned_params = evidence.unowned(matching)
+            slots, params = {**slots, **unowned_slot}, {**params, **unowned_params}
+        elif not ok:
+            slots["unowned"] = "none"
+        if self.role is not None:
+            key = "count.role_ok" if ok else "count.role_bad"
+        else:
+            key = "count.lines_ok" if ok else "count.lines_bad"
+        want = f"{self.describe()} line(s) matching /{self.pattern}/" + (f" from {self.role}" if self.role else "")
+        return outcome(
+            ok, key, params, slots=slots,
             expected=want,
             observed=f"{len(hits)} line(s)",
-            evidence=[] if ok else [evidence.line_evidence("matching lines", hits)],
-            params={"count": len(hits)},
+            evidence=[] if ok else [evidence.line_evidence("matching lines", matching)],
         )
 
 
@@ -182,20 +195,20 @@ class OutputUnordered(CheckBase):
         want = Counter(s.rstrip() for s in self.lines)
         got = Counter(s.rstrip() for s in evidence.texts(self.stream))
         missing = want - got
-        extra = Counter() if self.allow_extra else got - want
+        extra: Counter[str] = Counter() if self.allow_extra else got - want
+        params: dict[str, object] = {"stream": self.stream}
         if not missing and not extra:
-            return CheckOutcome(True, f"the {self.stream} has the expected lines (in any order)")
-        parts = []
+            return outcome(True, "unordered.ok", params)
+        params.update(missing=sum(missing.values()), extra=sum(extra.values()))
         if missing:
-            parts.append("missing " + ", ".join(f"{_quote(k)} x{n}" for k, n in missing.items()))
+            params["first_missing"] = _quote(next(iter(missing)))
         if extra:
-            parts.append("unexpected " + ", ".join(f"{_quote(k)} x{n}" for k, n in extra.items()))
-        return CheckOutcome(
-            False,
-            f"the {self.stream}'s lines (in any order) differ: " + "; ".join(parts),
+            params["first_extra"] = _quote(next(iter(extra)))
+        key = "unordered.bad" if missing and extra else ("unordered.missing" if missing else "unordered.extra")
+        return outcome(
+            False, key, params,
             expected="\n".join(sorted(want.elements())),
             observed="\n".join(sorted(got.elements())),
-            params={"missing": sum(missing.values()), "extra": sum(extra.values())},
         )
 
 
@@ -210,30 +223,41 @@ class OutputOrdered(CheckBase):
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
         lines = evidence.lines(self.stream)
         position = 0
+        previous: int | None = None
         for step, pattern in enumerate(self.patterns):
             regex = compiled(pattern)
             while position < len(lines) and not regex.search(line_text(lines[position])):
                 position += 1
             if position >= len(lines):
                 anywhere = [(i, ln) for i, ln in enumerate(lines) if regex.search(line_text(ln))]
-                where = (
-                    f"it appears only before the line matching /{self.patterns[step - 1]}/"
-                    if anywhere and step > 0
-                    else "no line matches it"
-                )
-                return CheckOutcome(
-                    False,
-                    f"expected a line matching /{pattern}/ after the previous steps; {where}",
+                params: dict[str, object] = {"pattern": pattern, "step": step + 1, "steps": len(self.patterns)}
+                if previous is not None:
+                    params.update(previous=self.patterns[step - 1], early=previous + 1,
+                                  early_text=_quote(line_text(lines[previous])))
+                if anywhere and previous is not None:
+                    late = anywhere[-1][0]
+                    key = "ordered.before"
+                    params.update(late=late + 1, late_text=_quote(line_text(lines[late])))
+                elif previous is not None:
+                    key = "ordered.missing_after"
+                else:
+                    key = "ordered.missing"
+                return outcome(
+                    False, key, params,
                     expected=" then ".join(f"/{p}/" for p in self.patterns),
                     observed=f"{step} of {len(self.patterns)} step(s) in order",
                     evidence=[evidence.line_evidence("lines matching it", anywhere)] if anywhere else [],
                 )
+            previous = position
             position += 1
-        return CheckOutcome(True, f"the {len(self.patterns)} lines appear in the expected order")
+        return outcome(True, "ordered.ok", {"count": len(self.patterns)})
 
 
-class OutputProcessOrder(CheckBase):
-    """Each process prints its matching lines in the patterns' order; processes may interleave freely."""
+class OutputProcessOrder(SubjectCheck):
+    """Each process prints its matching lines in the patterns' order; processes may interleave freely.
+
+    A line belongs to the one process that wrote all of it; a mixed line belongs to none.
+    """
 
     kind: Literal["output.process_order"]
     patterns: list[Regex]
@@ -247,42 +271,47 @@ class OutputProcessOrder(CheckBase):
             return self.no_trace()
         regexes = [compiled(p) for p in self.patterns]
         per_process: dict[int, list[tuple[int, int]]] = {}
-        for index, line in enumerate(evidence.lines(self.stream)):
+        stepped: list[tuple[int, OutputLine]] = []
+        lines = evidence.lines(self.stream)
+        for index, line in enumerate(lines):
             text = line_text(line)
             step = next((k for k, r in enumerate(regexes) if r.search(text)), None)
-            if step is None or not evidence.line_in_role(line, self.role):
+            if step is None:
                 continue
-            for pid in dict.fromkeys(line.processes):
-                per_process.setdefault(pid, []).append((index, step))
+            stepped.append((index, line))
+            if line.owner_process is None or not evidence.line_in_role(line, self.role):
+                continue
+            per_process.setdefault(line.owner_process, []).append((index, step))
         if not per_process:
-            return CheckOutcome(False, "no process printed any of the expected lines", observed="none")
-        lines = evidence.lines(self.stream)
+            unowned_slot, unowned_params = evidence.unowned(stepped)
+            return self.nothing(evidence, "porder.none", unowned_params, slots=unowned_slot)
         for pid, seq in sorted(per_process.items()):
+            shown = [evidence.line_evidence(f"lines of pid {pid}", [(i, lines[i]) for i, _ in seq])]
             for (i1, s1), (i2, s2) in pairwise(seq):
                 if s2 < s1:
-                    return CheckOutcome(
-                        False,
-                        f"pid {pid} printed a line matching /{self.patterns[s2]}/ after one matching "
-                        f"/{self.patterns[s1]}/; each process must print them in the given order",
+                    return outcome(
+                        False, "porder.bad",
+                        {"pid": pid, "late": i2 + 1, "late_text": _quote(line_text(lines[i2])),
+                         "late_pattern": self.patterns[s2], "early": i1 + 1,
+                         "early_text": _quote(line_text(lines[i1])), "early_pattern": self.patterns[s1]},
                         expected=" then ".join(f"/{p}/" for p in self.patterns),
                         observed=f"pid {pid}: line {i1 + 1} then line {i2 + 1}",
-                        evidence=[evidence.line_evidence(f"lines of pid {pid}", [(i, lines[i]) for i, _ in seq])],
+                        evidence=shown,
                     )
             if self.require_all:
                 missing = [self.patterns[k] for k in range(len(regexes)) if k not in {s for _, s in seq}]
                 if missing:
-                    return CheckOutcome(
-                        False,
-                        f"pid {pid} never printed a line matching " + ", ".join(f"/{m}/" for m in missing),
+                    return outcome(
+                        False, "porder.missing", {"pid": pid, "pattern": missing[0], "missing": len(missing)},
                         expected="every step from every process",
                         observed=f"pid {pid} missed {len(missing)} step(s)",
-                        evidence=[evidence.line_evidence(f"lines of pid {pid}", [(i, lines[i]) for i, _ in seq])],
+                        evidence=shown,
                     )
-        return CheckOutcome(True, f"each of {len(per_process)} process(es) printed its lines in order")
+        return outcome(True, "porder.ok", {"count": len(per_process)})
 
 
 class LineSelector(StrictModel):
-    """Lines matching a pattern, optionally only those written by a role."""
+    """Lines matching a pattern, optionally only those written (entirely) by a role."""
 
     pattern: Regex
     role: Role | None = None
@@ -310,27 +339,35 @@ class OutputHappensBefore(CheckBase):
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
         if (self.before.role or self.after.role) and not evidence.has_trace:
             return self.no_trace()
-        before = [(i, ln) for i, ln in evidence.matching(self.before.pattern, self.stream)
-                  if evidence.line_in_role(ln, self.before.role)]
-        after = [(i, ln) for i, ln in evidence.matching(self.after.pattern, self.stream)
-                 if evidence.line_in_role(ln, self.after.role)]
+        chosen: list[list[tuple[int, OutputLine]]] = []
+        for selector in (self.before, self.after):
+            matching = evidence.matching(selector.pattern, self.stream)
+            hits = [(i, ln) for i, ln in matching if evidence.line_in_role(ln, selector.role)]
+            if not hits:
+                unowned_slot, unowned_params = (
+                    evidence.unowned(matching) if selector.role else ({"unowned": "none"}, {}))
+                return outcome(
+                    not self.require, "before.missing",
+                    {"pattern": selector.pattern, "role": selector.role, **unowned_params},
+                    slots={**unowned_slot, "from": "role" if selector.role else "none"},
+                    expected=f"every line {self.before.describe()} before every line {self.after.describe()}",
+                    observed="missing lines",
+                )
+            chosen.append(hits)
+        before, after = chosen
+        params: dict[str, object] = {"before": self.before.pattern, "before_role": self.before.role,
+                                     "after": self.after.pattern, "after_role": self.after.role}
+        slots = {"before_from": "role" if self.before.role else "none",
+                 "after_from": "role" if self.after.role else "none"}
         want = f"every line {self.before.describe()} before every line {self.after.describe()}"
-        if not before or not after:
-            missing = [d for d, got in ((self.before.describe(), before), (self.after.describe(), after)) if not got]
-            return CheckOutcome(
-                passed=not self.require,
-                message=f"no line {' or '.join(missing)} was printed",
-                expected=want,
-                observed="missing lines",
-            )
         last_before = max(before, key=lambda x: x[0])
         first_after = min(after, key=lambda x: x[0])
         if last_before[0] < first_after[0]:
-            return CheckOutcome(True, want, expected=want)
-        return CheckOutcome(
-            False,
-            f"line {first_after[0] + 1} ({line_text(first_after[1])!r}) matches {self.after.describe()} but comes "
-            f"before line {last_before[0] + 1} ({line_text(last_before[1])!r}) which matches {self.before.describe()}",
+            return outcome(True, "before.ok", params, slots=slots, expected=want)
+        params.update(late=first_after[0] + 1, late_text=_quote(line_text(first_after[1])),
+                      early=last_before[0] + 1, early_text=_quote(line_text(last_before[1])))
+        return outcome(
+            False, "before.bad", params, slots=slots,
             expected=want,
             observed=f"line {first_after[0] + 1} before line {last_before[0] + 1}",
             evidence=[evidence.line_evidence("lines out of order", sorted([first_after, last_before], key=lambda x: x[0]))],

@@ -216,6 +216,16 @@ class Bounds(StrictModel):
             return value == self.equals
         return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
 
+    def bounds_slot(self) -> tuple[dict[str, str], dict[str, Any]]:
+        """The <bounds> slot of a message template and its params (see grader.checks.messages)."""
+        if self.equals is not None:
+            return {"bounds": "eq"}, {"eq": self.equals}
+        if self.min is not None and self.max is not None:
+            return {"bounds": "range"}, {"lo": self.min, "hi": self.max}
+        if self.min is not None:
+            return {"bounds": "min"}, {"lo": self.min}
+        return {"bounds": "max"}, {"hi": self.max}
+
     def describe(self) -> str:
         """The bounds in words, e.g. 'exactly 3' or 'between 2 and 4'."""
         if self.equals is not None:

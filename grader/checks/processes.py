@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from grader.checks.base import CheckBase, CheckOutcome, RunEvidence
+from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, outcome
 from grader.checks.params import Bounds, Count, PositiveInt, Role, StrictModel
 from grader.result import Evidence
 from grader.trace.model import Task
@@ -27,15 +27,19 @@ class ProcessCount(Bounds, CheckBase):
         if not evidence.has_trace:
             return self.no_trace()
         counted = evidence.execution.processes() if self.include_helpers else evidence.processes
-        note = "" if self.include_helpers else evidence.helper_note()
+        slots, params = self.bounds_slot()
+        if not self.include_helpers:
+            helper_slot, helper_params = evidence.helper_slot()
+            slots, params = {**slots, **helper_slot}, {**params, **helper_params}
+        else:
+            slots["helpers"] = "none"
         ok = self.holds(len(counted))
-        return CheckOutcome(
-            passed=ok,
-            message=f"expected {self.describe()} process(es), the program ran {len(counted)}{note}",
+        return outcome(
+            ok, "count.ok" if ok else "count.bad", {**params, "count": len(counted)}, slots=slots,
             expected=self.describe(),
             observed=str(len(counted)),
-            evidence=[] if ok else [evidence.task_evidence("processes", counted)],
-            params={"count": len(counted)},
+            evidence=[] if ok else [evidence.task_evidence("processes", counted),
+                                    *([] if self.include_helpers else evidence.helper_evidence())],
         )
 
 
@@ -51,19 +55,24 @@ class ProcessChildren(Bounds, CheckBase):
             return self.no_trace()
         parents = [t for t in evidence.role(self.role) if t.is_process]
         if not parents:
-            return CheckOutcome(False, f"there is no process in role {self.role}", observed="none")
+            children = len(evidence.children_of(evidence.root.tid)) if evidence.root else 0
+            return outcome(False, "none.role", {"role": self.role, "children": children},
+                           slots={"ended": "none"}, observed="none")
+        slots, params = self.bounds_slot()
         for parent in parents:
             kids = evidence.children_of(parent.tid)
             if not self.holds(len(kids)):
-                return CheckOutcome(
-                    False,
-                    f"expected pid {parent.tid} ({self.role}) to have {self.describe()} child process(es), "
-                    f"it had {len(kids)}{evidence.helper_note()}",
+                helper_slot, helper_params = evidence.helper_slot()
+                return outcome(
+                    False, "children.bad",
+                    {**params, **helper_params, "pid": parent.tid, "role": self.role, "got": len(kids)},
+                    slots={**slots, **helper_slot},
                     expected=self.describe(),
                     observed=str(len(kids)),
-                    evidence=[evidence.task_evidence(f"children of pid {parent.tid}", kids)],
+                    evidence=[evidence.task_evidence(f"children of pid {parent.tid}", kids),
+                              *evidence.helper_evidence()],
                 )
-        return CheckOutcome(True, f"{len(parents)} process(es) in {self.role} have {self.describe()} children")
+        return outcome(True, "children.ok", {**params, "count": len(parents), "role": self.role}, slots=slots)
 
 
 class TreeShape(StrictModel):
@@ -124,13 +133,12 @@ class ProcessTree(CheckBase):
         got = _canonical(evidence, root.tid)
         drawn = _draw(evidence, root)
         if want == got:
-            return CheckOutcome(True, "the process tree has the expected shape", observed="\n".join(drawn))
+            return outcome(True, "tree.ok", observed="\n".join(drawn))
         expected = "\n".join(_draw_shape(want))
-        return CheckOutcome(
-            False,
-            "the process tree does not have the expected shape"
-            + (f" (a chain of {self.chain})" if self.chain else "")
-            + evidence.helper_note(),
+        helper_slot, helper_params = evidence.helper_slot()
+        return outcome(
+            False, "tree.bad_chain" if self.chain else "tree.bad", {**helper_params, "chain": self.chain},
+            slots=helper_slot,
             expected=expected,
             observed="\n".join(drawn),
             evidence=[
@@ -156,25 +164,12 @@ class ProcessSiblings(CheckBase):
         shown = [evidence.task_evidence(f"processes in {self.role}", tasks)]
         parents = sorted({t.ppid for t in tasks if t.ppid is not None})
         if len(tasks) < self.min:
-            return CheckOutcome(
-                False,
-                f"expected at least {self.min} sibling processes in {self.role}, found {len(tasks)}",
-                expected=f">= {self.min}",
-                observed=str(len(tasks)),
-                evidence=shown,
-            )
+            return outcome(False, "siblings.few", {"want": self.min, "role": self.role, "got": len(tasks)},
+                           expected=f">= {self.min}", observed=str(len(tasks)), evidence=shown)
         if len(parents) != 1:
-            return CheckOutcome(
-                False,
-                f"expected the processes in {self.role} to share one parent, their parents are "
-                + ", ".join(map(str, parents)),
-                expected="one parent",
-                observed=f"{len(parents)} parents",
-                evidence=shown,
-            )
-        return CheckOutcome(
-            True, f"{len(tasks)} sibling processes with different pids share parent pid {parents[0]}", evidence=shown
-        )
+            return outcome(False, "siblings.parents", {"role": self.role, "parents": parents},
+                           expected="one parent", observed=f"{len(parents)} parents", evidence=shown)
+        return outcome(True, "siblings.ok", {"count": len(tasks), "parent": parents[0]}, evidence=shown)
 
 
 class ProcessExec(CheckBase):
@@ -197,12 +192,16 @@ class ProcessExec(CheckBase):
         # The root's own exec is the sandbox starting the program, not the program's doing.
         did = [t for t in pool if any(self._matches(e.path) for e in t.execs[(1 if t.tid == root else 0):])]
         if len(did) >= self.min:
-            return CheckOutcome(True, f"{len(did)} process(es) exec'd {self.program}")
+            return outcome(True, "exec.ok", {"count": len(did), "program": self.program})
         ran = sorted({e.path for t in pool for e in t.execs})
-        return CheckOutcome(
-            False,
-            f"expected at least {self.min} process(es)" + (f" in {self.role}" if self.role else "")
-            + f" to exec {self.program!r}, found {len(did)}",
+        pids = {t.tid for t in pool}
+        failed = [f for f in evidence.execution.failed_execs if evidence.execution.process_of(f.tid) in pids]
+        slots = {"failed_exec": "some" if failed else "none"}
+        params: dict[str, object] = {"want": self.min, "program": self.program, "got": len(did), "role": self.role}
+        if failed:
+            params.update(fail_pid=failed[0].tid, fail_path=failed[0].path, errno=failed[0].errno)
+        return outcome(
+            False, "exec.few_role" if self.role else "exec.few", params, slots=slots,
             expected=f">= {self.min}",
             observed=f"{len(did)}; programs exec'd: " + (", ".join(ran) or "none"),
             evidence=[evidence.task_evidence("processes", pool)],

@@ -1,10 +1,14 @@
-"""Resources: the run stayed within its time, memory and process budgets (each its own verdict)."""
+"""Resources: the run stayed within its time, memory and process budgets (each its own verdict).
+
+These are guards: they say nothing went wrong, not that anything went right, so a test's share
+for them is earned only next to a passed check of what the program did (grader.scoring).
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from grader.checks.base import CheckBase, CheckOutcome, RunEvidence
+from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, outcome
 from grader.checks.params import Duration, PositiveInt
 
 __all__ = ["ResourceMemory", "ResourcePids", "ResourceTime"]
@@ -20,16 +24,12 @@ class ResourceTime(CheckBase):
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
         record = evidence.record
         if record.timed_out:
-            return CheckOutcome(
-                False,
-                f"the program did not finish within the time limit ({record.limits.timeout_ms} ms) and was stopped",
-                expected=f"<= {record.limits.timeout_ms} ms",
-                observed="timed out",
-            )
+            return outcome(False, "time.out", {"limit_ms": record.limits.timeout_ms},
+                           expected=f"<= {record.limits.timeout_ms} ms", observed="timed out")
         if self.max is not None and record.wall_ms > self.max:
-            return CheckOutcome(False, f"the program took {record.wall_ms} ms, more than {self.max} ms",
-                                expected=f"<= {self.max} ms", observed=f"{record.wall_ms} ms")
-        return CheckOutcome(True, f"the program finished in {record.wall_ms} ms")
+            return outcome(False, "time.slow", {"ms": record.wall_ms, "max_ms": self.max},
+                           expected=f"<= {self.max} ms", observed=f"{record.wall_ms} ms")
+        return outcome(True, "time.ok", {"ms": record.wall_ms})
 
 
 class ResourceMemory(CheckBase):
@@ -41,9 +41,9 @@ class ResourceMemory(CheckBase):
         record = evidence.record
         if record.oom_killed:
             limit = record.limits.memory_bytes // 2**20
-            return CheckOutcome(False, f"the program used more than its {limit} MiB of memory and was killed",
-                                expected=f"<= {limit} MiB", observed="out of memory")
-        return CheckOutcome(True, "the program stayed within its memory limit")
+            return outcome(False, "memory.oom", {"limit_mib": limit}, expected=f"<= {limit} MiB",
+                           observed="out of memory")
+        return outcome(True, "memory.ok")
 
 
 class ResourcePids(CheckBase):
@@ -57,13 +57,11 @@ class ResourcePids(CheckBase):
         record = evidence.record
         failed = evidence.execution.failed_forks
         if record.pids_limit_hit or failed:
-            return CheckOutcome(
-                False,
-                f"the program hit the limit of {record.limits.pids} tasks"
-                + (f": {len(failed)} fork/clone call(s) failed ({failed[0][2]})" if failed else ""),
-                expected=f"< {record.limits.pids} tasks at once",
-                observed="limit reached",
-            )
+            params: dict[str, object] = {"limit": record.limits.pids}
+            if failed:
+                params.update(failed=len(failed), errno=failed[0][2])
+            return outcome(False, "pids.failed" if failed else "pids.limit", params,
+                           expected=f"< {record.limits.pids} tasks at once", observed="limit reached")
         if self.max is not None and evidence.has_trace:
             tasks = evidence.processes
             events = sorted([(t.start, 1) for t in tasks]
@@ -73,6 +71,6 @@ class ResourcePids(CheckBase):
                 alive += step
                 peak = max(peak, alive)
             if peak > self.max:
-                return CheckOutcome(False, f"{peak} processes were alive at once, more than {self.max}",
-                                    expected=f"<= {self.max}", observed=str(peak))
-        return CheckOutcome(True, "the program stayed within its process budget")
+                return outcome(False, "pids.peak", {"peak": peak, "max": self.max},
+                               expected=f"<= {self.max}", observed=str(peak))
+        return outcome(True, "pids.ok")

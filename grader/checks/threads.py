@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from grader.checks.base import CheckBase, CheckOutcome, RunEvidence
+from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, SubjectCheck, outcome
 from grader.checks.params import Bounds, PositiveInt, Regex, Role, Stream
 
 __all__ = ["ThreadCount", "ThreadSameProcess", "ThreadWork"]
@@ -22,20 +22,20 @@ class ThreadCount(Bounds, CheckBase):
             return self.no_trace()
         processes = [t for t in evidence.role(self.role) if t.is_process]
         if not processes:
-            return CheckOutcome(False, f"there is no process in role {self.role}", observed="none")
+            children = len(evidence.children_of(evidence.root.tid)) if evidence.root else 0
+            return outcome(False, "none.role", {"role": self.role, "children": children}, slots={"ended": "none"},
+                           observed="none")
+        slots, params = self.bounds_slot()
         for process in processes:
             threads = evidence.execution.threads(process.tid)
             if not self.holds(len(threads)):
-                return CheckOutcome(
-                    False,
-                    f"expected pid {process.tid} to start {self.describe()} thread(s) besides its main thread, "
-                    f"it started {len(threads)}",
-                    expected=self.describe(),
-                    observed=str(len(threads)),
+                return outcome(
+                    False, "threads.count_bad", {**params, "pid": process.tid, "got": len(threads),
+                                                 "count": len(threads)},
+                    slots=slots, expected=self.describe(), observed=str(len(threads)),
                     evidence=[evidence.task_evidence(f"threads of pid {process.tid}", threads)],
-                    params={"count": len(threads)},
                 )
-        return CheckOutcome(True, f"{len(processes)} process(es) in {self.role} started {self.describe()} thread(s)")
+        return outcome(True, "threads.count_ok", {**params, "count": len(processes), "role": self.role}, slots=slots)
 
 
 class ThreadSameProcess(CheckBase):
@@ -53,33 +53,26 @@ class ThreadSameProcess(CheckBase):
         shown = [evidence.task_evidence("threads", threads)]
         if len(threads) < self.min:
             extra = [t for t in evidence.processes if t.tid != evidence.execution.root]
-            also = f" (but {len(extra)} extra process(es) were created)" if extra else ""
-            return CheckOutcome(
-                False,
-                f"expected at least {self.min} threads, found {len(threads)}{also}",
-                expected=f">= {self.min} threads",
-                observed=f"{len(threads)} threads",
-                evidence=shown,
+            return outcome(
+                False, "threads.few", {"want": self.min, "got": len(threads), "extra": len(extra)},
+                slots={"extra": "some" if extra else "none"},
+                expected=f">= {self.min} threads", observed=f"{len(threads)} threads", evidence=shown,
             )
         if len(tgids) != 1:
-            return CheckOutcome(
-                False,
-                f"expected all threads in one process, they are spread over {len(tgids)}: "
-                + ", ".join(f"pid {g}" for g in tgids),
-                expected="one tgid",
-                observed=f"{len(tgids)} tgids",
-                evidence=shown,
-            )
-        return CheckOutcome(
-            True,
-            f"{len(threads)} threads share pid (tgid) {tgids[0]}, each with its own tid: "
-            + ", ".join(str(t.tid) for t in threads),
-            evidence=shown,
-        )
+            return outcome(False, "threads.spread", {"got": len(tgids), "pids": tgids},
+                           expected="one tgid", observed=f"{len(tgids)} tgids", evidence=shown)
+        return outcome(True, "threads.same_ok",
+                       {"count": len(threads), "pid": tgids[0], "tids": [t.tid for t in threads]}, evidence=shown)
 
 
-class ThreadWork(CheckBase):
-    """Lines matching `pattern` were written by at least `min` threads of one process, or by `min` processes."""
+class ThreadWork(SubjectCheck):
+    """Lines matching `pattern` were written by at least `min` threads of one process, or by `min` processes.
+
+    A line counts for the one task that wrote all of it. When a process's threads share one stdio
+    buffer that was flushed several lines per write, which thread wrote a line cannot be known: those
+    lines prove nothing about threads, and when nothing is left to prove the check is not applicable
+    (it says why) rather than failed on a buffering artefact.
+    """
 
     kind: Literal["thread.work"]
     pattern: Regex
@@ -90,29 +83,48 @@ class ThreadWork(CheckBase):
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
         hits = evidence.matching(self.pattern, self.stream)
         if not hits:
-            return CheckOutcome(False, f"no line matches /{self.pattern}/", observed="none")
+            return self.nothing(evidence, "none.lines", {"pattern": self.pattern})
         if not evidence.has_trace:
             return self.no_trace()
-        tids = sorted({t for _, line in hits for t in line.writers})
-        tgids = sorted({p for _, line in hits for p in line.processes})
+        owned = [(i, ln) for i, ln in hits if ln.owner_process is not None]
+        unowned_slot, unowned_params = evidence.unowned(hits)
+        tgids = sorted({ln.owner_process for _, ln in owned if ln.owner_process is not None})
         shown = [evidence.line_evidence(f"lines matching /{self.pattern}/", hits)]
-        if self.by == "threads":
-            ok = len(tgids) == 1 and len(tids) >= self.min
-            observed = f"{len(tids)} thread(s) in {len(tgids)} process(es)"
-            message = (
-                f"the work was done by {len(tids)} threads of pid {tgids[0]}"
-                if ok else
-                f"expected the work to be done by at least {self.min} threads of one process, "
-                f"it was done by {observed}"
+        base = {"pattern": self.pattern, "want": self.min, **unowned_params}
+        if self.by == "processes":
+            threads = sorted({ln.owner for _, ln in owned if ln.owner is not None})
+            params = {**base, "processes": len(tgids), "threads": len(threads), "count": len(tgids)}
+            if len(tgids) >= self.min:
+                return outcome(True, "work.processes_ok", params)
+            return outcome(False, "work.processes_few", params, slots=unowned_slot,
+                           expected=f">= {self.min} processes", observed=f"{len(tgids)} process(es)",
+                           evidence=shown)
+        unproven = [ln for _, ln in owned if evidence.thread_unproven(ln) is not None
+                    and (self.stream == "stdout")]
+        proven = [(i, ln) for i, ln in owned if ln not in unproven]
+        per_process: dict[int, set[int]] = {}
+        for _, ln in proven:
+            if ln.owner is not None and ln.owner_process is not None:
+                per_process.setdefault(ln.owner_process, set()).add(ln.owner)
+        best_pid, best = max(per_process.items(), key=lambda kv: len(kv[1]), default=(None, set()))
+        stdio_slot, stdio_params = evidence.stdio_slot(unproven)
+        if best_pid is not None and len(best) >= self.min:
+            return outcome(True, "work.threads_ok", {**base, **stdio_params, "count": len(best), "pid": best_pid},
+                           slots=stdio_slot)
+        if unproven:
+            shared = evidence.thread_unproven(unproven[0])
+            assert shared is not None
+            return outcome(
+                False, "work.threads_unproven",
+                {**base, "buffer_pid": shared.pid, "buffer_writes": shared.writes},
+                expected=f">= {self.min} threads", observed="writer thread unknown (shared stdio buffer)",
+                evidence=shown, applicable=False,
             )
-        else:
-            ok = len(tgids) >= self.min
-            observed = f"{len(tgids)} process(es)"
-            message = (
-                f"the work was done by {len(tgids)} processes"
-                if ok else
-                f"expected the work to be done by at least {self.min} processes, it was done by {observed}"
-                + (f" using {len(tids)} thread(s)" if len(tids) > len(tgids) else "")
-            )
-        return CheckOutcome(ok, message, expected=f">= {self.min} {self.by}", observed=observed,
-                            evidence=[] if ok else shown)
+        all_threads = sorted({ln.owner for _, ln in owned if ln.owner is not None})
+        return outcome(
+            False, "work.threads_few",
+            {**base, **stdio_params, "threads": len(all_threads), "processes": len(tgids)},
+            slots={**unowned_slot, **stdio_slot},
+            expected=f">= {self.min} threads",
+            observed=f"{len(all_threads)} thread(s) in {len(tgids)} process(es)", evidence=shown,
+        )

@@ -1,26 +1,36 @@
-"""Writers: which processes and threads wrote the lines that match a pattern."""
+"""Writers: which processes and threads wrote the lines that match a pattern.
+
+A line is credited to a process (thread) only when that one task wrote every byte of it
+(OutputLine.owner_process / owner): a line assembled from several processes' writes, or holding
+bytes that no traced call wrote, counts for none of them, and a failure says which line and why.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import model_validator
 from pydantic_core import PydanticCustomError
 
-from grader.checks.base import CheckBase, CheckOutcome, RunEvidence
+from grader.checks.base import CheckOutcome, RunEvidence, SubjectCheck, outcome
 from grader.checks.params import Count, Regex, Role, Stream
 
 __all__ = ["OutputWriters"]
 
 
-class OutputWriters(CheckBase):
-    """Lines matching `pattern` come from N distinct processes/threads, and/or only from a role."""
+class OutputWriters(SubjectCheck):
+    """Lines matching `pattern` come from N distinct processes/threads, and/or from a role.
+
+    `role` filters lines by owner as everywhere else: at least `min_lines` matching lines must be
+    written by the role; with `exclusive` (default) no matching line may come from anyone else.
+    """
 
     kind: Literal["output.writers"]
     pattern: Regex
     distinct_processes: Count | None = None
     distinct_threads: Count | None = None
     role: Role | None = None
+    exclusive: bool = True
     min_lines: Count = 1
     stream: Stream = "stdout"
 
@@ -32,52 +42,71 @@ class OutputWriters(CheckBase):
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
         hits = evidence.matching(self.pattern, self.stream)
+        if not hits and self.min_lines > 0:
+            return self.nothing(evidence, "none.lines", {"pattern": self.pattern})
         if len(hits) < self.min_lines:
-            return CheckOutcome(
-                False,
-                f"expected at least {self.min_lines} line(s) matching /{self.pattern}/, found {len(hits)}",
-                expected=f">= {self.min_lines} line(s)",
-                observed=f"{len(hits)} line(s)",
-            )
+            return outcome(False, "writers.few", {"want": self.min_lines, "pattern": self.pattern, "got": len(hits)},
+                           expected=f">= {self.min_lines} line(s)", observed=f"{len(hits)} line(s)")
         if not evidence.has_trace:
             return self.no_trace()
         shown = [evidence.line_evidence(f"lines matching /{self.pattern}/", hits)]
-        processes = sorted({p for _, line in hits for p in line.processes})
-        threads = sorted({t for _, line in hits for t in line.writers})
+        unowned_slot, unowned_params = evidence.unowned(hits)
+        owned = [(i, ln) for i, ln in hits if ln.owner_process is not None]
+        processes = sorted({ln.owner_process for _, ln in owned if ln.owner_process is not None})
+        thread_lines = [(i, ln) for i, ln in owned if ln.owner is not None]
+        unproven = [ln for _, ln in thread_lines if evidence.thread_unproven(ln) is not None]
+        threads = sorted({ln.owner for _, ln in thread_lines if ln.owner is not None and ln not in unproven})
+        base: dict[str, Any] = {"pattern": self.pattern, **unowned_params}
         if self.distinct_processes is not None and len(processes) != self.distinct_processes:
-            return CheckOutcome(
-                False,
-                f"expected lines matching /{self.pattern}/ from {self.distinct_processes} distinct processes, "
-                f"but they came from {len(processes)}: " + (", ".join(f"pid {p}" for p in processes) or "none"),
-                expected=f"{self.distinct_processes} processes",
-                observed=f"{len(processes)} processes",
+            return outcome(
+                False, "writers.processes" if processes else "writers.processes_none",
+                {**base, "want": self.distinct_processes, "got": len(processes), "pids": processes},
+                slots=unowned_slot,
+                expected=f"{self.distinct_processes} processes", observed=f"{len(processes)} processes",
                 evidence=shown,
-                params={"processes": processes},
             )
         if self.distinct_threads is not None and len(threads) != self.distinct_threads:
-            return CheckOutcome(
-                False,
-                f"expected lines matching /{self.pattern}/ from {self.distinct_threads} distinct threads, "
-                f"but they came from {len(threads)}: " + (", ".join(f"tid {t}" for t in threads) or "none"),
-                expected=f"{self.distinct_threads} threads",
-                observed=f"{len(threads)} threads",
+            stdio_slot, stdio_params = evidence.stdio_slot(unproven)
+            if unproven and len(threads) < self.distinct_threads:
+                shared = evidence.thread_unproven(unproven[0])
+                assert shared is not None
+                return outcome(
+                    False, "work.threads_unproven",
+                    {"pattern": self.pattern, "buffer_pid": shared.pid, "buffer_writes": shared.writes},
+                    expected=f"{self.distinct_threads} threads", observed="writer thread unknown (shared stdio buffer)",
+                    evidence=shown, applicable=False,
+                )
+            return outcome(
+                False, "writers.threads" if threads else "writers.threads_none",
+                {**base, **stdio_params, "want": self.distinct_threads, "got": len(threads), "tids": threads},
+                slots={**unowned_slot, **stdio_slot},
+                expected=f"{self.distinct_threads} threads", observed=f"{len(threads)} threads",
                 evidence=shown,
-                params={"threads": threads},
             )
         if self.role is not None:
-            outside = [(i, line) for i, line in hits if not evidence.line_in_role(line, self.role)]
-            if outside:
-                members = ", ".join(f"pid {t.tid}" if t.is_process else f"tid {t.tid}" for t in evidence.role(self.role))
-                return CheckOutcome(
-                    False,
-                    f"{len(outside)} line(s) matching /{self.pattern}/ were not written by {self.role} "
-                    f"({members or 'none'})",
+            mine = [(i, ln) for i, ln in hits if evidence.line_in_role(ln, self.role)]
+            outside = [(i, ln) for i, ln in hits if not evidence.line_in_role(ln, self.role)]
+            if len(mine) < max(self.min_lines, 1):
+                unowned_slot, unowned_params = evidence.unowned(outside)
+                return outcome(
+                    False, "writers.role_few",
+                    {"pattern": self.pattern, "want": max(self.min_lines, 1), "got": len(mine), "role": self.role,
+                     **unowned_params},
+                    slots=unowned_slot,
+                    expected=f">= {self.min_lines} line(s) from {self.role}", observed=f"{len(mine)} from {self.role}",
+                    evidence=[evidence.line_evidence(f"lines not from {self.role}", outside)],
+                )
+            if outside and self.exclusive:
+                members = [t.tid for t in evidence.role(self.role)]
+                unowned_slot, unowned_params = evidence.unowned(outside)
+                return outcome(
+                    False, "writers.outside",
+                    {"count": len(outside), "pattern": self.pattern, "role": self.role, "members": members,
+                     "line": outside[0][0] + 1, **unowned_params},
+                    slots=unowned_slot,
                     expected=f"every such line from {self.role}",
                     observed=f"{len(outside)} from elsewhere",
                     evidence=[evidence.line_evidence(f"lines not from {self.role}", outside)],
                 )
-        return CheckOutcome(
-            True,
-            f"{len(hits)} line(s) matching /{self.pattern}/ came from {len(processes)} process(es), "
-            f"{len(threads)} thread(s)",
-        )
+        return outcome(True, "writers.ok", {"count": len(hits), "pattern": self.pattern,
+                                             "processes": len(processes), "threads": len(threads)})

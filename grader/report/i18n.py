@@ -159,66 +159,7 @@ DIAGNOSIS_TEMPLATES: dict[str, tuple[str, ...]] = {
 # Checks by kind, for a check that did not pass; a passed check uses PASSED_TEMPLATE.
 # Params are the ones the checks set (grader/checks); expected/observed stay as the checks wrote them.
 PASSED_TEMPLATE = N_("This check passed.")
-CHECK_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "output.count": (
-        N_("The program printed {count} matching lines; that is not the number the assignment asks for."),
-        N_("The number of matching output lines was not what the assignment asks for."),
-    ),
-    "output.writers": (
-        N_("The matching lines came from the processes {processes}; that is not the number of different "
-           "processes the assignment asks for."),
-        N_("The matching lines came from the threads {threads}; that is not the number of different threads "
-           "the assignment asks for."),
-        N_("The matching lines were not written by the processes or threads the assignment asks for."),
-    ),
-    "output.exact": (
-        N_("The output differs from the expected text from line {line} on."),
-        N_("The output differs from the expected text."),
-    ),
-    "output.unordered": (
-        N_("{missing} expected lines are missing and {extra} lines were not expected (order does not matter)."),
-        N_("The output lines are not the expected ones (order does not matter)."),
-    ),
-    "output.contains": (N_("The output does not contain the expected text."),),
-    "output.regex": (N_("The output does not match the expected pattern."),),
-    "output.ordered": (N_("The lines were not printed in the required order."),),
-    "output.process_order": (N_("A process did not print its lines in the required order."),),
-    "output.happens_before": (N_("The lines were not printed in the required order."),),
-    "output.ids": (N_("The process ids the program printed do not match the ids the kernel saw."),),
-    "output.values": (N_("The values the program printed do not match what the trace shows."),),
-    "process.count": (
-        N_("The program ran {count} processes; that is not the number the assignment asks for."),
-        N_("The number of processes was not what the assignment asks for."),
-    ),
-    "process.children": (N_("A process did not create the number of child processes the assignment asks for."),),
-    "process.tree": (N_("The shape of the process tree is not what the assignment asks for."),),
-    "process.siblings": (N_("The sibling processes (children of one parent) are not as the assignment asks."),),
-    "process.exec": (N_("The program did not run (exec) the program the assignment asks for."),),
-    "process.reaped": (
-        N_("{unreaped} child processes were not waited for by their parent (wait/waitpid/join)."),
-        N_("Every child process must be waited for by its parent."),
-    ),
-    "process.no_zombies": (N_("A zombie was left: a child process ended and was never waited for."),),
-    "process.no_orphans": (
-        N_("An orphan was left: a child process was still running when its parent ended."),
-    ),
-    "process.exit_code": (N_("An exit code was not the expected one."),),
-    "process.killed": (N_("Fewer processes were killed by a signal than the assignment expects."),),
-    "process.concurrent": (N_("Not enough processes were running at the same time."),),
-    "thread.count": (
-        N_("A process started {count} threads besides its main thread; that is not the number the assignment "
-           "asks for."),
-        N_("The number of threads was not what the assignment asks for."),
-    ),
-    "thread.same_process": (N_("The threads do not all belong to the same process."),),
-    "thread.work": (N_("The threads did not do the work the assignment asks for."),),
-    "ipc.used": (N_("The program did not use the IPC mechanism the assignment asks for."),),
-    "ipc.flow": (N_("Not enough data went from one process to another."),),
-    "ipc.cleanup": (N_("IPC objects (shared memory, FIFOs, ...) were left behind instead of being removed."),),
-    "resource.time": (N_("The program took longer than allowed."),),
-    "resource.memory": (N_("The program used more memory than allowed."),),
-    "resource.pids": (N_("The program created more processes than allowed."),),
-}
+from grader.checks.messages import CHECK_TEMPLATES  # noqa: E402 - one template per check message
 
 
 def check_language(lang: str) -> str:

@@ -46,6 +46,8 @@ def with_helper() -> RunEvidence:
     b.fork(100)
     tracker = b.fork(100)
     b.exec(tracker, "/usr/bin/python3", ["python3", "-c", "from multiprocessing.resource_tracker import main;main(3)"])
+    b.execution.tasks[tracker].runtime_helper = True
+    b.execution.tasks[tracker].helper_reason = "multiprocessing's resource tracker"
     return b.evidence()
 
 
@@ -158,7 +160,8 @@ def test_check_passes_on_good_run_and_fails_on_bad(kind: str, params: dict[str, 
 def test_process_count_names_the_runtime_helpers_it_left_out() -> None:
     outcome = check("process.count", equals=4).evaluate(with_helper())
     assert not outcome.passed
-    assert "resource tracker" in outcome.message and "ran 3" in outcome.message
+    assert "helpers: pid 103" in outcome.message and "ran 3" in outcome.message
+    assert any("resource tracker" in line for e in outcome.evidence for line in e.lines)
 
 
 def test_zombie_message_names_child_and_parent() -> None:

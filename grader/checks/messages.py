@@ -1,0 +1,590 @@
+"""Every sentence a check says: one template id, typed params, English filled here, Korean from the "checks" catalog.
+
+A check's outcome names ONE template id (`CheckOutcome.template`, also `params["template"]`) and the
+params that fill it. A template may hold slots written `<name>`: each slot is filled by one clause of
+that family (e.g. `<bounds>` by "exactly {eq}" or "at least {lo}", `<more>` by "" or " (and {more} more)").
+The combinations are expanded here into flat templates (id "base+clause+clause"), so a translator and
+the page's renderer see one flat sentence with flat `{field}` params, exactly like any gettext msgid.
+
+Params are ints, floats (already rounded), short strings (student text is quoted and shortened before
+it gets here) or lists of those; a list is shown as "a, b, c" in every language.
+
+Catalog workflow (from the repository root):
+    python3 -m grader.checks.messages update    # CHECK_TEMPLATES -> locale/ko/LC_MESSAGES/checks.po
+    python3 -m grader.checks.messages compile   # checks.po -> checks.mo (committed)
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import itertools
+import re
+import string
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CHECK_TEMPLATES",
+    "CLAUSES",
+    "LEGACY_BY_KIND",
+    "DOMAIN",
+    "LOCALE_DIR",
+    "TEMPLATES",
+    "fields_of",
+    "param_text",
+    "quote",
+    "render",
+    "render_params",
+    "template_text",
+]
+
+DOMAIN = "checks"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "report" / "locale"
+PARAM_CHARS = 80
+_SLOT = re.compile(r"<([a-z_]+)>")
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalog."""
+    return message
+
+
+# ----------------------------------------------------------------- clause families (slot fillers)
+CLAUSES: dict[str, dict[str, str]] = {
+    "more": {
+        "none": "",
+        "some": N_(" (and {more} more)"),
+    },
+    "bounds": {
+        "eq": N_("exactly {eq}"),
+        "range": N_("between {lo} and {hi}"),
+        "min": N_("at least {lo}"),
+        "max": N_("at most {hi}"),
+    },
+    # why a check found nothing to judge: how the program ended before it got there
+    "ended": {
+        "none": "",
+        "python_error": N_("; it stopped first with a Python error: {error}"),
+        "signal": N_("; it was killed first by {signal}"),
+        "exit": N_("; it exited first with code {code}"),
+        "timeout": N_("; the grader stopped it first at the time limit"),
+        "output_limit": N_("; the grader stopped it first at the output limit"),
+        "trace_limit": N_("; the grader stopped it first at the trace-size limit"),
+    },
+    # a task the grader ended
+    "stop": {
+        "timeout": N_("at the time limit"),
+        "output": N_("at the output limit"),
+        "trace": N_("at the trace-size limit"),
+        "linger": N_("because it was still running after the main process had ended"),
+        "other": N_("when the run was stopped"),
+    },
+    # processes left out of a count because the language runtime started them
+    "helpers": {
+        "none": "",
+        "some": N_(" (not counting the language runtime's own helpers: pid {helper_pids})"),
+    },
+    # why a line counts for no process
+    "unowned": {
+        "none": "",
+        "mixed2": N_("; line {bad_line} was assembled from writes by pid {bad_a} and pid {bad_b}, so it counts "
+                     "for neither"),
+        "mixed": N_("; line {bad_line} was assembled from writes by pids {bad_pids}, so it counts for none of them"),
+        "unknown": N_("; bytes of line {bad_line} were written by no traced call, so it counts for no process"),
+        "untraced": N_("; line {bad_line} has no writer in the trace, so it counts for no process"),
+    },
+    "from": {
+        "none": "",
+        "role": N_(" from {role}"),
+    },
+    "before_from": {
+        "none": "",
+        "role": N_(" from {before_role}"),
+    },
+    "after_from": {
+        "none": "",
+        "role": N_(" from {after_role}"),
+    },
+    "extra": {
+        "none": "",
+        "some": N_(" (but {extra} extra process(es) were created)"),
+    },
+    "failed_exec": {
+        "none": "",
+        "some": N_("; pid {fail_pid} tried to exec {fail_path} but the call failed ({errno})"),
+    },
+    # lines whose thread cannot be known because one stdio buffer served several threads
+    "shared_stdio": {
+        "none": "",
+        "some": N_("; the thread of {unproven} line(s) could not be checked: the threads of pid {buffer_pid} share "
+                   "one stdio buffer, and its {buffer_writes} write(s) each carried several lines (one thread "
+                   "flushed the others' lines), so the kernel saw one writer"),
+    },
+}
+
+# ----------------------------------------------------------------- templates by check
+TEMPLATES: dict[str, str] = {
+    # any check
+    "trace.none": N_("the program's behaviour could not be observed: no trace of it was recorded"),
+    "none.children": N_("there were no child processes to check: the program created none<ended>"),
+    "none.role": N_("there was no process in role {role} to check: the program created {children} child "
+                    "process(es)<ended>"),
+    "none.threads": N_("there were no threads to check: the program started none besides its main "
+                       "thread<ended>"),
+    "none.lines": N_("no line matches /{pattern}/<ended>"),
+    "none.role_lines": N_("no line matching /{pattern}/ was written by {role} alone<unowned><ended>"),
+    "none.ipc": N_("there was no IPC object to check: the program created none<ended>"),
+    "none.flows": N_("no data crossed between processes at all: the trace shows no transfer over a pipe, "
+                     "socket, FIFO, message queue or file<ended>"),
+    # process.reaped
+    "reaped.ok": N_("all {count} child process(es) were waited for by their parent"),
+    "reaped.never": N_("pid {pid} was never waited for by its parent pid {parent}<more>"),
+    "reaped.orphan": N_("pid {pid} was never waited for by its parent pid {parent}: the parent ended first and "
+                        "pid {pid} was adopted by pid {adopter}<more>"),
+    "reaped.other": N_("pid {pid} was reaped by pid {reaper}, not by its parent pid {parent}<more>"),
+    "reaped.stopped": N_("pid {pid} was never reaped by its parent pid {parent}: the grader stopped it "
+                         "<stop><more>"),
+    # process.no_zombies
+    "zombies.ok": N_("no process was left a zombie"),
+    "zombie.timed": N_("pid {pid} was a zombie for {seconds} s: it ended and its parent pid {parent} did not "
+                       "wait for it<more>"),
+    "zombie.untimed": N_("pid {pid} was left a zombie: it ended and its parent pid {parent} did not wait for "
+                         "it<more>"),
+    # process.no_orphans
+    "orphans.ok": N_("no process outlived its parent"),
+    "orphans.ok_stopped": N_("no process outlived its parent on its own: pid {pids} were stopped by the grader "
+                             "together with their parent"),
+    "orphan.adopted": N_("pid {pid} outlived its parent pid {parent} and was adopted by pid {adopter}<more>"),
+    "orphan.plain": N_("pid {pid} outlived its parent pid {parent}<more>"),
+    "orphan.stopped": N_("pid {pid} outlived its parent pid {parent}, and the grader stopped it <stop><more>"),
+    # process.exit_code
+    "exit.ok": N_("{count} process(es) in {role} exited with code {want}"),
+    "exit.root_ok": N_("the program exited with code {want}"),
+    "exit.root_code": N_("expected the program to exit with code {want}, it exited with code {code}"),
+    "exit.root_signal": N_("expected the program to exit with code {want}, it was killed by {signal}"),
+    "exit.code": N_("expected pid {pid} ({role}) to exit with code {want}, it exited with code {code}"),
+    "exit.signal": N_("expected pid {pid} ({role}) to exit with code {want}, it was killed by {signal}"),
+    "exit.stopped": N_("expected pid {pid} ({role}) to exit with code {want}, the grader stopped it <stop>"),
+    "exit.running": N_("expected pid {pid} ({role}) to exit with code {want}, it never exited"),
+    # process.killed
+    "killed.ok": N_("{count} process(es) in {role} were killed by {signal}"),
+    "killed.ok_any": N_("{count} process(es) in {role} were killed by a signal"),
+    "killed.few": N_("expected at least {want} process(es) in {role} to be killed by {signal}, found {got}"),
+    "killed.few_any": N_("expected at least {want} process(es) in {role} to be killed by a signal, found {got}"),
+    # process.concurrent
+    "concurrent.ok": N_("up to {best} of {count} tasks in {role} ran at the same time"),
+    "concurrent.few": N_("expected at least {want} tasks in {role} to run at the same time, at most {best} did"),
+    "concurrent.serial": N_("expected at least {want} tasks in {role} to run at the same time, at most {best} "
+                            "did: each of the {count} ended before the next started"),
+    # process.count, children, tree, siblings, exec
+    "count.ok": N_("the program ran {count} process(es), as expected (<bounds>)<helpers>"),
+    "count.bad": N_("expected <bounds> process(es), the program ran {count}<helpers>"),
+    "children.ok": N_("{count} process(es) in {role} have <bounds> child process(es)"),
+    "children.bad": N_("expected pid {pid} ({role}) to have <bounds> child process(es), it had {got}<helpers>"),
+    "tree.ok": N_("the process tree has the expected shape"),
+    "tree.bad": N_("the process tree does not have the expected shape<helpers>"),
+    "tree.bad_chain": N_("the process tree is not a chain of {chain} processes<helpers>"),
+    "siblings.ok": N_("{count} sibling processes with different pids share parent pid {parent}"),
+    "siblings.few": N_("expected at least {want} sibling processes in {role}, found {got}"),
+    "siblings.parents": N_("expected the processes in {role} to share one parent, their parents are pids "
+                           "{parents}"),
+    "exec.ok": N_("{count} process(es) exec'd {program}"),
+    "exec.few": N_("expected at least {want} process(es) to exec {program}, found {got}<failed_exec>"),
+    "exec.few_role": N_("expected at least {want} process(es) in {role} to exec {program}, found "
+                        "{got}<failed_exec>"),
+    # threads
+    "threads.count_ok": N_("{count} process(es) in {role} started <bounds> thread(s)"),
+    "threads.count_bad": N_("expected pid {pid} to start <bounds> thread(s) besides its main thread, it started "
+                            "{got}"),
+    "threads.few": N_("expected at least {want} threads, found {got}<extra>"),
+    "threads.spread": N_("expected all threads in one process, they are spread over {got}: pids {pids}"),
+    "threads.same_ok": N_("{count} threads share pid (tgid) {pid}, each with its own tid: {tids}"),
+    "work.threads_ok": N_("the lines matching /{pattern}/ were written by {count} threads of pid {pid}"
+                          "<shared_stdio>"),
+    "work.threads_few": N_("expected the lines matching /{pattern}/ to be written by at least {want} threads of "
+                           "one process, they were written by {threads} thread(s) in {processes} "
+                           "process(es)<unowned><shared_stdio>"),
+    "work.threads_unproven": N_("the lines matching /{pattern}/ cannot be attributed to threads: the threads of "
+                                "pid {buffer_pid} share one stdio buffer, and its {buffer_writes} write(s) each "
+                                "carried several lines, so one thread flushed every thread's output and the "
+                                "kernel saw one writer; write each line with its own call (flush after each "
+                                "line) to make it provable"),
+    "work.processes_ok": N_("the lines matching /{pattern}/ were written by {count} processes"),
+    "work.processes_few": N_("expected the lines matching /{pattern}/ to be written by at least {want} processes, "
+                             "they were written by {processes} process(es) using {threads} thread(s)<unowned>"),
+    # output.exact, contains, regex, count, unordered, ordered
+    "exact.ok": N_("the output is exactly as expected"),
+    "exact.strict_bad": N_("the {stream} differs from the expected text"),
+    "exact.line": N_("the {stream} differs from the expected text at line {line}: expected {want}, got {got}"),
+    "exact.line_short": N_("the {stream} differs from the expected text at line {line}: expected {want}, got no "
+                           "more lines"),
+    "exact.line_long": N_("the {stream} differs from the expected text at line {line}: expected no more lines, "
+                          "got {got}"),
+    "contains.ok": N_("the {stream} contains {text}"),
+    "contains.absent_ok": N_("the {stream} does not contain {text}"),
+    "contains.bad": N_("the {stream} does not contain {text}"),
+    "contains.empty": N_("the {stream} does not contain {text}: the program printed nothing on it"),
+    "contains.absent_bad": N_("the {stream} should not contain {text}, but {count} line(s) do, first line "
+                              "{line}"),
+    "regex.ok": N_("the {stream} matches /{pattern}/"),
+    "regex.absent_ok": N_("the {stream} does not match /{pattern}/"),
+    "regex.bad": N_("no part of the {stream} matches /{pattern}/"),
+    "regex.empty": N_("no part of the {stream} matches /{pattern}/: the program printed nothing on it"),
+    "regex.absent_bad": N_("/{pattern}/ should not match the {stream}, but it matched {text}"),
+    "count.lines_ok": N_("{count} line(s) matching /{pattern}/ on {stream}, as expected (<bounds>)"),
+    "count.lines_bad": N_("expected <bounds> line(s) matching /{pattern}/ on {stream}, found {count}<unowned>"),
+    "count.role_ok": N_("{count} line(s) matching /{pattern}/ on {stream} were written by {role}, as expected "
+                        "(<bounds>)"),
+    "count.role_bad": N_("expected <bounds> line(s) matching /{pattern}/ written by {role} on {stream}, found "
+                         "{count}<unowned>"),
+    "unordered.ok": N_("the {stream} has the expected lines (in any order)"),
+    "unordered.bad": N_("the {stream}'s lines (in any order) differ: {missing} expected line(s) missing (first "
+                        "{first_missing}), {extra} unexpected line(s)"),
+    "unordered.missing": N_("the {stream}'s lines (in any order) differ: {missing} expected line(s) missing "
+                            "(first {first_missing})"),
+    "unordered.extra": N_("the {stream}'s lines (in any order) differ: {extra} unexpected line(s) (first "
+                          "{first_extra})"),
+    "ordered.ok": N_("the {count} lines appear in the expected order"),
+    "ordered.before": N_("line {late} {late_text} (/{pattern}/) came before line {early} {early_text} "
+                         "(/{previous}/); they must appear the other way round"),
+    "ordered.missing": N_("no line matches /{pattern}/ (step {step} of {steps})"),
+    "ordered.missing_after": N_("no line matching /{pattern}/ comes after line {early} {early_text} "
+                                "(/{previous}/)"),
+    # output.process_order, happens_before
+    "porder.ok": N_("each of {count} process(es) printed its lines in order"),
+    "porder.none": N_("no process printed any of the expected lines<unowned><ended>"),
+    "porder.bad": N_("pid {pid} printed line {late} {late_text} (/{late_pattern}/) after line {early} "
+                     "{early_text} (/{early_pattern}/); each process must print them in the given order"),
+    "porder.missing": N_("pid {pid} never printed a line matching /{pattern}/"),
+    "before.ok": N_("every line /{before}/<before_from> came before every line /{after}/<after_from>"),
+    "before.missing": N_("no line /{pattern}/<from> was printed<unowned>"),
+    "before.bad": N_("line {late} {late_text} matches /{after}/<after_from> but comes before line {early} "
+                     "{early_text} which matches /{before}/<before_from>"),
+    # output.ids, values
+    "ids.ok": N_("{count} line(s) print ids that match the trace<shared_stdio>"),
+    "ids.few": N_("expected at least {want} line(s) like {pattern}<from>, found {got}<unowned><ended>"),
+    "ids.pid": N_("line {line} {text} says pid {claimed}, but it was written by pid {real}<more>"),
+    "ids.tid": N_("line {line} {text} says tid {claimed}, but it was written by thread {real}<more>"),
+    "ids.ppid": N_("line {line} {text} says ppid {claimed}, but the parent of pid {pid} is {real}<more>"),
+    "ids.ppid_adopted": N_("line {line} {text} says ppid {claimed}, but the parent of pid {pid} is {real}, then "
+                           "{adopter}<more>"),
+    "ids.mixed2": N_("line {line} {text} was assembled from writes by pid {a} and pid {b}, so its ids cannot be "
+                     "tied to one process<more>"),
+    "ids.mixed": N_("line {line} {text} was assembled from writes by pids {pids}, so its ids cannot be tied to "
+                    "one process<more>"),
+    "ids.unknown": N_("bytes of line {line} {text} were written by no traced call, so its ids cannot be tied to "
+                      "a process<more>"),
+    "ids.untraced": N_("line {line} {text} has no writer in the trace, so its ids cannot be checked<more>"),
+    "ids.unproven": N_("the tid on {unproven} line(s) like {pattern} could not be checked and nothing else could "
+                       "be: the threads of pid {buffer_pid} share one stdio buffer, and its {buffer_writes} "
+                       "write(s) each carried several lines (one thread flushed the others' lines), so the "
+                       "kernel saw one writer"),
+    "values.ok": N_("the printed values satisfy {expect}"),
+    "values.none": N_("no line like {pattern}<from> ({name})<unowned>"),
+    "values.nothing": N_("{expect}: no value was printed to compare"),
+    "values.bad": N_("expected {expect}, but {seen}"),
+    # output.writers
+    "writers.ok": N_("{count} line(s) matching /{pattern}/ came from {processes} process(es), {threads} "
+                     "thread(s)"),
+    "writers.few": N_("expected at least {want} line(s) matching /{pattern}/, found {got}"),
+    "writers.processes": N_("expected lines matching /{pattern}/ from {want} distinct processes, but they came "
+                            "from {got}: pid {pids}<unowned>"),
+    "writers.processes_none": N_("expected lines matching /{pattern}/ from {want} distinct processes, but none "
+                                 "of them was written by one process alone<unowned>"),
+    "writers.threads": N_("expected lines matching /{pattern}/ from {want} distinct threads, but they came from "
+                          "{got}: tid {tids}<unowned><shared_stdio>"),
+    "writers.threads_none": N_("expected lines matching /{pattern}/ from {want} distinct threads, but none of "
+                               "them was written by one thread alone<unowned><shared_stdio>"),
+    "writers.outside": N_("{count} line(s) matching /{pattern}/ were not written by {role} (pid {members}), "
+                          "first line {line}<unowned>"),
+    "writers.role_few": N_("expected at least {want} line(s) matching /{pattern}/ written by {role}, found "
+                           "{got}<unowned>"),
+    # ipc
+    "ipc.used_ok": N_("the program used a {mechanism} ({name})"),
+    "ipc.used_alone": N_("the program made a {mechanism} ({name}) but only pid {pids} used it"),
+    "ipc.used_other": N_("expected the program to use a {mechanism}; it used {kinds}"),
+    "ipc.used_none": N_("expected the program to use a {mechanism}; it used no IPC at all"),
+    "flow.ok": N_("{bytes} bytes went from {sender} to {receiver}"),
+    "flow.ok_over": N_("{bytes} bytes went from {sender} to {receiver} over a {mechanism}"),
+    "flow.few": N_("expected at least {want} bytes to go from {sender} to {receiver}; only {bytes} did"),
+    "flow.few_over": N_("expected at least {want} bytes to go from {sender} to {receiver} over a {mechanism}; "
+                        "only {bytes} did"),
+    "flow.none": N_("expected data to go from {sender} to {receiver}; none did ({others} other transfer(s) "
+                    "seen)"),
+    "flow.none_over": N_("expected data to go from {sender} to {receiver} over a {mechanism}; none did "
+                         "({others} other transfer(s) seen)"),
+    "cleanup.ok": N_("every one of the {count} IPC object(s) the program created was removed"),
+    "cleanup.bad": N_("the program left {count} IPC object(s) behind: {kind} {name}<more>"),
+    # resources
+    "time.ok": N_("the program finished in {ms} ms"),
+    "time.out": N_("the program did not finish within the time limit ({limit_ms} ms) and was stopped"),
+    "time.slow": N_("the program took {ms} ms, more than {max_ms} ms"),
+    "memory.ok": N_("the program stayed within its memory limit"),
+    "memory.oom": N_("the program used more than its {limit_mib} MiB of memory and was killed"),
+    "pids.ok": N_("the program stayed within its process budget"),
+    "pids.limit": N_("the program hit the limit of {limit} tasks"),
+    "pids.failed": N_("the program hit the limit of {limit} tasks: {failed} fork/clone call(s) failed ({errno})"),
+    "pids.peak": N_("{peak} processes were alive at once, more than {max}"),
+}
+
+
+def _families(text: str) -> list[str]:
+    return _SLOT.findall(text)
+
+
+def _expand(base_id: str, text: str) -> dict[str, str]:
+    families = _families(text)
+    if not families:
+        return {base_id: text}
+    out: dict[str, str] = {}
+    for choice in itertools.product(*(sorted(CLAUSES[f]) for f in families)):
+        filled = text
+        for family, clause in zip(families, choice):
+            filled = filled.replace(f"<{family}>", CLAUSES[family][clause], 1)
+        out["+".join([base_id, *(f"{f}.{c}" for f, c in zip(families, choice))])] = filled
+    return out
+
+
+def _all_templates() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for base_id, text in TEMPLATES.items():
+        out.update(_expand(base_id, text))
+    return out
+
+
+# By kind, one generic sentence per check kind: for results stored before templates had ids (kept so
+# a page rebuilt from an old store still finds a translation). New results carry params["template"].
+LEGACY_BY_KIND: dict[str, tuple[str, ...]] = {
+    "output.count": (
+        N_("The program printed {count} matching lines; that is not the number the assignment asks for."),
+        N_("The number of matching output lines was not what the assignment asks for."),
+    ),
+    "output.writers": (
+        N_("The matching lines came from the processes {processes}; that is not the number of different "
+           "processes the assignment asks for."),
+        N_("The matching lines came from the threads {threads}; that is not the number of different threads "
+           "the assignment asks for."),
+        N_("The matching lines were not written by the processes or threads the assignment asks for."),
+    ),
+    "output.exact": (
+        N_("The output differs from the expected text from line {line} on."),
+        N_("The output differs from the expected text."),
+    ),
+    "output.unordered": (
+        N_("{missing} expected lines are missing and {extra} lines were not expected (order does not matter)."),
+        N_("The output lines are not the expected ones (order does not matter)."),
+    ),
+    "output.contains": (N_("The output does not contain the expected text."),),
+    "output.regex": (N_("The output does not match the expected pattern."),),
+    "output.ordered": (N_("The lines were not printed in the required order."),),
+    "output.process_order": (N_("A process did not print its lines in the required order."),),
+    "output.happens_before": (N_("The lines were not printed in the required order."),),
+    "output.ids": (N_("The process ids the program printed do not match the ids the kernel saw."),),
+    "output.values": (N_("The values the program printed do not match what the trace shows."),),
+    "process.count": (
+        N_("The program ran {count} processes; that is not the number the assignment asks for."),
+        N_("The number of processes was not what the assignment asks for."),
+    ),
+    "process.children": (N_("A process did not create the number of child processes the assignment asks for."),),
+    "process.tree": (N_("The shape of the process tree is not what the assignment asks for."),),
+    "process.siblings": (N_("The sibling processes (children of one parent) are not as the assignment asks."),),
+    "process.exec": (N_("The program did not run (exec) the program the assignment asks for."),),
+    "process.reaped": (
+        N_("{unreaped} child processes were not waited for by their parent (wait/waitpid/join)."),
+        N_("Every child process must be waited for by its parent."),
+    ),
+    "process.no_zombies": (N_("A zombie was left: a child process ended and was never waited for."),),
+    "process.no_orphans": (
+        N_("An orphan was left: a child process was still running when its parent ended."),
+    ),
+    "process.exit_code": (N_("An exit code was not the expected one."),),
+    "process.killed": (N_("Fewer processes were killed by a signal than the assignment expects."),),
+    "process.concurrent": (N_("Not enough processes were running at the same time."),),
+    "thread.count": (
+        N_("A process started {count} threads besides its main thread; that is not the number the assignment "
+           "asks for."),
+        N_("The number of threads was not what the assignment asks for."),
+    ),
+    "thread.same_process": (N_("The threads do not all belong to the same process."),),
+    "thread.work": (N_("The threads did not do the work the assignment asks for."),),
+    "ipc.used": (N_("The program did not use the IPC mechanism the assignment asks for."),),
+    "ipc.flow": (N_("Not enough data went from one process to another."),),
+    "ipc.cleanup": (N_("IPC objects (shared memory, FIFOs, ...) were left behind instead of being removed."),),
+    "resource.time": (N_("The program took longer than allowed."),),
+    "resource.memory": (N_("The program used more memory than allowed."),),
+    "resource.pids": (N_("The program created more processes than allowed."),),
+}
+
+
+FLAT: dict[str, str] = _all_templates()
+# What grader.report.i18n looks up: a template id (params["template"]) -> its one English msgid; and, for
+# old results, a kind -> its generic sentences.
+CHECK_TEMPLATES: dict[str, tuple[str, ...]] = {**LEGACY_BY_KIND, **{key: (text,) for key, text in FLAT.items()}}
+
+
+def template_id(base: str, **clauses: str) -> str:
+    """The flat id of `base` with each slot filled by the named clause, e.g. ('reaped.never', more='some')."""
+    families = _families(TEMPLATES[base])
+    unknown = set(clauses) - set(families)
+    if unknown:
+        raise KeyError(f"{base} has no slot {sorted(unknown)}")
+    chosen = []
+    for family in families:
+        clause = clauses.get(family, "none")
+        if clause not in CLAUSES[family]:
+            raise KeyError(f"{base}: no clause {clause!r} in <{family}>")
+        chosen.append(f"{family}.{clause}")
+    return "+".join([base, *chosen])
+
+
+def template_text(key: str) -> str:
+    """The English template of a flat id."""
+    return FLAT[key]
+
+
+def fields_of(template: str) -> list[str]:
+    """The {field} names a template uses."""
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+
+
+def param_text(value: Any) -> str:
+    """A param as shown in a sentence (lists as 'a, b', whole floats as ints, long text shortened)."""
+    if isinstance(value, (list, tuple, set)):
+        text = ", ".join(param_text(v) for v in value)
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    else:
+        text = str(value)
+    return text if len(text) <= PARAM_CHARS else text[: PARAM_CHARS - 3] + "..."
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """Student text as a short quoted param: 'child done'."""
+    cut = text if len(text) <= limit else text[:limit] + "..."
+    return repr(cut)
+
+
+@cache
+def _catalog(lang: str) -> gettext.NullTranslations:
+    if lang == "en":
+        return gettext.NullTranslations()
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    with path.open("rb") as handle:
+        return gettext.GNUTranslations(handle)
+
+
+def render(key: str, params: dict[str, Any], lang: str = "en") -> str:
+    """The sentence of template `key` with `params`, in `lang` ("en" or "ko"); KeyError on a missing param."""
+    template = _catalog(lang).gettext(FLAT[key])
+    return template.format(**{name: param_text(params[name]) for name in fields_of(template)})
+
+
+def render_params(params: dict[str, Any], lang: str = "en") -> str | None:
+    """A check result's message from its params (params["template"] names it), or None without one."""
+    key = params.get("template")
+    if not isinstance(key, str) or key not in FLAT:
+        return None
+    try:
+        return render(key, params, lang)
+    except (KeyError, ValueError, OSError):
+        return None
+
+
+# ----------------------------------------------------------------- catalog tooling
+
+def _po_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _compose(key: str, base_ko: dict[str, str]) -> str | None:
+    """The Korean of a flat id, from the Korean of its base template and of each clause."""
+    base, *parts = key.split("+")
+    text = base_ko.get(TEMPLATES[base])
+    if not text:
+        return None
+    for part in parts:
+        family, clause = part.split(".", 1)
+        english = CLAUSES[family][clause]
+        ko = base_ko.get(english, "") if english else ""
+        if english and not ko:
+            return None
+        text = text.replace(f"<{family}>", ko, 1)
+    return text
+
+
+def update_catalog(lang: str = "ko") -> Path:
+    """Regenerate the .po: the Korean of each base template and clause is kept (they are written by hand in
+    the "# source" entries); every flat combination is composed from them."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    path = _po_path(lang)
+    known: dict[str, str] = {}
+    if path.exists():
+        with path.open("rb") as handle:
+            for message in read_po(handle, locale=lang, domain=DOMAIN):
+                if message.id and isinstance(message.id, str) and isinstance(message.string, str):
+                    known[message.id] = message.string
+    sources: dict[str, str] = {}
+    for family in CLAUSES.values():
+        for english in family.values():
+            if english:
+                sources[english] = known.get(english, "")
+    for english in TEMPLATES.values():
+        sources[english] = known.get(english, "")   # with <slots>, as a translator writes it
+    catalog = Catalog(locale=lang, domain=DOMAIN, project="grader", charset="utf-8")
+    for english, ko in sources.items():
+        catalog.add(english, ko, context="source", auto_comments=["a base template or clause: translate this"])
+    for texts in LEGACY_BY_KIND.values():
+        for english in texts:
+            catalog.add(english, known.get(english, ""), auto_comments=["for results stored without a template id"])
+    for key, english in FLAT.items():
+        composed = _compose(key, sources) or ""
+        if english in sources and "<" not in english:
+            catalog.add(english, composed or sources[english], auto_comments=[key])
+        elif english not in catalog:
+            catalog.add(english, composed, auto_comments=[key])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out:
+        write_po(out, catalog, width=100, no_location=True, ignore_obsolete=True)
+    return path
+
+
+def compile_catalog(lang: str = "ko") -> Path:
+    """Write the .mo next to the .po (the "source" entries are left out: only flat sentences are looked up)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    path = _po_path(lang)
+    with path.open("rb") as handle:
+        source = read_po(handle, locale=lang, domain=DOMAIN)
+    flat = Catalog(locale=lang, domain=DOMAIN, project="grader", charset="utf-8")
+    for message in source:
+        if message.id and message.context is None:
+            flat.add(message.id, message.string)
+    buffer = io.BytesIO()
+    write_mo(buffer, flat, use_fuzzy=False)
+    mo = path.with_suffix(".mo")
+    mo.write_bytes(buffer.getvalue())
+    _catalog.cache_clear()
+    return mo
+
+
+def _main(argv: list[str]) -> int:
+    command = argv[0] if argv else ""
+    if command == "update":
+        print(update_catalog())
+    elif command == "compile":
+        print(compile_catalog())
+    else:
+        print("usage: python3 -m grader.checks.messages update|compile", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))
