@@ -599,7 +599,17 @@ def _failed_execs(execution: Execution, run: int) -> list[Diagnosis]:
     return out
 
 
-def _flags(f: _Findings) -> list[Diagnosis]:
+def _stopped_evidence(f: _Findings, why: str, run: int) -> list[Evidence]:
+    """What each task the grader stopped for `why` was doing, and that it was stopped."""
+    ex = f.execution
+    stopped = sorted({ex.process_of(t) for t, reason in f.stopped.items() if reason == why})
+    items = [blocked_words(ex, b) for b in f.live if ex.process_of(b.tid) in stopped]
+    if stopped:
+        items.append(Message(N_("pid {pids}: {stopped}"), {"pids": stopped, "stopped": Message(STOPPED_WORDS[why])}))
+    return [_evidence(N_("what each task was doing when it was stopped"), items, stopped, run)] if items else []
+
+
+def _flags(f: _Findings, run: int) -> list[Diagnosis]:
     record = f.record
     out = []
     if record.oom_killed:
@@ -609,12 +619,13 @@ def _flags(f: _Findings) -> list[Diagnosis]:
     if record.output_limit_hit or record.stopped_for == "output":
         out.append(_diagnosis("output_limit", Message(
             N_("The program wrote more than {limit_bytes} bytes to stdout or stderr, so the grader stopped it; "
-               "is a loop printing without end?"), {"limit_bytes": record.limits.output_bytes})))
+               "is a loop printing without end?"), {"limit_bytes": record.limits.output_bytes}),
+            _stopped_evidence(f, "output", run)))
     if record.stopped_for == "trace":
         out.append(_diagnosis("trace_limit", Message(
             N_("The program made so many system calls that their record passed {limit_mib} MiB, so the grader "
                "stopped it; is a loop reading or writing without end?"),
-            {"limit_mib": record.limits.trace_bytes // 2**20})))
+            {"limit_mib": record.limits.trace_bytes // 2**20}), _stopped_evidence(f, "trace", run)))
     return out
 
 
@@ -638,7 +649,7 @@ def diagnose_run(execution: Execution, record: RunRecord) -> list[Diagnosis]:
         *_pipe_hangs(found, run),
         *_timeout(found, run),
         *_linger(found, run),
-        *_flags(found),
+        *_flags(found, run),
         *_zombies(found, run),
         *_late_reaps(found, run),
         *_orphans(found, run),

@@ -31,6 +31,7 @@ _CHILD_TID = re.compile(r"^(\d+)\s+\S+\s+clone3?\((?=.*CLONE_THREAD).*?child_tid
                         r"\s=\s(\d+)\s*$", re.M)
 
 _NOT_IN_A_CALL = "-"          # Blocked.syscall of a task /proc shows waiting outside any system call
+_UNNAMED_CALL = "?"           # Blocked.syscall of a task inside a call whose number has no known name
 
 # What the grader's stop is called, per RunRecord.stopped_for / Task.stopped_by.
 STOPPED_WORDS: dict[str, str] = {
@@ -45,7 +46,11 @@ def _signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def _kind(execution: Execution, target: str) -> ChannelKind:
+def _kind(execution: Execution, record: RunRecord, target: str) -> ChannelKind:
+    if target in (record.stdout_channel, execution.stdout_channel):
+        return "stdout"
+    if target == record.stderr_channel:
+        return "stderr"
     obj = execution.ipc_of(target)
     if obj is not None and obj.kind == "fifo":
         return "fifo"
@@ -96,7 +101,10 @@ def _first_int(args: str) -> int | None:
 def _from_proc(execution: Execution, record: RunRecord, entry: dict[str, Any]) -> Blocked:
     tid = int(entry["tid"])
     call = entry.get("call") or ""
-    if not call and entry.get("state") not in ("R", None):
+    nr = entry.get("nr")
+    if not call and isinstance(nr, int) and nr >= 0:
+        call = _UNNAMED_CALL                        # inside a call the image's table does not name
+    elif not call and (isinstance(nr, int) or entry.get("state") not in ("R", None)):
         call = _NOT_IN_A_CALL                       # blocked, but not inside a system call
     args = [int(a) for a in entry.get("args") or []]
     blocked = Blocked(tid=tid, syscall=call, args="", since=execution.duration, source="proc")
@@ -106,7 +114,7 @@ def _from_proc(execution: Execution, record: RunRecord, entry: dict[str, Any]) -
         fd = watched[0]
     if isinstance(fd, dict) and fd.get("target"):
         target = str(fd["target"])
-        blocked.channel = Channel(kind=_kind(execution, target), ident=target,
+        blocked.channel = Channel(kind=_kind(execution, record, target), ident=target,
                                   path=target if target.startswith("/") else None)
         reading = call in _READS or call in ("accept", "accept4") or (
             call in _POLLS and fd.get("wants", "read") == "read")
@@ -187,6 +195,10 @@ def _outside(ex: Execution, b: Blocked, w: Message) -> Message:
                    {"who": w})
 
 
+def _unnamed(ex: Execution, b: Blocked, w: Message) -> Message:
+    return Message(N_("{who} was inside a system call the grader could not name"), {"who": w})
+
+
 def _futex(ex: Execution, b: Blocked, w: Message) -> Message:
     if b.waits_for:
         return Message(N_("{who} waits in pthread_join for thread {thread}, which never ended (futex)"),
@@ -243,6 +255,8 @@ def _read(ex: Execution, b: Blocked, w: Message) -> Message:
 
 def _write(ex: Execution, b: Blocked, w: Message) -> Message:
     channel = b.channel
+    if channel is not None and channel.kind in ("stdout", "stderr", "tty"):
+        return Message(N_("{who} was writing its output ({call})"), {"who": w, "call": b.syscall})
     if channel is None or channel.kind not in ("pipe", "fifo", "socket"):
         return _other(ex, b, w)
     facts: dict[str, Any] = {"who": w, "call": b.syscall, "channel": channel.ident}
@@ -300,6 +314,7 @@ def _other(ex: Execution, b: Blocked, w: Message) -> Message:
 _TABLE: dict[str, Words] = {
     "": _running,
     _NOT_IN_A_CALL: _outside,
+    _UNNAMED_CALL: _unnamed,
     "futex": _futex,
     **dict.fromkeys(("nanosleep", "clock_nanosleep"), _sleep),
     **dict.fromkeys(_POLLS, _poll),

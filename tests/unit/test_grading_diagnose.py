@@ -120,6 +120,15 @@ def test_a_task_stopped_outside_a_call_is_not_called_running() -> None:
         f"pid {c} was not running and not inside a system call (stopped, or being traced)")
 
 
+def test_a_call_without_a_name_is_never_a_number() -> None:
+    b = ExecBuilder()
+    c = b.fork(100)
+    row = {**_proc(c, None), "state": "S", "nr": 999, "args": [7, 8]}
+    record = RunRecord(name="t", repeat_index=0, command=["x"], stopped_for="timeout", final_tasks=[row])
+    (blocked,) = blocked_at_end(b.execution, record)
+    assert blocked_words(b.execution, blocked).english == f"pid {c} was inside a system call the grader could not name"
+
+
 def test_a_pipe_read_names_who_holds_the_write_end() -> None:
     ends = {"pipe:[7]": [{"pid": 100, "fd": 4, "mode": "w"}, {"pid": 101, "fd": 3, "mode": "r"},
                          {"pid": 101, "fd": 4, "mode": "w"}]}
@@ -348,9 +357,14 @@ def test_failed_exec_only_when_no_later_exec_succeeded() -> None:
 
 def test_output_limit_says_the_program_was_stopped() -> None:
     b = ExecBuilder()
-    evidence = b.evidence(output_limit_hit=True, stopped_for="output")
+    b.kill(100)
+    b.execution.tasks[100].stopped_by = "output"
+    evidence = b.evidence(output_limit_hit=True, stopped_for="output", stdout_channel="pipe:[3]",
+                          final_tasks=[{**_proc(100, "write", [1]), "fd": {"fd": 1, "target": "pipe:[3]", "mode": "w"}}])
     (limit,) = [d for d in diagnose_run(evidence.execution, evidence.record) if d.code == "output_limit"]
     assert "the grader stopped it" in limit.message
+    assert limit.evidence[0].lines == ["pid 100 was writing its output (write)",
+                                       "pid 100: stopped by the grader at the output limit"]
     korean = diagnosis_text(limit, "ko").text
     assert "중단" in korean and "잘렸" not in korean and "65536" in korean
 
