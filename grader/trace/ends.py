@@ -1,7 +1,7 @@
 """The end state of the process family: who the grader stopped, zombies and orphans, what each live task
 was blocked in, which processes really were the runtime's helpers.
 
-The words mean what ../PITFALLS.md says:
+The words mean what the team's PITFALLS.md says:
 
 - stopped_by: the task died of a SIGKILL no traced task sent (no kill/tgkill/tkill to it, to its
   process, or to a group / -1 before it died), in a run the grader stopped (RunRecord.stopped_for).

@@ -189,7 +189,8 @@ class Blocked:
     tid: int
     syscall: str
     args: str                      # strace's text of the arguments, as far as it got
-    since: float
+    since: float                   # when the call started; for source "proc": when /proc was read (the
+                                   # call's start is not known then)
     channel: Channel | None = None # for read/write/accept on a descriptor
     holders: list[int] = field(default_factory=list)  # tgids that still held the other end open
     line: int = 0                  # 1-based trace line where the call started
