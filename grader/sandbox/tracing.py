@@ -16,7 +16,8 @@ STRACE_ARGS = [
         "epoll_wait", "epoll_pwait",
         # descriptors: what each one is and how it moves between tasks
         "open", "openat", "creat", "close", "close_range", "dup", "dup2", "dup3", "fcntl",
-        "pipe", "pipe2", "mknod", "mknodat", "unlink", "unlinkat", "ftruncate", "memfd_create",
+        "pipe", "pipe2", "mknod", "mknodat", "unlink", "unlinkat", "ftruncate", "memfd_create", "eventfd",
+        "eventfd2",
         "link", "linkat", "rename", "renameat", "renameat2", "chdir", "fchdir",
         # data through descriptors
         "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",

@@ -548,9 +548,14 @@ def _h_memfd(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, lin
 
 
 def _h_eventfd(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line: int) -> None:
-    ident = p.new_fd(tid, _ret(ret), cloexec="EFD_CLOEXEC" in args)
-    if ident is not None:
-        p.ipc("eventfd", f"{ident}@{p.ex.process_of(tid)}:{t:.6f}", tid, t)
+    """An eventfd: strace names every one `anon_inode:[eventfd]`, so each gets its own key (the
+    trace line that made it), carried by its descriptor through dup and fork."""
+    r = _ret(ret)
+    if r.value is None or r.value < 0 or r.decoration is None:
+        return
+    ident = f"eventfd:[line {line}]"
+    p.fdt.setdefault(tid, {})[r.value] = _Fd(ident, None, "EFD_CLOEXEC" in args)
+    p.ipc("eventfd", ident, tid, t, name="eventfd")
 
 
 

@@ -26,7 +26,9 @@ from grader.trace.lex import _close_angle, _unescape
 
 __all__ = ["SockDecoration", "at_fdcwd", "parse_socket", "strip_device"]
 
-_SOCK = re.compile(r"([A-Za-z][A-Za-z0-9-]*):\[(.*)\]$", re.DOTALL)
+# strace's socket protocol names are upper case (UNIX-STREAM, TCPv6, NETLINK, ...); `pipe:`, `anon_inode:`
+# and the parser's own `eventfd:` keys are not sockets
+_SOCK = re.compile(r"([A-Z][A-Z0-9]*(?:-[A-Z]+)?(?:v6)?):\[(.*)\]$", re.DOTALL)
 _UNIX_BODY = re.compile(r'(\d+)(?:->(\d+))?(?:,"((?:[^"\\]|\\.)*)")?$', re.DOTALL)
 
 

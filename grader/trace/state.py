@@ -337,7 +337,13 @@ class _Parser:
         c = raw[:1]
         if c == "/":
             return strip_device(raw) if raw[-1:] == ">" else raw
-        if raw.startswith(("pipe:", "socket:", "anon_inode:")):
+        if raw.startswith(("pipe:", "socket:")):
+            return raw
+        if raw.startswith("anon_inode:"):
+            # every eventfd shows as `anon_inode:[eventfd]`: its descriptor says which one it is
+            entry = self.fdt.get(tid, {}).get(fd) if tid is not None and fd is not None else None
+            if entry is not None and entry.ident.startswith("eventfd:") and raw == "anon_inode:[eventfd]":
+                return entry.ident
             return raw
         known = self.raw_key.get(raw)
         if known is not None:
@@ -544,6 +550,8 @@ class _Parser:
 
     def flow_key(self, ch: Channel, writing: bool) -> str | None:
         if ch.kind in ("pipe", "fifo") or (ch.kind in ("stdout", "stderr") and ch.ident.startswith("pipe:")):
+            return ch.ident
+        if ch.ident.startswith("eventfd:"):
             return ch.ident
         if ch.kind == "socket":
             if not writing:

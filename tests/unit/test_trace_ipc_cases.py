@@ -182,3 +182,13 @@ def test_shared_memory_either_decoding(name: str) -> None:
     (shm,) = [o for o in ex.ipc if o.kind == "posix_shm"]
     student = sorted(t.tid for t in ex.student_processes())
     assert sorted(shm.mapped_by) == student and not shm.left_behind
+
+
+def test_eventfd_signal_from_child_is_a_flow_of_that_eventfd() -> None:
+    ex = parsed("ipc_eventfd_py")
+    child = only_child(ex)
+    used, unused = [o for o in ex.ipc if o.kind == "eventfd"]
+    assert used.users == [ex.root, child] and unused.users == [ex.root]
+    (flow,) = ex.flows
+    assert (flow.kind, flow.channel, flow.writer, flow.reader, flow.nbytes) == ("eventfd", used.ident, child, ex.root, 8)
+    assert flow.sample == (5).to_bytes(8, "little")

@@ -20,7 +20,8 @@ def test_decorations_parse() -> None:
     assert d is not None and (d.inode, d.local, d.remote) == (None, "127.0.0.1:35282", "127.0.0.1:39165")
     d = parse_socket("TCPv6:[[::1]:5000]")
     assert d is not None and (d.local, d.remote) == ("[::1]:5000", None)
-    assert parse_socket("pipe:[5]") is not None and parse_socket("/work/x") is None
+    assert parse_socket("pipe:[5]") is None and parse_socket("eventfd:[line 3]") is None
+    assert parse_socket("/work/x") is None and parse_socket("NETLINK:[ROUTE:12]") is not None
     assert strip_device("/dev/null<char 1:3>") == "/dev/null" and strip_device("/work/a<b>") == "/work/a<b>"
     assert at_fdcwd('AT_FDCWD</work/sub>, "f", O_RDONLY') == "/work/sub"
 
@@ -196,3 +197,18 @@ def test_shared_mappings_read_only_attach_and_vfork_child() -> None:
     shm, anon = ex.ipc
     assert shm.kind == "sysv_shm" and shm.mapped_by == [10, 12] and 13 in shm.users and not shm.left_behind
     assert anon.kind == "shared_mmap" and anon.mapped_by == [10, 12]
+
+
+def test_eventfd_flows_follow_the_descriptor_through_fork() -> None:
+    ex = run("""
+        10 1.0 eventfd2(0, EFD_CLOEXEC) = 3<anon_inode:[eventfd]>
+        10 1.1 eventfd2(0, 0) = 4<anon_inode:[eventfd]>
+        10 1.2 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x1) = 11
+        11 1.3 write(3<anon_inode:[eventfd]>, "\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00", 8) = 8
+        10 1.4 read(3<anon_inode:[eventfd]>, "\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00", 8) = 8
+        10 1.5 write(4<anon_inode:[eventfd]>, "\\x02\\x00\\x00\\x00\\x00\\x00\\x00\\x00", 8) = 8
+    """)
+    first, second = ex.ipc
+    assert (first.kind, first.users, second.users) == ("eventfd", [10, 11], [10])
+    (f,) = ex.flows
+    assert (f.kind, f.channel, f.writer, f.reader, f.nbytes) == ("eventfd", first.ident, 11, 10, 8)
