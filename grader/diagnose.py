@@ -365,8 +365,12 @@ def _pipe_hangs(f: _Findings, run: int) -> list[Diagnosis]:
                "close the ends each process does not use."),
             {"who": who(ex, blocked.tid), "call": blocked.syscall, "channel": channel.ident,
              "holders": holders_phrase(ex, blocked), "pid": pid, "holder_pids": blocked.holders})
+        ends = [h for h in f.record.open_ends.get(channel.ident, []) if h.get("mode") in ("w", "rw")]
+        items = [Message(N_("pid {pid} held the write end open as descriptor {fd}"),
+                         {"pid": int(h["pid"]), "fd": int(h["fd"])}) for h in ends if "fd" in h and "pid" in h]
         out.append(_diagnosis("pipe_write_end_open", message, [_evidence(
-            N_("blocked read"), [blocked_words(ex, blocked)], [blocked.tid, *blocked.holders], run)]))
+            N_("write ends still open when the run was stopped") if items else N_("blocked read"),
+            items or [blocked_words(ex, blocked)], [blocked.tid, *blocked.holders], run)]))
     return out
 
 

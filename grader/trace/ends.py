@@ -116,6 +116,8 @@ def _blocked(p: _Parser, final_tasks: list[dict[str, Any]]) -> None:
         call = row.get("call")
         if not isinstance(tid, int) or tid in seen or not isinstance(call, str) or not call:
             continue
+        if str(row.get("state", "")) in ("T", "t", "Z", "X"):
+            continue  # stopped by a signal (or already dead): /proc shows its last call, it is not inside it
         task = ex.tasks.get(tid)
         if task is None:
             continue

@@ -211,6 +211,8 @@ class _Parser:
                 self.image.setdefault(child_tid, self.image[parent.tgid])
             if parent.tgid in self.mp_imported:
                 self.mp_imported.add(child_tid)
+            if parent.tgid in self.auto_reap:     # SIGCHLD ignored is inherited (and kept across exec)
+                self.auto_reap.add(child_tid)
         # descriptors: shared with CLONE_FILES, else copied; anything the child already used stays.
         own = self.fdt.get(child_tid, {})
         if is_thread or "CLONE_FILES" in flags:

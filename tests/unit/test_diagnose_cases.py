@@ -103,6 +103,8 @@ def test_pipe_relay_hang_reads_as_it_happened() -> None:
     assert f"the grader stopped pid {parent}, {reader} at the time limit" in timeout.message
     hang = _by_code(diagnoses)["pipe_write_end_open"]
     assert hang.params["holder_pids"] == [parent, reader]
+    assert hang.evidence[0].lines == [f"pid {parent} held the write end open as descriptor 4",
+                                      f"pid {reader} held the write end open as descriptor 4"]
     assert "zombie" not in _all_text(diagnoses) and "orphan" not in _all_text(diagnoses)
     korean = diagnosis_text(timeout, "ko")
     assert korean.translated and "wait4" in korean.text and f"PID {reader} 자신과 PID {parent}" in korean.text

@@ -221,14 +221,16 @@ def test_wait_for_any_child_waits_for_the_live_ones() -> None:
 def test_proc_snapshot_names_a_call_the_trace_did_not_show() -> None:
     ex = parse_trace(
         "10 1.0 clone(child_stack=NULL, flags=SIGCHLD) = 11\n"
+        "10 1.1 clone(child_stack=NULL, flags=SIGCHLD) = 13\n"
         "10 2.0 +++ killed by SIGKILL +++\n11 2.0 +++ killed by SIGKILL +++\n",
         stopped_for="timeout",
         final_tasks=[{"tid": 10, "tgid": 10, "state": "S", "call": "wait4", "args": [11, 0, 0, 0, 0, 0]},
                      {"tid": 11, "tgid": 11, "state": "S", "call": "read", "args": [3, 0, 0],
                       "fd": {"fd": 3, "target": "pipe:[7]", "mode": "r"}},
-                     {"tid": 12, "tgid": 12, "state": "R", "call": None}])
+                     {"tid": 12, "tgid": 12, "state": "R", "call": None},
+                     {"tid": 13, "tgid": 13, "state": "t", "call": "kill", "args": [13, 19]}])
     got = {b.tid: b for b in ex.blocked}
-    assert set(got) == {10, 11} and all(b.source == "proc" for b in got.values())
+    assert set(got) == {10, 11} and all(b.source == "proc" for b in got.values()), "a stopped task is in no call"
     assert got[10].syscall == "wait4" and got[10].waits_for == [11]
     assert got[11].channel is not None and got[11].channel.ident == "pipe:[7]"
 
@@ -298,3 +300,14 @@ def test_a_child_ending_while_its_parent_is_inside_exit_group_is_not_a_zombie() 
         "10 1.3 <... exit_group resumed>) = ?\n"
         "10 1.3 +++ exited with 0 +++\n")
     assert not ex.tasks[11].zombie and ex.tasks[11].zombie_seconds is None
+
+
+def test_ignoring_sigchld_is_inherited_by_a_forked_child() -> None:
+    ex = parse_trace(
+        "10 1.0 rt_sigaction(SIGCHLD, {sa_handler=SIG_IGN, sa_mask=[], sa_flags=SA_RESTORER, "
+        "sa_restorer=0x7f}, NULL, 8) = 0\n"
+        "10 1.1 clone(child_stack=NULL, flags=SIGCHLD) = 11\n"
+        "11 1.2 clone(child_stack=NULL, flags=SIGCHLD) = 12\n"
+        "12 1.3 +++ exited with 0 +++\n"
+        "11 1.9 +++ exited with 0 +++\n")
+    assert ex.tasks[12].auto_reaped and not ex.tasks[12].zombie
