@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -12,7 +12,7 @@ from grader.checks.params import PositiveInt, Role
 from grader.result import Evidence
 from grader.trace.model import IpcObject
 
-__all__ = ["FLOW_MECHANISMS", "IpcCleanup", "IpcFlow", "IpcUsed", "Mechanism"]
+__all__ = ["FLOW_MECHANISMS", "FlowMechanism", "IpcCleanup", "IpcFlow", "IpcUsed", "Mechanism"]
 
 Mechanism = Literal[
     "pipe", "fifo", "socketpair", "unix_socket", "tcp_loopback", "udp_loopback",
@@ -21,8 +21,9 @@ Mechanism = Literal[
 # Mechanisms whose bytes move through system calls the trace sees (write/send on one side, read/recv on
 # the other), so "from A to B" can be shown. Shared memory is read and written with plain loads and
 # stores, which no system call shows: ipc.flow rejects those mechanisms when the assignment is loaded.
-FLOW_MECHANISMS = ("pipe", "fifo", "socketpair", "unix_socket", "tcp_loopback", "udp_loopback", "mqueue", "file",
-                   "eventfd")
+FlowMechanism = Literal["pipe", "fifo", "socketpair", "unix_socket", "tcp_loopback", "udp_loopback", "mqueue",
+                        "file", "eventfd"]
+FLOW_MECHANISMS: tuple[str, ...] = get_args(FlowMechanism)
 _MEMORY = ("posix_shm", "sysv_shm", "shared_mmap", "memfd")
 
 
@@ -33,7 +34,9 @@ def _objects(evidence: RunEvidence) -> list[IpcObject]:
 def _listing(evidence: RunEvidence, objects: list[IpcObject]) -> Evidence:
     return Evidence(
         label="IPC objects in the trace (runtime helpers' excluded)",
-        lines=[f"{o.kind} {o.name or o.ident}, used by " + ", ".join(f"pid {u}" for u in o.users) for o in objects],
+        lines=[f"{o.kind} {o.name or o.ident}, used by " + ", ".join(f"pid {u}" for u in o.users)
+               + (", mapped shared and writable by " + ", ".join(f"pid {u}" for u in o.mapped_by) if o.mapped_by else "")
+               for o in objects],
         tasks=sorted({u for o in objects for u in o.users}),
         run=evidence.run,
     )
@@ -52,13 +55,22 @@ class IpcUsed(CheckBase):
             return self.no_trace()
         objects = _objects(evidence)
         same = [o for o in objects if o.kind == self.mechanism]
-        shared = [o for o in same if len(set(o.users)) >= 2] if self.between_processes else same
+        memory = self.mechanism in _MEMORY
+        # For shared memory, "used between processes" means two processes held a shared, writable
+        # mapping of the same object (IpcObject.mapped_by), not merely opened it.
+        shared = [o for o in same if len(set(o.mapped_by if memory else o.users)) >= 2] \
+            if self.between_processes else same
         params: dict[str, Any] = {"mechanism": self.mechanism}
         if shared:
             return outcome(True, "ipc.used_ok", {**params, "name": shared[0].name or shared[0].ident},
                            evidence=[_listing(evidence, shared)])
         kinds = sorted({o.kind for o in objects})
-        if same:
+        if memory and [o for o in same if len(set(o.users)) >= 2]:
+            first = next(o for o in same if len(set(o.users)) >= 2)
+            key = "ipc.used_unmapped"
+            params.update(name=first.name or first.ident, pids=sorted(set(first.users)),
+                          mapped=sorted(set(first.mapped_by)) or "none")
+        elif same:
             key = "ipc.used_alone"
             params.update(name=same[0].name or same[0].ident, pids=sorted(set(same[0].users)))
         elif kinds:
@@ -80,20 +92,20 @@ class IpcFlow(SubjectCheck):
     kind: Literal["ipc.flow"]
     sender: Role = Field(alias="from")
     receiver: Role = Field(alias="to")
-    mechanism: Mechanism | None = None
+    mechanism: FlowMechanism | None = None
     min_bytes: PositiveInt = 1
 
-    @field_validator("mechanism")
+    @field_validator("mechanism", mode="before")
     @classmethod
-    def _observable(cls, value: str | None) -> str | None:
+    def _observable(cls, value: Any) -> Any:
         if value in _MEMORY:
             raise PydanticCustomError(
                 "flow_mechanism",
-                "ipc.flow cannot check {got}: processes share that memory with plain loads and stores, which "
-                "no system call shows, so the trace cannot see bytes go from one process to another; use "
-                "ipc.used: {{mechanism: {got}}} (both processes mapped it) and an output check for the "
-                "value. ipc.flow takes {allowed}",
-                {"got": value, "allowed": ", ".join(FLOW_MECHANISMS)},
+                "ipc.flow cannot check {mechanism}: processes share that memory with plain loads and stores, "
+                "which no system call shows, so the trace cannot see bytes go from one process to another; "
+                "check it with ipc.used (mechanism {mechanism}: two processes mapped it shared and writable) and "
+                "an output check for the value. ipc.flow takes {allowed}",
+                {"mechanism": value, "allowed": ", ".join(FLOW_MECHANISMS)},
             )
         return value
 

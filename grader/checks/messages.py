@@ -137,7 +137,7 @@ TEMPLATES: dict[str, str] = {
     "none.lines": N_("no line matches /{pattern}/<ended>"),
     "none.role_lines": N_("no line matching /{pattern}/ was written by {role} alone<unowned><ended>"),
     "none.ipc": N_("there was no IPC object to check: the program created none<ended>"),
-    "none.flows": N_("no data crossed between processes at all: the trace shows no transfer over a pipe, "
+    "none.flows": N_("the trace shows no bytes written by one process and read by another through a pipe, "
                      "socket, FIFO, message queue or file<ended>"),
     # process.reaped
     "reaped.ok": N_("all {count} child process(es) were waited for by their parent"),
@@ -305,6 +305,8 @@ TEMPLATES: dict[str, str] = {
     # ipc
     "ipc.used_ok": N_("the program used a {mechanism} ({name})"),
     "ipc.used_alone": N_("the program made a {mechanism} ({name}) but only pid {pids} used it"),
+    "ipc.used_unmapped": N_("the program opened the {mechanism} {name} in pid {pids}, but only pid {mapped} held "
+                            "a shared, writable mapping of it, so no two processes shared it"),
     "ipc.used_other": N_("expected the program to use a {mechanism}; it used {kinds}"),
     "ipc.used_none": N_("expected the program to use a {mechanism}; it used no IPC at all"),
     "flow.ok": N_("{bytes} bytes went from {sender} to {receiver}"),
