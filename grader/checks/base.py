@@ -94,6 +94,14 @@ class SharedStdio:
 
     pid: int
     writes: int                  # stdout writes of that process that each carried several lines
+    flusher: int | None = None   # the task that made the first such write
+    at_exit: bool = False        # that write came after every other thread of the process had ended
+
+    def slot(self) -> tuple[dict[str, str], dict[str, Any]]:
+        """The <flusher> slot: who flushed the shared buffer."""
+        if self.flusher is None or self.flusher == self.pid:
+            return {"flusher": "main_exit" if self.at_exit else "main"}, {}
+        return {"flusher": "thread"}, {"flusher": self.flusher}
 
 
 @dataclass(frozen=True)
@@ -263,6 +271,7 @@ class RunEvidence:
         for task in self.execution.threads():
             first_thread[task.tgid] = min(task.start, first_thread.get(task.tgid, task.start))
         flushes: dict[int, int] = dict.fromkeys(shared, 0)
+        first: dict[int, tuple[int, float]] = {}
         for write in self.execution.writes:
             if write.channel.kind != "stdout" or write.size <= 0:
                 continue
@@ -270,7 +279,14 @@ class RunEvidence:
             if pid in shared and write.time >= first_thread.get(pid, 0.0) and \
                     write.data.count(b"\n") > write.calls:
                 flushes[pid] += 1
-        return {pid: SharedStdio(pid, max(count, 1)) for pid, count in flushes.items()}
+                first.setdefault(pid, (write.tid, write.time))
+        out: dict[int, SharedStdio] = {}
+        for pid, count in flushes.items():
+            flusher, when = first.get(pid, (None, 0.0))
+            others = [t for t in self.execution.threads(pid) if t.tid != flusher]
+            at_exit = flusher is not None and all(t.end is not None and t.end <= when for t in others)
+            out[pid] = SharedStdio(pid, max(count, 1), flusher, at_exit)
+        return out
 
     def thread_unproven(self, line: OutputLine) -> SharedStdio | None:
         """Why the thread that wrote `line` cannot be known (its process's shared stdio buffer), or None."""
@@ -285,8 +301,9 @@ class RunEvidence:
             return {"shared_stdio": "none"}, {}
         first = self.thread_unproven(unproven[0])
         assert first is not None
-        return {"shared_stdio": "some"}, {"unproven": len(unproven), "buffer_pid": first.pid,
-                                          "buffer_writes": first.writes}
+        flusher_slot, flusher_params = first.slot()
+        return {"shared_stdio": "some", **flusher_slot}, {"unproven": len(unproven), "buffer_pid": first.pid,
+                                                          "buffer_writes": first.writes, **flusher_params}
 
     def helper_slot(self) -> tuple[dict[str, str], dict[str, Any]]:
         """The <helpers> slot: which processes a count left out as the runtime's helpers."""

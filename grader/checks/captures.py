@@ -222,7 +222,8 @@ class OutputIds(SubjectCheck):
             return outcome(
                 False, "ids.unproven",
                 {"unproven": len(verdict.unproven), "pattern": quote(self.pattern), "buffer_pid": shared.pid,
-                 "buffer_writes": shared.writes},
+                 "buffer_writes": shared.writes, **shared.slot()[1]},
+                slots=shared.slot()[0],
                 expected="the ids of the thread that printed the line",
                 observed="writer thread unknown (shared stdio buffer)", evidence=shown, applicable=False,
             )

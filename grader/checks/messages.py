@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import gettext
 import io
-import itertools
 import re
 import string
 import sys
@@ -120,8 +119,14 @@ CLAUSES: dict[str, dict[str, str]] = {
     "shared_stdio": {
         "none": "",
         "some": N_("; the thread of {unproven} line(s) could not be checked: the threads of pid {buffer_pid} share "
-                   "one stdio buffer, and its {buffer_writes} write(s) each carried several lines (one thread "
-                   "flushed the others' lines), so the kernel saw one writer"),
+                   "one stdio buffer and <flusher> ({buffer_writes} write(s) of several lines each), so the "
+                   "kernel saw one writer"),
+    },
+    # who flushed a stdio buffer that several threads share
+    "flusher": {
+        "main_exit": N_("the main thread flushed every thread's output at exit"),
+        "main": N_("the main thread flushed other threads' lines"),
+        "thread": N_("thread {flusher} flushed other threads' lines"),
     },
 }
 
@@ -208,10 +213,9 @@ TEMPLATES: dict[str, str] = {
                            "one process, they were written by {threads} thread(s) in {processes} "
                            "process(es)<unowned><shared_stdio>"),
     "work.threads_unproven": N_("the lines matching /{pattern}/ cannot be attributed to threads: the threads of "
-                                "pid {buffer_pid} share one stdio buffer, and its {buffer_writes} write(s) each "
-                                "carried several lines, so one thread flushed every thread's output and the "
-                                "kernel saw one writer; write each line with its own call (flush after each "
-                                "line) to make it provable"),
+                                "pid {buffer_pid} share one stdio buffer and <flusher> ({buffer_writes} write(s) "
+                                "of several lines each), so the kernel saw one writer; write each line with its "
+                                "own call (flush after each line) to make it provable"),
     "work.processes_ok": N_("the lines matching /{pattern}/ were written by {count} processes"),
     "work.processes_few": N_("expected the lines matching /{pattern}/ to be written by at least {want} processes, "
                              "they were written by {processes} process(es) using {threads} thread(s)<unowned>"),
@@ -279,9 +283,8 @@ TEMPLATES: dict[str, str] = {
                       "a process<more>"),
     "ids.untraced": N_("line {line} {text} has no writer in the trace, so its ids cannot be checked<more>"),
     "ids.unproven": N_("the tid on {unproven} line(s) like {pattern} could not be checked and nothing else could "
-                       "be: the threads of pid {buffer_pid} share one stdio buffer, and its {buffer_writes} "
-                       "write(s) each carried several lines (one thread flushed the others' lines), so the "
-                       "kernel saw one writer"),
+                       "be: the threads of pid {buffer_pid} share one stdio buffer and <flusher> "
+                       "({buffer_writes} write(s) of several lines each), so the kernel saw one writer"),
     "values.ok": N_("the printed values satisfy {expect}"),
     "values.none": N_("no line like {pattern}<from> ({name})<unowned>"),
     "values.nothing": N_("{expect}: no value was printed to compare"),
@@ -338,15 +341,19 @@ def _families(text: str) -> list[str]:
 
 
 def _expand(base_id: str, text: str) -> dict[str, str]:
-    families = _families(text)
-    if not families:
-        return {base_id: text}
+    """Every flat combination of a template: slots are filled first to last, a clause's own slots in turn."""
     out: dict[str, str] = {}
-    for choice in itertools.product(*(sorted(CLAUSES[f]) for f in families)):
-        filled = text
-        for family, clause in zip(families, choice):
-            filled = filled.replace(f"<{family}>", CLAUSES[family][clause], 1)
-        out["+".join([base_id, *(f"{f}.{c}" for f, c in zip(families, choice))])] = filled
+    todo = [(base_id, text)]
+    while todo:
+        key, current = todo.pop()
+        slot = _SLOT.search(current)
+        if slot is None:
+            out[key] = current
+            continue
+        family = slot.group(1)
+        for clause in sorted(CLAUSES[family]):
+            filled = current[:slot.start()] + CLAUSES[family][clause] + current[slot.end():]
+            todo.append((f"{key}+{family}.{clause}", filled))
     return out
 
 
@@ -428,18 +435,23 @@ CHECK_TEMPLATES: dict[str, tuple[str, ...]] = {**LEGACY_BY_KIND, **{key: (text,)
 
 
 def template_id(base: str, **clauses: str) -> str:
-    """The flat id of `base` with each slot filled by the named clause, e.g. ('reaped.never', more='some')."""
-    families = _families(TEMPLATES[base])
-    unknown = set(clauses) - set(families)
-    if unknown:
-        raise KeyError(f"{base} has no slot {sorted(unknown)}")
-    chosen = []
-    for family in families:
+    """The flat id of `base` with each slot filled by the named clause, e.g. ('reaped.never', more='some').
+
+    A slot not named is filled with its "none" clause."""
+    key, text = base, TEMPLATES[base]
+    used: set[str] = set()
+    while (slot := _SLOT.search(text)) is not None:
+        family = slot.group(1)
         clause = clauses.get(family, "none")
         if clause not in CLAUSES[family]:
             raise KeyError(f"{base}: no clause {clause!r} in <{family}>")
-        chosen.append(f"{family}.{clause}")
-    return "+".join([base, *chosen])
+        used.add(family)
+        text = text[:slot.start()] + CLAUSES[family][clause] + text[slot.end():]
+        key += f"+{family}.{clause}"
+    unknown = set(clauses) - used
+    if unknown:
+        raise KeyError(f"{base} has no slot {sorted(unknown)}")
+    return key
 
 
 def template_text(key: str) -> str:

@@ -116,7 +116,8 @@ class ThreadWork(SubjectCheck):
             assert shared is not None
             return outcome(
                 False, "work.threads_unproven",
-                {**base, "buffer_pid": shared.pid, "buffer_writes": shared.writes},
+                {**base, "buffer_pid": shared.pid, "buffer_writes": shared.writes, **shared.slot()[1]},
+                slots=shared.slot()[0],
                 expected=f">= {self.min} threads", observed="writer thread unknown (shared stdio buffer)",
                 evidence=shown, applicable=False,
             )

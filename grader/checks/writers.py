@@ -72,7 +72,9 @@ class OutputWriters(SubjectCheck):
                 assert shared is not None
                 return outcome(
                     False, "work.threads_unproven",
-                    {"pattern": self.pattern, "buffer_pid": shared.pid, "buffer_writes": shared.writes},
+                    {"pattern": self.pattern, "buffer_pid": shared.pid, "buffer_writes": shared.writes,
+                     **shared.slot()[1]},
+                    slots=shared.slot()[0],
                     expected=f"{self.distinct_threads} threads", observed="writer thread unknown (shared stdio buffer)",
                     evidence=shown, applicable=False,
                 )

@@ -62,7 +62,7 @@ def test_subject_checks_fail_without_threads_lines_or_flows() -> None:
     cases = [
         ("thread.work", {"pattern": "^worker"}, "no line matches /^worker/"),
         ("output.writers", {"pattern": "^hello", "distinct_processes": 3}, "no line matches /^hello/"),
-        ("ipc.flow", {"from": "children", "to": "root"}, "no data crossed between processes at all"),
+        ("ipc.flow", {"from": "children", "to": "root"}, "the trace shows no bytes written by one process"),
         ("process.concurrent", {"min": 2}, "there were no child processes to check"),
         ("process.exit_code", {"role": "children"}, "there were no child processes to check"),
         ("output.process_order", {"patterns": ["a", "b"]}, "no process printed any of the expected lines"),
