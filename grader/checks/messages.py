@@ -32,6 +32,7 @@ __all__ = [
     "DOMAIN",
     "LOCALE_DIR",
     "TEMPLATES",
+    "catalog",
     "fields_of",
     "param_text",
     "quote",
@@ -488,6 +489,11 @@ def _catalog(lang: str) -> gettext.NullTranslations:
     path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
     with path.open("rb") as handle:
         return gettext.GNUTranslations(handle)
+
+
+def catalog(lang: str) -> gettext.NullTranslations:
+    """The compiled "checks" catalog of `lang` ("en": the msgids themselves)."""
+    return _catalog(lang)
 
 
 def render(key: str, params: dict[str, Any], lang: str = "en") -> str:
