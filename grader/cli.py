@@ -291,10 +291,13 @@ def validate(assignments: tuple[Path, ...], junit_out: Path | None, repeat: int 
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Parallel workers (default: CPU cores).")
 @click.option("--regrade", is_flag=True, help="Grade everything again, even what is already stored.")
 @click.option("--repeat", type=click.IntRange(min=1), help="Override the assignment's repeat count.")
-@click.option("--lang", type=click.Choice(["en", "ko"]), default="en", show_default=True)
+@click.option("--lang", type=click.Choice(["en", "ko"]), default="en", show_default=True,
+              help="Language of the students' pages and of the class summary.")
+@click.option("--repair", is_flag=True, help="First rebuild a damaged results store from its readable rows "
+              "(the damaged file is kept as results.sqlite.corrupt-<time>); the rest is graded again.")
 @_friendly
 def batch(assignment: Path, submissions: Path, out_dir: Path, jobs: int | None, regrade: bool,
-          repeat: int | None, lang: str) -> None:
+          repeat: int | None, lang: str, repair: bool) -> None:
     """Grade a whole class: a folder (or archive) of per-student folders or archives."""
     from grader.api import default_sandbox
     from grader.batch.runner import run_batch
@@ -309,20 +312,22 @@ def batch(assignment: Path, submissions: Path, out_dir: Path, jobs: int | None, 
 
     summary = run_batch(submissions=submissions, out_dir=out_dir, grade_fn=grade_one,
                         assignment_hash=spec.content_hash + (f"-r{repeat}" if repeat else ""),
-                        grader_version=__version__, jobs=jobs, regrade=regrade, lang=lang)
+                        grader_version=__version__, jobs=jobs, regrade=regrade, lang=lang, repair=repair)
     click.echo(str(summary))
     click.echo(f"class summary: {Path(out_dir) / 'index.html'}   gradebook: {Path(out_dir) / 'grades.csv'}")
 
 
 @cli.command()
 @click.argument("out_dir", type=click.Path(path_type=Path))
-@click.option("--lang", type=click.Choice(["en", "ko"]), default="en", show_default=True)
+@click.option("--lang", type=click.Choice(["en", "ko"]), default="en", show_default=True,
+              help="Language of the students' pages and of the class summary.")
+@click.option("--repair", is_flag=True, help="First rebuild a damaged results store from its readable rows.")
 @_friendly
-def report(out_dir: Path, lang: str) -> None:
+def report(out_dir: Path, lang: str, repair: bool) -> None:
     """Rebuild a batch's pages and exports from its results store, running nothing."""
     from grader.batch.runner import rebuild_report
 
-    for warning in rebuild_report(out_dir, lang=lang):
+    for warning in rebuild_report(out_dir, lang=lang, repair=repair):
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"rebuilt {Path(out_dir) / 'index.html'}")
 

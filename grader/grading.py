@@ -147,6 +147,7 @@ def grade(
     result = Result(
         assignment_id=assignment.id,
         assignment_title=assignment.title,
+        assignment_title_ko=assignment.title_ko,
         submission=label or submission_dir.name,
         score=0.0,
         max_score=assignment.max_score,
@@ -156,6 +157,8 @@ def grade(
     )
 
     def done() -> Result:
+        for spec_test, test_result in zip(assignment.tests, result.tests, strict=False):
+            test_result.name_ko = getattr(spec_test, "name_ko", None)  # TestSpec.name_ko, when the schema has it
         result.score, result.max_score = total_score(result.tests)
         result.duration_ms = round((time.monotonic() - started) * 1000)
         return result

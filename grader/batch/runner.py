@@ -32,7 +32,7 @@ from grader.batch.gradebook import (
     write_junit,
     write_student_outputs,
 )
-from grader.batch.store import STORE_NAME, Outcome, ResultStore, StoredResult
+from grader.batch.store import STORE_NAME, Outcome, ResultStore, StoredResult, repair_store
 from grader.batch.summary import render_index, summarize
 from grader.errors import SubmissionError, UsageError
 from grader.result import Diagnosis, Result
@@ -367,8 +367,12 @@ def run_batch(
     progress: bool | None = None,
     on_result: OnResult | None = None,
     lang: str = "en",
+    repair: bool = False,
 ) -> BatchSummary:
-    """Grade every submission under SUBMISSIONS into OUT_DIR; resumable, see the module docstring."""
+    """Grade every submission under SUBMISSIONS into OUT_DIR; resumable, see the module docstring.
+
+    `repair`: first copy the readable rows of a damaged store into a fresh one (`repair_store`).
+    """
     started = time.monotonic()
     submissions = Path(submissions)
     out_dir = Path(out_dir)
@@ -377,6 +381,7 @@ def run_batch(
         raise UsageError(f"jobs must be at least 1, not {workers!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(out_dir):
+        repaired = repair_store(out_dir / STORE_NAME) if repair else None
         summary = _run_locked(
             submissions=submissions,
             out_dir=out_dir,
@@ -389,6 +394,8 @@ def run_batch(
             on_result=on_result,
             lang=lang,
         )
+    if repaired is not None:
+        summary.warnings.insert(0, str(repaired))
     summary.duration_ms = int((time.monotonic() - started) * 1000)
     return summary
 
@@ -442,6 +449,9 @@ def _run_locked(
                             on_result(done.student, done.result)
         finally:
             bar.close()
+        summary.warnings.extend(
+            f"{store.path}: the stored result of {bad.student} could not be read ({bad.problem}); graded again"
+            for bad in store.bad_rows)
     summary.warnings.extend(rebuild_report(out_dir, lang=lang, pages_written=grader.pages_written))
     shutil.rmtree(work, ignore_errors=True)
     return summary
@@ -455,13 +465,20 @@ def _slim(result: Result) -> Result:
     ])
 
 
-def rebuild_report(out_dir: Path, *, lang: str = "en", pages_written: Collection[str] = ()) -> list[str]:
-    """Write every page and export from the store, grading nothing (`grader report DIR`); returns warnings."""
+def rebuild_report(out_dir: Path, *, lang: str = "en", pages_written: Collection[str] = (),
+                   repair: bool = False) -> list[str]:
+    """Write every page and export from the store, grading nothing (`grader report DIR`); returns warnings.
+
+    A stored result that cannot be read is left out (a warning names it; the index lists the
+    student as not graded); `repair` first rebuilds a damaged store from its readable rows.
+    """
     out_dir = Path(out_dir)
     store_path = out_dir / STORE_NAME
     if not store_path.is_file():
         raise UsageError(f"{str(out_dir)!r} holds no {STORE_NAME}: run a batch into it first")
     warnings: list[str] = []
+    if repair:
+        warnings.append(str(repair_store(store_path)))
     stored: list[StoredResult] = []
     with ResultStore(store_path) as store:
         missing = store.missing()
@@ -469,9 +486,14 @@ def rebuild_report(out_dir: Path, *, lang: str = "en", pages_written: Collection
             if item.student not in pages_written:
                 warnings.extend(write_student_outputs(out_dir, item, lang=lang))
             stored.append(replace(item, result=_slim(item.result)))
+        for bad in store.bad_rows:
+            warnings.append(f"{store.path}: the stored result of {bad.student} could not be read ({bad.problem}); "
+                            "it is left out: run the batch again to grade it, or with --repair")
+            if bad.student not in missing:
+                missing.append(bad.student)
     write_grades_csv(out_dir, stored)
     warnings.extend(write_junit(out_dir, stored))
-    atomic_write(out_dir / "index.html", render_index(summarize(stored, missing=missing)))
+    atomic_write(out_dir / "index.html", render_index(summarize(stored, missing=sorted(missing)), lang=lang))
     if missing:
         warnings.append(f"{len(missing)} students have no result yet: {', '.join(missing[:10])}")
     return warnings

@@ -7,10 +7,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from grader.batch.gradebook import student_page, templates, test_columns
+from grader.batch.gradebook import student_page, test_columns
 from grader.batch.store import StoredResult
-from grader.result import Result
+from grader.result import Diagnosis, Result
 
 __all__ = [
     "ClassSummary",
@@ -60,7 +61,8 @@ class RateRow:
 class DiagnosisRow:
     code: str
     students: int
-    example: str
+    example: str                      # one student's message (English)
+    params: dict[str, Any] = field(default_factory=dict)  # its facts, for the message in another language
 
 
 @dataclass(slots=True)
@@ -81,6 +83,7 @@ class StudentRow:
 @dataclass(slots=True)
 class ClassSummary:
     title: str
+    title_ko: str | None
     assignment_id: str
     grader_version: str
     generated_at: str
@@ -101,6 +104,7 @@ class ClassSummary:
     slowest: list[StudentRow] = field(default_factory=list)
     rows: list[StudentRow] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    test_names_ko: dict[str, str] = field(default_factory=dict)  # test name -> its Korean name, when given
 
 
 def _percent(result: Result) -> float:
@@ -163,18 +167,21 @@ def summarize(
     tests = {name: RateRow(name=name, test=name, passed=0, total=0) for name in test_columns(results)}
     checks: dict[tuple[str, str], RateRow] = {}
     diagnosis_students: Counter[str] = Counter()
-    diagnosis_example: dict[str, str] = {}
+    diagnosis_example: dict[str, Diagnosis] = {}
+    names_ko: dict[str, str] = {}
     for result in results:
-        codes: dict[str, str] = {}
+        codes: dict[str, Diagnosis] = {}
         for diagnosis in result.diagnoses:
-            codes.setdefault(diagnosis.code, diagnosis.message)
+            codes.setdefault(diagnosis.code, diagnosis)
         for test in result.tests:
+            if getattr(test, "name_ko", None):
+                names_ko.setdefault(test.name, str(getattr(test, "name_ko", "")))
             row = tests[test.name]
             row.total += 1
             row.passed += test.status == "passed"
             row.flaky += test.status == "flaky"
             for diagnosis in test.diagnoses:
-                codes.setdefault(diagnosis.code, diagnosis.message)
+                codes.setdefault(diagnosis.code, diagnosis)
             for check in test.checks:
                 name = check.label or check.kind
                 key = (test.name, name)
@@ -184,13 +191,14 @@ def summarize(
                 crow.total += 1
                 crow.passed += check.status == "passed"
                 crow.flaky += check.status == "flaky" or 0 < check.passed_runs < check.total_runs
-        for code, message in codes.items():
+        for code, diagnosis in codes.items():
             diagnosis_students[code] += 1
-            diagnosis_example.setdefault(code, message)
+            diagnosis_example.setdefault(code, diagnosis)
 
     slowest = sorted(rows, key=lambda r: (-r.duration_ms, r.student))[:_SLOWEST]
     return ClassSummary(
         title=first.assignment_title if first else "",
+        title_ko=getattr(first, "assignment_title_ko", None) if first else None,
         assignment_id=first.assignment_id if first else "",
         grader_version=first.grader_version if first else "",
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -206,15 +214,19 @@ def summarize(
         checks=list(checks.values()),
         flaky=sorted((c for c in checks.values() if c.flaky), key=lambda c: (-c.flaky, c.test, c.name)),
         diagnoses=[
-            DiagnosisRow(code=code, students=n, example=diagnosis_example[code])
+            DiagnosisRow(code=code, students=n, example=diagnosis_example[code].message,
+                         params=dict(diagnosis_example[code].params))
             for code, n in sorted(diagnosis_students.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
         slowest=[r for r in slowest if r.duration_ms > 0],
         rows=rows,
         missing=list(missing),
+        test_names_ko=names_ko,
     )
 
 
-def render_index(summary: ClassSummary) -> str:
-    """index.html: self-contained (inline CSS and SVG), no JavaScript."""
-    return templates().get_template("index.html.j2").render(s=summary)
+def render_index(summary: ClassSummary, *, lang: str = "en") -> str:
+    """index.html in `lang`: self-contained (inline CSS and SVG), no JavaScript."""
+    from grader.report.html import render_class_index
+
+    return render_class_index(summary, lang=lang)

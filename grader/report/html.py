@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -11,13 +13,15 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from grader import __version__
 from grader.errors import UsageError
-from grader.report.excerpt import Excerpt, clean_text, make_excerpt
+from grader.report.excerpt import Excerpt, clean_text, make_excerpt, shorten
 from grader.report.i18n import (
+    N_,
     Localized,
     check_language,
     diagnosis_text,
     evidence_text,
     localize_check,
+    localize_diagnosis,
     translations,
 )
 from grader.report.layout import (
@@ -37,6 +41,7 @@ from grader.result import (
 
 __all__ = [
     "Audience",
+    "render_class_index",
     "render_html",
     "write_html",
 ]
@@ -44,6 +49,63 @@ __all__ = [
 Audience = Literal["student", "staff"]
 AUDIENCES: tuple[str, ...] = ("student", "staff")
 MAX_EVIDENCE_LINES = 40
+MAX_EVIDENCE_TASKS = 30   # task ids listed under one piece of evidence
+MAX_MESSAGE_CHARS = 1500  # a check's or diagnosis's sentence on the page (its evidence has the rest)
+
+# Evidence labels as checks and diagnoses write them (English), and their Korean templates.
+# A label that matches none stays English. {placeholders} take what the label said there.
+LABEL_TEMPLATES: tuple[str, ...] = (
+    N_("zombies"),
+    N_("orphans"),
+    N_("the same bytes written by parent and child"),
+    N_("blocked read"),
+    N_("failed forks"),
+    N_("what each task was doing when time ran out"),
+    N_("killed process"),
+    N_("compiler output"),
+    N_("files in the submission"),
+    N_("IPC objects in the trace (runtime helpers' excluded)"),
+    N_("data that crossed between processes"),
+    N_("process tree observed"),
+    N_("process tree expected"),
+    N_("lines containing it"),
+    N_("lines matching it"),
+    N_("lines out of order"),
+    N_("lines with printed ids"),
+    N_("matching lines"),
+    N_("processes in the trace"),
+    N_("processes"),
+    N_("threads"),
+    N_("children"),
+    N_("descendants"),
+    N_("children of pid {pid}"),
+    N_("lines of pid {pid}"),
+    N_("threads of pid {pid}"),
+    N_("lines matching /{pattern}/"),
+    N_("{stream} around line {line}"),
+    N_("lines not from {role}"),
+    N_("processes in {role}"),
+    N_("{role} with lifetimes"),
+)
+# The words a label's {role} or {stream} can be, translated on their own.
+LABEL_WORDS: dict[str, str] = {
+    "root": N_("the first process"),
+    "children": N_("children"),
+    "descendants": N_("descendants"),
+    "threads": N_("threads"),
+    "processes": N_("processes"),
+    "stdout": N_("standard output"),
+    "stderr": N_("standard error"),
+}
+
+
+def _label_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", template)
+    regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts))
+    return re.compile(f"^{regex}$")
+
+
+_LABEL_PATTERNS = tuple((_label_pattern(t), t) for t in LABEL_TEMPLATES)
 
 
 # ---------------------------------------------------------------- view model
@@ -56,6 +118,7 @@ class EvidenceView:
     more: int                       # lines left out
     tasks: list[int]
     run: int | None
+    tasks_more: int = 0             # task ids left out
 
 
 @dataclass(slots=True)
@@ -65,6 +128,17 @@ class DiagnosisView:
     original: str | None            # the English message, shown under a translation
     evidence: list[EvidenceView]
     explains: list[str]
+    anchor: str = ""                # the box's id on the page
+    key: tuple[str, str] = ("", "") # (code, English message): the same cause told once
+
+
+@dataclass(slots=True)
+class DiagnosisRef:
+    """A cause already explained elsewhere on the page: a link to its box, not a second box."""
+
+    anchor: str
+    where: int | None               # the test number it is under, None: at the top of the page
+    message: str
 
 
 @dataclass(slots=True)
@@ -99,6 +173,7 @@ class RunView:
     tree: TreeLayout | None
     timeline: TimelineLayout | None
     trace_truncated: bool
+    partial: bool                   # the model was bounded ("summarized"): the pictures show part of the run
     runtime_helpers: int            # IPC objects made by the language runtime, not the student
 
 
@@ -114,10 +189,12 @@ class TestView:
     visibility: str
     message: str | None
     checks: list[CheckView]
-    diagnoses: list[DiagnosisView]
+    diagnoses: list[DiagnosisView]  # only for a test that did not pass; each cause once per page
     runs: list[RunView]             # every run's summary (no pictures)
     shown_run: RunView | None       # the run whose tree, timeline and output are shown
     total_runs: int
+    diagnosis_refs: list[DiagnosisRef] = field(default_factory=list)
+    not_run_above: bool = False     # did not run because of a cause told at the top of the page
 
 
 @dataclass(slots=True)
@@ -145,24 +222,53 @@ def _text(value: str | None) -> str | None:
     return None if value is None else clean_text(value)[0]
 
 
-def _evidence(items: list[Evidence]) -> list[EvidenceView]:
+def _label(label: str, lang: str) -> str:
+    """An evidence label in the reader's language when it matches a known template."""
+    text = clean_text(label)[0]
+    if lang == "en":
+        return text
+    catalog = translations(lang)
+    for pattern, template in _LABEL_PATTERNS:
+        found = pattern.match(text)
+        if found is None:
+            continue
+        translated = catalog.gettext(template)
+        if translated == template:
+            break                   # not in the catalog: do not mix languages
+        words = {name: catalog.gettext(LABEL_WORDS[value]) if value in LABEL_WORDS else shorten(value, 60)
+                 for name, value in found.groupdict().items()}
+        try:
+            return translated.format(**words)
+        except (KeyError, IndexError, ValueError):
+            break
+    return text
+
+
+def _evidence(items: list[Evidence], lang: str) -> list[EvidenceView]:
     views = []
     for item in items:
-        lines = [clean_text(line)[0] for line in item.lines[:MAX_EVIDENCE_LINES]]
-        views.append(EvidenceView(label=clean_text(item.label)[0], lines=lines,
+        lines = [shorten(clean_text(line)[0], 400) for line in item.lines[:MAX_EVIDENCE_LINES]]
+        views.append(EvidenceView(label=_label(item.label, lang), lines=lines,
                                   more=max(len(item.lines) - MAX_EVIDENCE_LINES, 0),
-                                  tasks=list(item.tasks), run=item.run))
+                                  tasks=list(item.tasks[:MAX_EVIDENCE_TASKS]), run=item.run,
+                                  tasks_more=max(len(item.tasks) - MAX_EVIDENCE_TASKS, 0)))
     return views
+
+
+def _cut(message: Localized) -> Localized:
+    return Localized(shorten(message.text, MAX_MESSAGE_CHARS), message.translated)
 
 
 def _diagnosis(diagnosis: Diagnosis, lang: str) -> DiagnosisView:
     # One template, rendered in the reader's language with the same facts: no English original under it.
+    message = diagnosis_text(diagnosis, lang)
     return DiagnosisView(
         code=diagnosis.code,
-        message=diagnosis_text(diagnosis, lang),
+        message=_cut(message),
         original=None,
-        evidence=_evidence([evidence_text(e, lang) for e in diagnosis.evidence]),
+        evidence=_evidence([evidence_text(e, lang) for e in diagnosis.evidence], lang),
         explains=list(diagnosis.explains),
+        key=(diagnosis.code, diagnosis.message),
     )
 
 
@@ -174,8 +280,8 @@ def _check(check: CheckResult, lang: str) -> CheckView:
         kind=check.kind,
         label=_text(check.label),
         status=check.status,
-        message=localize_check(check.kind, check.status, check.params, check.message, lang),
-        original=clean_text(check.message)[0] if lang != "en" else None,
+        message=_cut(localize_check(check.kind, check.status, check.params, check.message, lang)),
+        original=shorten(clean_text(check.message)[0], MAX_MESSAGE_CHARS) if lang != "en" else None,
         expected=_text(check.expected),
         observed=_text(check.observed),
         hint=_text(hint),
@@ -183,7 +289,7 @@ def _check(check: CheckResult, lang: str) -> CheckView:
         max_score=check.max_score,
         passed_runs=check.passed_runs,
         total_runs=check.total_runs,
-        evidence=_evidence(check.evidence),
+        evidence=_evidence(check.evidence, lang),
     )
 
 
@@ -204,6 +310,7 @@ def _run(run: RunSummary, *, pictures: bool) -> RunView:
         tree=layout_tree(execution) if execution and has_tasks else None,
         timeline=layout_timeline(execution) if execution and has_tasks else None,
         trace_truncated=bool(execution and execution.get("trace_truncated")),
+        partial=bool(execution and any(v for v in (execution.get("summarized") or {}).values())),
         runtime_helpers=sum(1 for o in (execution or {}).get("ipc") or [] if o.get("runtime_helper")),
     )
 
@@ -224,23 +331,53 @@ def _shown_run(test: TestResult) -> RunSummary | None:
     return test.runs[0]
 
 
-def _test(number: int, test: TestResult, lang: str, hidden: bool) -> TestView:
+_NOT_RUN_PREFIX = "not run: "
+
+
+def _localized_name(english: str, korean: str | None, lang: str) -> str:
+    return clean_text(korean if lang == "ko" and korean else english)[0]
+
+
+def _test(number: int, test: TestResult, lang: str, hidden: bool, told: dict[tuple[str, str], DiagnosisRef],
+          page_messages: set[str]) -> TestView:
+    """One test's view; `told` holds the causes already explained on the page (updated here)."""
     shown = _shown_run(test)
+    message = test.message
+    not_run_above = False
+    if message is not None and message.startswith(_NOT_RUN_PREFIX):
+        message = message[len(_NOT_RUN_PREFIX):]
+        # "not run: <the compile error>" under every test repeats the box at the top of the page.
+        not_run_above = message in page_messages
+    diagnoses: list[DiagnosisView] = []
+    refs: list[DiagnosisRef] = []
+    if test.status != "passed":
+        for diagnosis in test.diagnoses:
+            view = _diagnosis(diagnosis, lang)
+            if view.key in told:
+                if told[view.key] not in refs:
+                    refs.append(told[view.key])
+                continue
+            view.anchor = f"why-{number}-{len(diagnoses) + 1}"
+            told[view.key] = DiagnosisRef(anchor=view.anchor, where=number,
+                                          message=shorten(view.message.text, 160))
+            diagnoses.append(view)
     return TestView(
         number=number,
         anchor=f"test-{number}",
-        name=clean_text(test.name)[0],
+        name=_localized_name(test.name, getattr(test, "name_ko", None), lang),
         status=test.status,
         score=test.score,
         max_score=test.max_score,
         hidden=hidden,
         visibility=test.visibility,
-        message=_text(test.message),
+        message=None if not_run_above else _text(message),
         checks=[_check(c, lang) for c in test.checks],
-        diagnoses=[_diagnosis(d, lang) for d in test.diagnoses],
+        diagnoses=diagnoses,
         runs=[_run(r, pictures=False) for r in test.runs],
         shown_run=_run(shown, pictures=True) if shown else None,
         total_runs=len(test.runs),
+        diagnosis_refs=refs,
+        not_run_above=not_run_above,
     )
 
 
@@ -253,7 +390,15 @@ def _reduced(test: TestResult, audience: str, after_due_date: bool) -> bool:
 
 def _page(result: Result, lang: str, audience: str, after_due_date: bool) -> PageView:
     shown = result.for_student(after_due_date=after_due_date) if audience == "student" else result
-    tests = [_test(i + 1, t, lang, _reduced(t, audience, after_due_date)) for i, t in enumerate(shown.tests)]
+    top = [_diagnosis(d, lang) for d in result.diagnoses]
+    told: dict[tuple[str, str], DiagnosisRef] = {}
+    for index, box in enumerate(top):
+        box.anchor = f"why-0-{index + 1}"
+        told.setdefault(box.key, DiagnosisRef(anchor=box.anchor, where=None,
+                                              message=shorten(box.message.text, 160)))
+    page_messages = {d.message for d in result.diagnoses}
+    tests = [_test(i + 1, t, lang, _reduced(t, audience, after_due_date), told, page_messages)
+             for i, t in enumerate(shown.tests)]
     counts: dict[str, int] = {"passed": 0, "failed": 0, "flaky": 0, "error": 0, "hidden": 0}
     for view in tests:
         key = "hidden" if view.hidden else view.status
@@ -263,14 +408,15 @@ def _page(result: Result, lang: str, audience: str, after_due_date: bool) -> Pag
         lang=lang,
         audience=audience,
         assignment_id=clean_text(result.assignment_id)[0],
-        assignment_title=clean_text(result.assignment_title)[0],
+        assignment_title=_localized_name(result.assignment_title, getattr(result, "assignment_title_ko", None),
+                                         lang),
         submission=clean_text(result.submission)[0],
         score=result.score,
         max_score=result.max_score,
         percent=max(0.0, min(percent, 100.0)),
         full_marks=result.full_marks,
         error=_text(result.error),
-        diagnoses=[_diagnosis(d, lang) for d in result.diagnoses],
+        diagnoses=top,
         build_output=make_excerpt(result.build_output) if result.build_output else None,
         tests=tests,
         counts=counts,
@@ -312,6 +458,18 @@ def render_html(result: Result, *, lang: str = "en", audience: str = "student",
     page = _page(result, lang, audience, after_due_date)
     template = _environment(lang).get_template("report.html.j2")
     return template.render(page=page)
+
+
+def render_class_index(summary: Any, *, lang: str = "en") -> str:
+    """A batch's index.html (a grader.batch.summary.ClassSummary) in `lang`, no scripts."""
+    check_language(lang)
+    title = summary.title_ko if lang == "ko" and summary.title_ko else summary.title
+    names = dict(summary.test_names_ko) if lang == "ko" else {}
+    examples = {row.code: _cut(localize_diagnosis(row.code, row.params, row.example, lang)).text
+                for row in summary.diagnoses}
+    shown = dataclasses.replace(summary, title=title)
+    template = _environment(lang).get_template("class_index.html.j2")
+    return template.render(s=shown, lang=lang, names=names, examples=examples)
 
 
 def write_html(result: Result, path: Path | str, *, lang: str = "en", audience: str = "student",

@@ -17,21 +17,31 @@ from grader.report.excerpt import clean_text, shorten
 
 __all__ = [
     "Arrow",
+    "Gap",
     "Lane",
+    "LaneGap",
     "Mark",
     "Tick",
     "TimelineLayout",
     "TreeEdge",
+    "TreeGap",
     "TreeLayout",
     "TreeNode",
     "layout_timeline",
     "layout_tree",
     "task_order",
+    "visible_rows",
 ]
 
 LABEL_CHARS = 22          # longest program label before it is cut
 TITLE_LINES = 5           # lines of a task's output shown in its tooltip
 TITLE_LINE_CHARS = 80
+MAX_DEPTH = 10            # process generations drawn; deeper ones are one "more generations" row
+MAX_ROWS = 100            # tasks drawn in the tree and the timeline; the rest are one counted row
+MAX_WRITE_MARKS = 2000    # write marks on the timeline (closer writes are merged, with a count)
+MAX_ARROWS = 1500         # arrows on the timeline; the rest are counted
+MAX_EXEC_MARKS = 20       # exec marks per lane (a program can exec itself in a loop)
+MAX_SCALE_POINTS = 4000   # event times the stretched time axis is built from
 
 
 # ---------------------------------------------------------------- shared reading
@@ -89,7 +99,10 @@ def _tasks(execution: dict[str, Any]) -> dict[int, dict[str, Any]]:
 
 
 def task_order(execution: dict[str, Any]) -> list[tuple[int, int]]:
-    """Tasks in tree order as (tid, depth): a process, its threads, then its children."""
+    """Tasks in tree order as (tid, depth): a process, its threads, then its children.
+
+    An explicit stack, not recursion: a student's chain of forks can be thousands deep.
+    """
     tasks = _tasks(execution)
     processes = {tid: t for tid, t in tasks.items() if t.get("kind") == "process"}
     children: dict[int | None, list[int]] = {}
@@ -105,30 +118,87 @@ def task_order(execution: dict[str, Any]) -> list[tuple[int, int]]:
 
     order: list[tuple[int, int]] = []
     seen: set[int] = set()
-
-    def visit(pid: int, depth: int) -> None:
+    root = execution.get("root")
+    roots = children.get(None, [])
+    if root in roots:
+        roots = [root] + [r for r in roots if r != root]
+    stack: list[tuple[int, int]] = [(pid, 0) for pid in reversed(roots)]
+    while stack:
+        pid, depth = stack.pop()
         if pid in seen:
-            return
+            continue
         seen.add(pid)
         order.append((pid, depth))
         for thread in threads.get(pid, []):
             seen.add(thread)
             order.append((thread, depth + 1))
-        for child in children.get(pid, []):
-            visit(child, depth + 1)
-
-    root = execution.get("root")
-    roots = children.get(None, [])
-    if root in roots:
-        roots = [root] + [r for r in roots if r != root]
-    for pid in roots:
-        visit(pid, 0)
-    # Threads whose process is not in the trace still get a row.
+        stack.extend((child, depth + 1) for child in reversed(children.get(pid, [])))
+    # Threads whose process is not in the trace (and tasks in a ppid cycle) still get a row.
     for tid in sorted(tasks, key=lambda t: (tasks[t].get("start") or 0.0, t)):
         if tid not in seen:
             seen.add(tid)
             order.append((tid, 0))
     return order
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Tasks left out of the pictures, drawn as one row that says how many."""
+
+    reason: str                     # "depth": descendants below MAX_DEPTH; "rows": past MAX_ROWS
+    depth: int                      # indentation of the row
+    parent: int | None              # the drawn process they descend from ("depth" only)
+    tasks: int
+    processes: int
+    threads: int
+    generations: int                # process levels left out ("depth" only)
+
+
+Row = tuple[int, int] | Gap
+"""One row of the tree and of the timeline: (tid, depth) of a drawn task, or a Gap."""
+
+
+def visible_rows(execution: dict[str, Any], *, max_depth: int = MAX_DEPTH,
+                 max_rows: int = MAX_ROWS) -> list[Row]:
+    """`task_order` cut for drawing: processes deeper than `max_depth` generations and tasks past
+    `max_rows` are summarised in Gap rows (with their counts), so the page stays small whatever
+    the program did."""
+    tasks = _tasks(execution)
+    order = task_order(execution)
+    rows: list[Row] = []
+    drawn = 0
+    i = 0
+    while i < len(order):
+        tid, depth = order[i]
+        kind = tasks[tid].get("kind")
+        if drawn >= max_rows:
+            rest = order[i:]
+            threads = sum(1 for t, _ in rest if tasks[t].get("kind") == "thread")
+            rows.append(Gap(reason="rows", depth=0, parent=None, tasks=len(rest),
+                            processes=len(rest) - threads, threads=threads, generations=0))
+            break
+        if kind == "process" and depth >= max_depth:
+            # In tree order a subtree is the run of rows deeper than its root: all the cut
+            # descendants of one drawn process are contiguous.
+            j = i
+            threads = 0
+            deepest = depth
+            while j < len(order) and order[j][1] >= max_depth:
+                if tasks[order[j][0]].get("kind") == "thread":
+                    threads += 1
+                else:
+                    deepest = max(deepest, order[j][1])
+                j += 1
+            parent = tasks[tid].get("ppid")
+            rows.append(Gap(reason="depth", depth=depth, parent=int(parent) if parent is not None else None,
+                            tasks=j - i, processes=j - i - threads, threads=threads,
+                            generations=deepest - max_depth + 1))
+            i = j
+            continue
+        rows.append((tid, depth))
+        drawn += 1
+        i += 1
+    return rows
 
 
 # ---------------------------------------------------------------- process tree
@@ -165,11 +235,21 @@ class TreeEdge:
 
     parent: int
     child: int
-    kind: str                       # "fork" | "thread"
+    kind: str                       # "fork" | "thread" | "more" (to a row of tasks not drawn)
     x1: float
     y1: float
     x2: float
     y2: float
+
+
+@dataclass(frozen=True, slots=True)
+class TreeGap:
+    """A row standing for tasks that are not drawn (see `Gap`)."""
+
+    gap: Gap
+    x: float
+    y: float
+    height: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,43 +258,53 @@ class TreeLayout:
     edges: tuple[TreeEdge, ...]
     width: float
     height: float
-    processes: int
+    processes: int                  # in the whole trace, drawn or not
     threads: int
+    gaps: tuple[TreeGap, ...] = ()
+    hidden: int = 0                 # tasks not drawn (summarised in the gaps)
 
 
 def layout_tree(execution: dict[str, Any], *, width: float = 1000.0) -> TreeLayout:
-    """An indented tree: one row per task, children indented under their parent."""
+    """An indented tree: one row per task, children indented under their parent.
+
+    At most MAX_ROWS tasks and MAX_DEPTH generations are drawn; the rest become counted rows.
+    """
     tasks = _tasks(execution)
-    order = task_order(execution)
+    rows = visible_rows(execution)
     lines = _output_lines(execution)
-    n = len(order)
+    n = len(rows)
     row = 34.0 if n <= 16 else 26.0 if n <= 40 else 22.0
     indent = 28.0 if n <= 16 else 20.0
     margin = 8.0
     node_w = min(420.0, max(240.0, width * 0.42))
-    thread_count: dict[int, int] = {}
-    for task in tasks.values():
+    thread_ids: dict[int, list[int]] = {}
+    for tid, task in tasks.items():
         if task.get("kind") == "thread":
-            tgid = int(task.get("tgid") or task["pid"])
-            thread_count[tgid] = thread_count.get(tgid, 0) + 1
+            thread_ids.setdefault(int(task.get("tgid") or tid), []).append(tid)
 
     nodes: list[TreeNode] = []
+    gaps: list[TreeGap] = []
     edges: list[TreeEdge] = []
     position: dict[int, tuple[float, float]] = {}
     max_right = 0.0
-    for index, (tid, depth) in enumerate(order):
+    for index, item in enumerate(rows):
+        y = margin + index * row
+        if isinstance(item, Gap):
+            x = margin + item.depth * indent
+            gaps.append(TreeGap(gap=item, x=x, y=y, height=row - 8.0))
+            max_right = max(max_right, x + node_w)
+            continue
+        tid, depth = item
         task = tasks[tid]
         kind = str(task.get("kind") or "process")
         x = margin + depth * indent
-        y = margin + index * row
         height = row - 8.0 if kind == "process" else row - 12.0
         w = node_w if kind == "process" else node_w - 30.0
         own_lines = lines.get(tid, [])
         if kind == "process":
             # A process's lines include its threads' lines.
-            for other, other_task in tasks.items():
-                if other_task.get("kind") == "thread" and other_task.get("tgid") == tid:
-                    own_lines = own_lines + lines.get(other, [])
+            for other in thread_ids.get(tid, []):
+                own_lines = own_lines + lines.get(other, [])
         sample = tuple(
             shorten(clean_text(line.decode("utf-8", errors="backslashreplace"))[0], TITLE_LINE_CHARS)
             for line in own_lines[:TITLE_LINES]
@@ -238,7 +328,7 @@ def layout_tree(execution: dict[str, Any], *, width: float = 1000.0) -> TreeLayo
             reaped_by=task.get("reaped_by"),
             lines=len(own_lines),
             sample=sample,
-            threads=thread_count.get(tid, 0) if kind == "process" else 0,
+            threads=len(thread_ids.get(tid, [])) if kind == "process" else 0,
         )
         nodes.append(node)
         position[tid] = (x, y + height / 2)
@@ -261,14 +351,23 @@ def layout_tree(execution: dict[str, Any], *, width: float = 1000.0) -> TreeLayo
                 y2=node.y + node.height / 2,
             )
         )
-    processes = sum(1 for node in nodes if node.kind == "process")
+    for tree_gap in gaps:
+        parent = tree_gap.gap.parent
+        if parent is None or parent not in position:
+            continue
+        px, py = position[parent]
+        edges.append(TreeEdge(parent=parent, child=-1, kind="more", x1=px + 10.0, y1=py + 8.0,
+                              x2=tree_gap.x, y2=tree_gap.y + tree_gap.height / 2))
+    threads = sum(1 for task in tasks.values() if task.get("kind") == "thread")
     return TreeLayout(
         nodes=tuple(nodes),
         edges=tuple(edges),
         width=max(width, max_right + 270.0),
         height=margin * 2 + max(n, 1) * row,
-        processes=processes,
-        threads=len(nodes) - processes,
+        processes=len(tasks) - threads,
+        threads=threads,
+        gaps=tuple(gaps),
+        hidden=sum(g.gap.tasks for g in gaps),
     )
 
 
@@ -322,6 +421,15 @@ class Arrow:
 
 
 @dataclass(frozen=True, slots=True)
+class LaneGap:
+    """A timeline row standing for tasks that have no lane (see `Gap`)."""
+
+    gap: Gap
+    y: float
+    mid: float
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     x: float
     seconds: float
@@ -346,6 +454,9 @@ class TimelineLayout:
     stretched: bool                 # the axis is not linear in time (dense moments widened)
     merged_writes: int = 0          # writes drawn as part of another mark
     notes: tuple[str, ...] = field(default_factory=tuple)
+    gaps: tuple[LaneGap, ...] = ()  # rows standing for tasks without a lane
+    hidden: int = 0                 # tasks without a lane
+    hidden_arrows: int = 0          # arrows past MAX_ARROWS, not drawn
 
 
 def _format_seconds(seconds: float) -> str:
@@ -366,7 +477,12 @@ class _TimeScale:
         self.left = left
         self.right = right
         self.duration = duration if duration > 0 else 1.0
-        self.points = sorted({0.0, self.duration, *(t for t in times if 0.0 <= t <= self.duration)})
+        points = sorted({0.0, self.duration, *(t for t in times if 0.0 <= t <= self.duration)})
+        if len(points) > MAX_SCALE_POINTS:
+            # Evenly spaced ranks of the sorted times keep the stretch, at a bounded cost.
+            step = len(points) / (MAX_SCALE_POINTS - 1)
+            points = sorted({points[int(i * step)] for i in range(MAX_SCALE_POINTS - 1)} | {points[-1]})
+        self.points = points
         self.rank_weight = 0.5 if len(self.points) > 2 else 0.0
 
     def rank(self, t: float) -> float:
@@ -394,8 +510,9 @@ def _nice_steps(duration: float) -> list[float]:
 def layout_timeline(execution: dict[str, Any], *, width: float = 1060.0) -> TimelineLayout:
     """One lane per task in tree order; events placed in real time order."""
     tasks = _tasks(execution)
-    order = task_order(execution)
-    n = max(len(order), 1)
+    rows = visible_rows(execution)
+    order = [row for row in rows if isinstance(row, tuple)]
+    n = max(len(rows), 1)
     lane_h = 30.0 if n <= 8 else 24.0 if n <= 16 else 16.0 if n <= 32 else 12.0
     font = 12.0 if lane_h >= 24 else 10.0 if lane_h >= 16 else 8.5
     label_chars = 24 if lane_h >= 16 else 18
@@ -422,11 +539,16 @@ def layout_timeline(execution: dict[str, Any], *, width: float = 1060.0) -> Time
     scale = _TimeScale(times, duration, plot_left, plot_right)
 
     lanes: list[Lane] = []
+    lane_gaps: list[LaneGap] = []
     mid: dict[int, float] = {}
-    for index, (tid, depth) in enumerate(order):
-        task = tasks[tid]
+    for index, row in enumerate(rows):
         y = plot_top + index * lane_h
         centre = y + lane_h / 2
+        if isinstance(row, Gap):
+            lane_gaps.append(LaneGap(gap=row, y=y, mid=centre))
+            continue
+        tid, depth = row
+        task = tasks[tid]
         mid[tid] = centre
         end = task.get("end")
         zombie_end = scale.x(task.get("reaped_at")) if task.get("zombie") and end is not None else None
@@ -452,7 +574,7 @@ def layout_timeline(execution: dict[str, Any], *, width: float = 1060.0) -> Time
         task = tasks[tid]
         start = float(task.get("start") or 0.0)
         marks.append(Mark(kind="start", tid=tid, time=start, x=scale.x(start), y=mid[tid]))
-        for exe in task.get("execs") or []:
+        for exe in (task.get("execs") or [])[:MAX_EXEC_MARKS]:
             if exe.get("time") is None:
                 continue
             detail = shorten(clean_text(str(exe.get("path") or ""))[0], 60)
@@ -479,25 +601,27 @@ def layout_timeline(execution: dict[str, Any], *, width: float = 1060.0) -> Time
             arrows.append(Arrow(kind="reap", source=tid, target=int(reaper), time=at,
                                 x1=x, y1=mid[tid], x2=x, y2=mid[int(reaper)]))
 
-    # Writes: merge those closer than 3 px on one lane into one mark with a count.
+    # Writes: merge those closer than 3 px on one lane into one mark with a count; with many
+    # writing lanes the spacing grows so that there are at most MAX_WRITE_MARKS marks.
+    drawn_writes = [w for w in writes if int(w["tid"]) in mid]
+    writing_lanes = len({int(w["tid"]) for w in drawn_writes})
+    spacing = max(3.0, (plot_right - plot_left) * writing_lanes / MAX_WRITE_MARKS)
     merged = 0
     last: dict[int, int] = {}
-    for write in sorted(writes, key=lambda w: float(w.get("time") or 0.0)):
+    for write in sorted(drawn_writes, key=lambda w: float(w.get("time") or 0.0)):
         tid = int(write["tid"])
-        if tid not in mid:
-            continue
         t = float(write.get("time") or 0.0)
         x = scale.x(t)
-        text = _data_bytes(write.get("data")).decode("utf-8", errors="backslashreplace")
-        channel = str(write.get("channel") or "")
-        detail = shorten(clean_text(f"{channel}: {text}")[0], TITLE_LINE_CHARS)
         previous = last.get(tid)
-        if previous is not None and abs(marks[previous].x - x) < 3.0:
+        if previous is not None and abs(marks[previous].x - x) < spacing:
             old = marks[previous]
             marks[previous] = Mark(kind="write", tid=tid, time=old.time, x=old.x, y=old.y,
                                    count=old.count + 1, detail=old.detail)
             merged += 1
             continue
+        text = _data_bytes(write.get("data"))[:TITLE_LINE_CHARS * 4].decode("utf-8", errors="backslashreplace")
+        channel = str(write.get("channel") or "")
+        detail = shorten(clean_text(f"{channel}: {text}")[0], TITLE_LINE_CHARS)
         last[tid] = len(marks)
         marks.append(Mark(kind="write", tid=tid, time=t, x=x, y=mid[tid], detail=detail))
 
@@ -549,10 +673,11 @@ def layout_timeline(execution: dict[str, Any], *, width: float = 1060.0) -> Time
                  Tick(x=scale.x(duration), seconds=duration, label=_format_seconds(duration))]
     marks.sort(key=lambda m: (m.time, m.tid))
     arrows.sort(key=lambda a: a.time)
+    hidden_arrows = max(len(arrows) - MAX_ARROWS, 0)
     return TimelineLayout(
         lanes=tuple(lanes),
         marks=tuple(marks),
-        arrows=tuple(arrows),
+        arrows=tuple(arrows[:MAX_ARROWS]),
         ticks=tuple(ticks),
         width=width,
         height=plot_bottom + 30.0,
@@ -565,4 +690,7 @@ def layout_timeline(execution: dict[str, Any], *, width: float = 1060.0) -> Time
         duration=duration,
         stretched=scale.rank_weight > 0,
         merged_writes=merged,
+        gaps=tuple(lane_gaps),
+        hidden=sum(g.gap.tasks for g in lane_gaps),
+        hidden_arrows=hidden_arrows,
     )

@@ -462,3 +462,149 @@ def test_kill_9_mid_batch_loses_nothing_and_resumes(tmp_path: Path) -> None:
     reference = tmp_path / "reference"
     batch(subs, reference, fake_grade)
     assert (out / "grades.csv").read_bytes() == (reference / "grades.csv").read_bytes()
+
+
+# ----------------------------------------------------------------- a damaged store
+
+
+def _graded_class(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A class of 40 graded into out/, the store checkpointed so its file holds every row."""
+    answers = {f"s{i:02d}": i % 4 for i in range(40)}
+    subs = make_class(tmp_path / "subs", answers, hostile=False)
+    out = tmp_path / "out"
+    batch(subs, out, fake_grade)
+    store = out / "results.sqlite"
+    db = sqlite3.connect(store)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return subs, out, store
+
+
+def _corrupt(store: Path, how: str) -> None:
+    if how == "truncated":
+        with store.open("r+b") as fh:
+            fh.truncate(store.stat().st_size // 2)
+    elif how == "garbage header":
+        with store.open("r+b") as fh:
+            fh.write(b"\x89GARBAGE" * 8)
+    elif how == "bad row":
+        db = sqlite3.connect(store)
+        db.execute("UPDATE results SET result_json = '{\"score\": 1, oops' WHERE student = 's07'")
+        db.commit()
+        db.close()
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage header"])
+def test_a_damaged_store_is_named_and_refused_not_an_internal_error(tmp_path: Path, how: str) -> None:
+    subs, out, store = _graded_class(tmp_path)
+    _corrupt(store, how)
+    from grader.batch.store import StoreCorruptError
+
+    with pytest.raises(StoreCorruptError) as caught:
+        rebuild_report(out)
+    assert str(store) in caught.value.message and "damaged" in caught.value.message
+    assert "--repair" in (caught.value.hint or "")
+    with pytest.raises(StoreCorruptError):
+        batch(subs, out, fake_grade)
+    for command in (["report", str(out)], ["batch", "a.yaml", str(subs), "--out", str(out)]):
+        proc = subprocess.run([sys.executable, "-m", "grader.cli", *command], capture_output=True, text=True, check=False,
+                              timeout=60)
+        assert "internal error" not in proc.stderr
+        if command[0] == "report":
+            assert proc.returncode == 2 and "damaged" in proc.stderr and "--repair" in proc.stderr
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage header", "bad row"])
+def test_repair_keeps_the_readable_rows_and_the_batch_regrades_the_rest(tmp_path: Path, how: str) -> None:
+    subs, out, store = _graded_class(tmp_path)
+    _corrupt(store, how)
+    grader = CountingGrader()
+    summary = batch(subs, out, grader, repair=True)
+    assert summary.errors == 0  # type: ignore[attr-defined]
+    kept = [p for p in out.iterdir() if p.name.startswith("results.sqlite.corrupt-")]
+    assert len(kept) == 1
+    regraded = set(grader.calls)
+    if how == "bad row":
+        assert regraded == {"s07"}
+    elif how == "garbage header":
+        assert regraded == set()                   # the header was the only damage: every row survives
+    else:
+        assert 0 < len(regraded) < 40              # the first half of the file's rows survive
+    assert "damaged" in summary.warnings[0]  # type: ignore[attr-defined]
+    with ResultStore(store) as fresh:
+        assert len(fresh.current()) == 40 and not fresh.missing() and not fresh.bad_rows
+    rows = read_csv(out / "grades.csv")
+    assert len(rows) == 40
+
+
+def test_one_bad_row_is_regraded_without_repair_and_left_out_of_a_report(tmp_path: Path) -> None:
+    subs, out, store = _graded_class(tmp_path)
+    _corrupt(store, "bad row")
+    warnings = rebuild_report(out)
+    assert any("s07" in w and "could not be read" in w and "not valid JSON" in w for w in warnings)
+    assert "s07" not in {row["student"] for row in read_csv(out / "grades.csv")}
+    assert "s07" in (out / "index.html").read_text(encoding="utf-8").split("Not graded yet")[1]
+    grader = CountingGrader()
+    summary = batch(subs, out, grader)
+    assert set(grader.calls) == {"s07"}
+    assert any("s07" in w and "graded again" in w for w in summary.warnings)  # type: ignore[attr-defined]
+    assert len(read_csv(out / "grades.csv")) == 40
+
+
+def test_repair_of_a_sound_store_changes_nothing(tmp_path: Path) -> None:
+    from grader.batch.store import repair_store
+
+    _, _, store = _graded_class(tmp_path)
+    before = store.read_bytes()
+    report = repair_store(store)
+    assert report.moved_to is None and "nothing to repair" in str(report)
+    assert store.read_bytes() == before
+
+
+def test_a_result_too_big_for_a_row_loses_its_models_first(tmp_path: Path) -> None:
+    from grader.batch.store import MAX_ROW_BYTES
+    from grader.result import RunSummary
+
+    data = dict(TEMPLATES[1])
+    result = Result.from_json(data)
+    execution = {"root": 1, "tasks": [], "writes": [], "pad": ["y" * 4096] * (MAX_ROW_BYTES // 4096 + 10)}
+    result.tests[0].runs = [RunSummary(index=0, exit_code=0, signal=None, wall_ms=1, stdout=b"kept\n",
+                                       execution=execution)]
+    with ResultStore(tmp_path / "results.sqlite") as store:
+        store.begin_batch(assignment_hash="A", grader_version="v", students=["x"])
+        store.put(student="x", submission_hash="h", assignment_hash="A", grader_version="v", outcome="graded",
+                  result=result)
+        (row,) = store._db.execute("SELECT length(result_json) FROM results").fetchall()
+        assert row[0] <= MAX_ROW_BYTES
+        (back,) = store.current()
+    run = back.result.tests[0].runs[0]
+    assert run.execution is None and run.stdout == b"kept\n"
+    assert back.result.score == result.score
+
+
+def test_class_index_in_korean(tmp_path: Path) -> None:
+    subs = make_class(tmp_path / "subs", ANSWERS)
+    out = tmp_path / "out"
+
+    def korean_grade(folder: Path, student: str) -> Result:
+        result = fake_grade(folder, student)
+        result.assignment_title_ko = "세 프로세스로 fork 하기"
+        result.tests[0].name_ko = "hello os 세 번"
+        return result
+
+    batch(subs, out, korean_grade, lang="ko")
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="ko">' in html
+    assert "<h1>세 프로세스로 fork 하기</h1>" in html
+    assert "<td>hello os 세 번</td>" in html
+    for english in ("Pass rate per test", "Most common diagnoses", "full marks", "refused at intake",
+                    "<th>Student</th>", "Fork into three processes"):
+        assert english not in html, english
+    assert "a child was never waited for" not in html                # the example in Korean, not English
+    rebuild_report(out, lang="en")
+    english_html = (out / "index.html").read_text(encoding="utf-8")
+    assert "Pass rate per test" in english_html and "<h1>Fork into three processes</h1>" in english_html
+    proc = subprocess.run([sys.executable, "-m", "grader.cli", "report", str(out), "--lang", "ko"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "반 전체 요약" in (out / "index.html").read_text(encoding="utf-8")

@@ -141,3 +141,53 @@ def test_junit_xml_escapes_and_strips_what_xml_cannot_hold() -> None:
     assert "\x1b" not in xml and "\x00" not in xml
     error = root.find("testsuite/testcase/error")
     assert error is not None and error.get("message") == "broken \\x0c formfeed"
+
+
+# ---------------------------------------------------------------- the result JSON is bounded
+
+
+def _result_with(execution: dict[str, Any]) -> Result:
+    from grader.result import RunSummary, TestResult
+
+    run = RunSummary(index=0, exit_code=0, signal=None, wall_ms=5, execution=execution)
+    return Result(assignment_id="a", assignment_title="A", submission="s", score=0, max_score=1,
+                  tests=[TestResult(name="t", status="failed", score=0, max_score=1, runs=[run])])
+
+
+def test_result_json_caps_every_list_of_a_run_and_counts_what_it_left_out() -> None:
+    from grader.serialize import EXECUTION_CAPS
+
+    writes = [{"time": i * 1e-6, "tid": 1 + i % 3, "channel": "stdout", "size": 1, "data": {"text": "x"}}
+              for i in range(100_000)]
+    tasks = [{"pid": i, "tgid": 1, "ppid": None, "kind": "thread", "start": 0.0,
+              "execs": [{"time": 0.0, "path": "/bin/x", "argv": ["a" * 20_000] * 500}] * 40}
+             for i in range(1, 10_001)]
+    execution = {"root": 1, "tasks": tasks, "writes": writes, "summarized": {"json_writes": 7}}
+    data = _result_with(execution).to_json()
+    text = json.dumps(data)
+    assert len(text) < 50_000_000 // 5, len(text)
+    kept = data["tests"][0]["runs"][0]["execution"]
+    assert len(kept["writes"]) == EXECUTION_CAPS["writes"] and len(kept["tasks"]) == EXECUTION_CAPS["tasks"]
+    assert kept["summarized"]["json_writes"] == 7 + 100_000 - EXECUTION_CAPS["writes"]
+    assert kept["summarized"]["json_tasks"] == 10_000 - EXECUTION_CAPS["tasks"]
+    assert kept["summarized"]["json_argv"] > 0
+    first = kept["tasks"][0]
+    assert len(first["execs"]) <= 20 and first["execs_total"] == 40
+    assert len(first["execs"][0]["argv"]) <= 64 and first["execs"][0]["argv_total"] == 500
+    assert sum(len(a) for t in kept["tasks"] for e in t["execs"] for a in e["argv"]) <= 1 << 18
+    assert "more characters cut" in first["execs"][0]["argv"][0]
+    # The input was not changed, and the JSON reads back.
+    assert len(execution["writes"]) == 100_000
+    assert Result.from_json(json.loads(text)).tests[0].runs[0].execution == kept
+
+
+def test_result_json_of_deep_nesting_is_cut_not_a_recursion_error() -> None:
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(5000):
+        node["x"] = {}
+        node = node["x"]
+    data = _result_with({"root": 1, "tasks": [], "extra": deep}).to_json()
+    text = json.dumps(data)                           # json.dumps itself recurses: it must not meet 5000 levels
+    assert "nested deeper than" in text
+    assert text.count('"x"') < 40

@@ -176,3 +176,134 @@ def test_write_html(tmp_path: Path) -> None:
     path = write_html(load("compile_error.json"), tmp_path / "out" / "feedback.html", lang="ko")
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert not list(path.parent.glob("*.tmp"))
+
+
+# ---------------------------------------------------------------- hygiene, bounds, Korean names
+
+
+class _Ids(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.ids.extend(str(v) for k, v in attrs if k == "id")
+
+
+def ids(html: str) -> list[str]:
+    parser = _Ids()
+    parser.feed(html)
+    return parser.ids
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("name", FIXTURES)
+def test_html_ids_are_unique_on_every_page(name: str, lang: str) -> None:
+    for audience in ("student", "staff"):
+        found = ids(render_html(load(name), lang=lang, audience=audience))
+        assert found and len(found) == len(set(found)), sorted(i for i in found if found.count(i) > 1)
+
+
+def _with_shared_cause() -> Result:
+    """Three tests: two failed with the same zombie cause, one passed that also carries it."""
+    from grader.result import Evidence
+    from grader.result import TestResult as _Test
+
+    def zombie() -> Diagnosis:
+        return Diagnosis(code="zombie", message="pid 9 ended but pid 8 never waited for it.",
+                         evidence=[Evidence(label="zombies", lines=["pid 9"], tasks=[9])])
+
+    result = load("fork_hello_four_processes.json")
+    base = result.tests[0]
+    result.tests = [
+        _Test(name="one", status="failed", score=0, max_score=1, checks=base.checks, diagnoses=[zombie()]),
+        _Test(name="two", status="passed", score=1, max_score=1, diagnoses=[zombie()]),
+        _Test(name="three", status="failed", score=0, max_score=1, diagnoses=[zombie()]),
+    ]
+    return result
+
+
+def test_why_boxes_only_under_failed_tests_and_once_per_page() -> None:
+    html = render_html(_with_shared_cause())
+    assert html.count('class="diagnosis"') == 1
+    one = html.split('id="test-1"')[1].split("</section>")[0]
+    two = html.split('id="test-2"')[1].split("</section>")[0]
+    three = html.split('id="test-3"')[1].split("</section>")[0]
+    assert 'class="diagnosis" data-code="zombie" id="why-1-1"' in one
+    assert "Why" not in two                                        # it passed: no explanation of a failure
+    assert 'class="diagnosis-ref"' in three and 'href="#why-1-1"' in three
+    assert "(explained under test 1)" in three
+
+
+def test_a_test_that_did_not_run_points_at_the_cause_once() -> None:
+    result = load("compile_error.json")
+    result.diagnoses[0].message = "The program did not compile."
+    for test in result.tests:
+        test.message = "not run: The program did not compile."
+    html = render_html(result, audience="staff")
+    assert "not run: not run:" not in html and "not run:" not in html
+    assert html.count("This test did not run because of the problem explained at the top of the page.") == 2
+    assert html.count("The program did not compile.") == 1
+    # A reason that is not told above keeps its words, once, without the prefix.
+    result.tests[0].message = "not run: the sandbox returned no runs"
+    html = render_html(result)
+    assert "This test could not run: the sandbox returned no runs" in html
+
+
+def _run(execution: dict[str, object]) -> object:
+    from grader.result import RunSummary
+
+    return RunSummary(index=0, exit_code=0, signal=None, wall_ms=10, execution=execution)
+
+
+def test_a_3000_deep_chain_gets_a_page_with_the_depth_summarised() -> None:
+    from test_report_layout import _chain
+
+    result = load("fork_hello_four_processes.json")
+    result.tests[0].runs = [_run(_chain(3000))]  # type: ignore[list-item]
+    html = render_html(result)
+    assert "… 2990 more generations not drawn (2990 processes) …" in html
+    assert len(html) < 400_000
+    korean = render_html(result, lang="ko")
+    assert "그리지 않은 세대 2990개" in korean
+
+
+def test_ten_thousand_threads_make_a_small_page() -> None:
+    from test_report_layout import _threads
+
+    result = load("fork_hello_four_processes.json")
+    result.tests[0].runs = [_run(_threads(10_000))]  # type: ignore[list-item]
+    html = render_html(result)
+    assert len(html.encode()) < 400_000, len(html)
+    assert "… 9901 more tasks not drawn (0 processes, 9901 threads) …" not in html   # no "0 processes" clause
+    assert "… 9901 more tasks not drawn" in html and "9901 threads" in html
+    assert "(1 process, 10000 threads)" in html                    # the caption counts every task
+
+
+def test_evidence_lists_a_bounded_number_of_tasks_and_sentences_are_cut() -> None:
+    from grader.result import Evidence
+
+    result = load("fork_hello_four_processes.json")
+    result.tests[1].diagnoses = [Diagnosis(code="zombie", message="pids " + ", ".join(map(str, range(5000))),
+                                           evidence=[Evidence(label="zombies", tasks=list(range(5000)))])]
+    html = render_html(result)
+    assert "and 4970 more" in html
+    assert "4999" not in html.split('data-code="zombie"')[1].split("</div>")[0]
+
+
+def test_korean_page_shows_title_ko_test_name_ko_and_korean_evidence_labels() -> None:
+    result = load("fork_hello_four_processes.json")
+    result.assignment_title_ko = "세 프로세스에서 hello os"
+    result.tests[0].name_ko = "hello os 세 번"
+    from grader.result import Evidence
+
+    result.tests[1].diagnoses[0].evidence = [Evidence(label="zombies", lines=["pid 10"], tasks=[10]),
+                                             Evidence(label="children of pid 8", tasks=[10])]
+    korean = render_html(result, lang="ko")
+    assert "<h1>세 프로세스에서 hello os</h1>" in korean
+    assert "1. hello os 세 번" in korean
+    labels = [label.strip() for label in re.findall(r"<summary>근거: ([^<]+)", korean)]
+    assert "zombies" not in labels and "children of pid 8" not in labels
+    assert "좀비 프로세스" in labels and "PID 8의 자식 프로세스" in labels
+    english = render_html(result)
+    assert "세 프로세스" not in english and "hello os 세 번" not in english

@@ -90,3 +90,87 @@ def test_many_writes_merge_into_counted_marks() -> None:
 def test_empty_execution(execution: dict[str, Any]) -> None:
     assert layout_tree(execution).nodes == ()
     assert layout_timeline(execution).lanes == ()
+
+
+# ---------------------------------------------------------------- bounded, never recursive
+
+
+def _chain(depth: int) -> dict[str, Any]:
+    """A synthetic Execution JSON: pid 1 forks 2, 2 forks 3, ... `depth` processes in one line."""
+    tasks = [{"pid": i, "tgid": i, "ppid": i - 1 if i > 1 else None, "kind": "process", "start": i * 1e-4,
+              "end": i * 1e-4 + 5e-5, "exit_code": 0, "orphan": i > 1, "reparented_to": 1 if i > 1 else None}
+             for i in range(1, depth + 1)]
+    return {"root": 1, "duration": depth * 1e-4 + 1e-3, "tasks": tasks,
+            "writes": [{"time": depth * 1e-4, "tid": depth, "channel": "stdout", "size": 9,
+                        "data": {"text": "hello os\n"}}]}
+
+
+def test_task_order_of_a_3000_deep_chain_does_not_recurse() -> None:
+    order = task_order(_chain(3000))
+    assert order[0] == (1, 0) and order[-1] == (3000, 2999)
+    assert len(order) == 3000
+
+
+def test_a_3000_deep_chain_is_drawn_ten_generations_deep_and_summarised() -> None:
+    from grader.report.layout import MAX_DEPTH
+
+    tree = layout_tree(_chain(3000))
+    assert [n.tid for n in tree.nodes] == list(range(1, MAX_DEPTH + 1))
+    assert len(tree.gaps) == 1
+    gap = tree.gaps[0].gap
+    assert (gap.reason, gap.generations, gap.processes, gap.threads, gap.parent) == ("depth", 2990, 2990, 0, 10)
+    assert tree.processes == 3000 and tree.hidden == 2990
+    assert any(e.kind == "more" and e.parent == 10 for e in tree.edges)
+    timeline = layout_timeline(_chain(3000))
+    assert len(timeline.lanes) == MAX_DEPTH and timeline.hidden == 2990
+    assert timeline.height < 600
+
+
+def test_the_same_chain_from_the_model_builder() -> None:
+    """Through Execution.to_json (which bounds the model itself): still ten generations and one gap."""
+    from exec_builder import ExecBuilder
+
+    builder = ExecBuilder()
+    parent = builder.execution.root
+    for _ in range(2999):
+        child = builder.fork(parent)
+        builder.orphan(child)
+        builder.exit(parent, reaped=False)
+        parent = child
+    execution = builder.execution.to_json()
+    kept = sum(1 for t in execution["tasks"] if t["kind"] == "process")
+    tree = layout_tree(execution)
+    assert len(tree.nodes) == 10
+    assert [g.gap.generations for g in tree.gaps] == [kept - 10]
+
+
+def _threads(n: int) -> dict[str, Any]:
+    tasks = [{"pid": 1, "tgid": 1, "ppid": None, "kind": "process", "start": 0.0, "end": 1.0, "exit_code": 0}]
+    tasks += [{"pid": 1 + i, "tgid": 1, "ppid": None, "kind": "thread", "start": i * 1e-5, "end": 0.5 + i * 1e-5}
+              for i in range(1, n + 1)]
+    return {"root": 1, "duration": 1.0, "tasks": tasks}
+
+
+def test_ten_thousand_threads_are_a_hundred_rows_and_a_count() -> None:
+    from grader.report.layout import MAX_ROWS
+
+    tree = layout_tree(_threads(10_000))
+    assert len(tree.nodes) == MAX_ROWS
+    assert tree.processes == 1 and tree.threads == 10_000
+    (gap,) = [g.gap for g in tree.gaps]
+    assert (gap.reason, gap.tasks, gap.threads, gap.processes) == ("rows", 10_001 - MAX_ROWS, 10_001 - MAX_ROWS, 0)
+    assert tree.nodes[0].threads == 10_000
+    timeline = layout_timeline(_threads(10_000))
+    assert len(timeline.lanes) == MAX_ROWS and timeline.hidden == 10_001 - MAX_ROWS
+
+
+def test_many_writing_lanes_share_a_bounded_number_of_write_marks() -> None:
+    from grader.report.layout import MAX_WRITE_MARKS
+
+    execution = _threads(200)
+    execution["writes"] = [{"time": (i % 10_000) * 1e-4, "tid": 2 + i % 99, "channel": "stdout", "size": 1,
+                            "data": {"text": "x"}} for i in range(100_000)]
+    timeline = layout_timeline(execution)
+    marks = [m for m in timeline.marks if m.kind == "write"]
+    assert len(marks) <= MAX_WRITE_MARKS + 99
+    assert sum(m.count for m in marks) == 100_000
