@@ -217,8 +217,8 @@ def test_double_forked_daemon_does_not_survive_into_next_repeat(docker_sandbox, 
         # The linger rule: the daemon may run (and print) until the time limit, then is stopped.
         assert b"daemon alive" in record.stdout
         assert record.stopped_for == "linger" and not record.timed_out
-        assert record.main_ended_ms is not None and record.main_ended_ms < 1000
         assert record.stopped_at_ms is not None and record.stopped_at_ms >= 3000
+        assert record.main_ended_ms is not None and record.main_ended_ms < record.stopped_at_ms
         assert [t["call"] for t in record.final_tasks] == ["clock_nanosleep"]
 
 
@@ -394,11 +394,10 @@ def test_an_orphan_that_ends_before_the_limit_keeps_its_output(docker_sandbox, t
     that prints 1.5 s later is heard, and nothing is said to be stopped."""
     (tmp_path / "late.py").write_text(ORPHAN_PRINTS_LATE)
     [record] = docker_sandbox.run(tmp_path, [RunRequest(name="l", command=("python3", "late.py"))],
-                                  limits=Limits(timeout_ms=4000)).runs["l"]
+                                  limits=Limits(timeout_ms=8000)).runs["l"]
     assert record.stdout == b"parent done\norphan done\n"
     assert record.stopped_for is None and record.final_tasks == [] and record.stopped_at_ms is None
-    assert record.main_ended_ms is not None and record.main_ended_ms < 1000
-    assert 1400 <= record.wall_ms < 3000
+    assert record.main_ended_ms is not None and record.main_ended_ms + 1400 <= record.wall_ms < 8000
 
 
 # ----------------------------------------------------------------- the end-of-run snapshot (issue 11.2)
@@ -582,15 +581,13 @@ seen += ["/dev/mqueue/" + q for q in os.listdir("/dev/mqueue")]
 print("LEFTOVER" if seen else "clean", *seen, flush=True)
 for top in ("/work/deep", "/tmp/deep", "/dev/shm/deep"):
     os.mkdir(top)
-    fd = os.open(top, os.O_RDONLY)
+    os.chdir(top)
     for _ in range(1100):                       # deeper than any recursive walk in Python goes
-        os.mkdir("d", dir_fd=fd)
-        inner = os.open("d", os.O_RDONLY, dir_fd=fd)
-        os.close(fd)
-        fd = inner
-    os.close(os.open("marker", os.O_CREAT | os.O_WRONLY, 0o000, dir_fd=fd))
-    os.fchmod(fd, 0o000)                        # the deepest folder: no access, even for its owner
-    os.close(fd)
+        os.mkdir("d")                           # (by chdir: strace -y would print each whole path)
+        os.chdir("d")
+    os.close(os.open("marker", os.O_CREAT | os.O_WRONLY, 0o000))
+    os.chmod(".", 0o000)                        # the deepest folder: no access, even for its owner
+    os.chdir("/work")
 open("marker", "w").write("x")
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mq_open.restype = ctypes.c_int
