@@ -98,3 +98,22 @@ def test_case_on_the_real_engine(case: str, cases: ModuleType, docker_sandbox: o
         korean = diagnosis_text(d, "ko")
         assert korean.translated
         assert sorted(re.findall(r"\d+", d.message)) == sorted(re.findall(r"\d+", korean.text))
+
+
+def test_grader_trace_exits_1_at_a_limit_and_names_the_call(tmp_path: Path, docker_sandbox: object) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    grader = Path(sys.executable).with_name("grader")
+    shutil.copy(CASES_DIR / "pause.c", tmp_path / "main.c")
+    hung = subprocess.run([str(grader), "trace", str(tmp_path), "--timeout", "1", "--build", "gcc -o main main.c",
+                           "--", "./main"], check=False, capture_output=True, text=True, timeout=120)
+    assert hung.returncode == 1, hung.stderr
+    assert "stopped: the run hit its time limit (1000 ms)" in hung.stderr
+    assert re.search(r"pid \d+ waits in pause for a signal that never came", hung.stdout), hung.stdout
+    assert "nothing blocked" not in hung.stdout
+    (tmp_path / "ok.py").write_text("print('hi')\n")
+    fine = subprocess.run([str(grader), "trace", str(tmp_path), "--", "/usr/bin/python3", "ok.py"],
+                          check=False, capture_output=True, text=True, timeout=120)
+    assert fine.returncode == 0 and "At the end: every task had ended" in fine.stdout, fine.stderr
