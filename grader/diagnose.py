@@ -123,6 +123,11 @@ class _Findings:
                 found.stopped.setdefault(blocked.tid, record.stopped_for)
         return found
 
+    def helper(self, tid: int) -> bool:
+        """The language runtime's helper (multiprocessing resource tracker, forkserver), not the student's."""
+        task = self.execution.tasks.get(tid)
+        return task is not None and task.runtime_helper
+
     def student_processes(self) -> list[Task]:
         return [t for t in self.execution.processes() if t.tid != self.execution.root and not t.runtime_helper]
 
@@ -248,7 +253,7 @@ def _orphans(f: _Findings, run: int) -> list[Diagnosis]:
 
 def _linger(f: _Findings, run: int) -> list[Diagnosis]:
     ex = f.execution
-    stopped = sorted(tid for tid, why in f.stopped.items() if why == "linger")
+    stopped = sorted(tid for tid, why in f.stopped.items() if why == "linger" and not f.helper(tid))
     if not stopped:
         return []
     root = ex.tasks.get(ex.root) if ex.root is not None else None
@@ -356,6 +361,8 @@ def _pipe_hangs(f: _Findings, run: int) -> list[Diagnosis]:
         channel = blocked.channel
         if blocked.syscall not in _READS or channel is None or channel.kind not in ("pipe", "fifo"):
             continue
+        if f.helper(blocked.tid):
+            continue                    # the runtime's own pipe (multiprocessing's resource tracker): not advice
         if not blocked.holders:
             continue
         pid = ex.process_of(blocked.tid)

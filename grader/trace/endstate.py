@@ -167,6 +167,9 @@ def blocked_at_end(execution: Execution, record: RunRecord) -> list[Blocked]:
 def who(execution: Execution, tid: int) -> Message:
     """'pid 64', or 'thread 23 of pid 22'."""
     task = execution.tasks.get(tid)
+    if task is not None and task.runtime_helper:
+        return Message(N_("pid {pid} (a helper of the language runtime, not the program's own)"),
+                       {"pid": task.tgid})
     if task is None or task.is_process:
         return Message(N_("pid {pid}"), {"pid": tid})
     return Message(N_("thread {tid} of pid {pid}"), {"tid": tid, "pid": task.tgid})
@@ -240,6 +243,10 @@ def _read(ex: Execution, b: Blocked, w: Message) -> Message:
     if channel is None:
         return _other(ex, b, w)
     facts: dict[str, Any] = {"who": w, "call": b.syscall, "channel": channel.ident}
+    task = ex.tasks.get(b.tid)
+    if channel.kind in ("pipe", "fifo") and b.holders and task is not None and task.runtime_helper:
+        return Message(N_("{who} waits in {call} on its pipe ({channel}), as it does until the program ends"),
+                       facts)
     if channel.kind in ("pipe", "fifo") and b.holders:
         return Message(N_("{who} reads a pipe ({channel}) whose write end is still open in {holders}: a read "
                           "sees end-of-file only when every write end is closed; close the write ends you do "

@@ -71,6 +71,9 @@ EXPECTED: dict[str, tuple[list[str], Expect]] = {
         f"pid {_kids(ex)[0]} could not run 'wcc': exec failed with ENOENT, no such program"]),
     "linger": (["linger"], lambda ex: [f"(pid {_kids(ex)[0]}) were still running",
                                        "what they had not yet printed was lost"]),
+    "mp_hang": (["timeout"], lambda ex: [
+        f"pid {ex.root} waits in wait4 for pid", "(a helper of the language runtime, not the program's own) waits "
+        "in read on its pipe", "waits on a lock, condition variable or join (futex)"]),
 }
 
 

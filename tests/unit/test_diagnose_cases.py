@@ -26,7 +26,7 @@ from grader.trace.model import Execution
 
 RUNS = Path(__file__).resolve().parent.parent / "data" / "runs"
 CASES = sorted(p.stem.removeprefix("diag_") for p in RUNS.glob("diag_*.json"))
-HANGS = ["pipe_relay_hang", "pause", "cond_wait", "join_forever", "sleep", "poll", "lost_sigchld"]
+HANGS = ["pipe_relay_hang", "pause", "cond_wait", "join_forever", "sleep", "poll", "lost_sigchld", "mp_hang"]
 
 
 def _record(case: str) -> RunRecord:
@@ -132,6 +132,18 @@ def test_sleep_and_poll() -> None:
     execution, _, diagnoses = _run("poll")
     assert re.search(rf"pid {execution.root} waits in poll for data on a pipe \(pipe:\[\d+\]\) whose write end is "
                      rf"still open in pid {execution.root} itself; none came", diagnoses[0].message)
+
+
+def test_the_runtime_helper_is_named_as_such_and_given_no_advice() -> None:
+    execution, _, diagnoses = _run("mp_hang")
+    (tracker,) = [t.tid for t in execution.processes() if t.runtime_helper]
+    (worker,) = [t.tid for t in execution.processes() if t.tid not in (execution.root, tracker)]
+    assert [d.code for d in diagnoses] == ["timeout"]
+    message = diagnoses[0].message
+    assert f"pid {execution.root} waits in wait4 for pid {worker}, which had not ended" in message
+    assert f"pid {tracker} (a helper of the language runtime, not the program's own) waits in read on its pipe" in message
+    assert f"pid {worker} waits on a lock, condition variable or join (futex)" in message
+    assert "close the write ends" not in message
 
 
 def test_lost_sigchld_pause_loop_leaves_true_zombies() -> None:

@@ -238,6 +238,23 @@ def test_an_orphan_is_not_a_zombie() -> None:
     assert [d.code for d in diagnose_run(evidence.execution, evidence.record)] == ["orphan"]
 
 
+def test_the_runtime_helper_reading_its_own_pipe_is_no_pipe_advice() -> None:
+    b = ExecBuilder()
+    tracker = b.fork(100)
+    b.execution.tasks[tracker].runtime_helper = True
+    for tid in (100, tracker):
+        b.kill(tid, reaped=False)
+        b.execution.tasks[tid].stopped_by = "timeout"
+    ends = {"pipe:[5]": [{"pid": 100, "fd": 7, "mode": "w"}]}
+    evidence = b.evidence(timed_out=True, stopped_for="timeout", open_ends=ends, final_tasks=[
+        _proc(100, "pause"), _proc(tracker, "read", [3], {"fd": 3, "target": "pipe:[5]", "mode": "r"})])
+    diagnoses = diagnose_run(evidence.execution, evidence.record)
+    assert [d.code for d in diagnoses] == ["timeout"]
+    assert (f"pid {tracker} (a helper of the language runtime, not the program's own) waits in read on its pipe "
+            "(pipe:[5]), as it does until the program ends" in diagnoses[0].message)
+    assert "close the write ends" not in diagnoses[0].message
+
+
 def test_linger_names_the_stopped_tasks_and_the_loss() -> None:
     b = ExecBuilder()
     c = b.fork(100)

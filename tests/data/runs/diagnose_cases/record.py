@@ -36,6 +36,7 @@ CASES: dict[str, tuple[str, StdoutMode, int]] = {
     "crash_before_fork": ("crash_before_fork.py", "pipe", 3000),
     "failed_execvp": ("failed_execvp.py", "pipe", 3000),
     "linger": ("linger.py", "pipe", 1500),
+    "mp_hang": ("mp_hang.py", "pipe", 2500),
 }
 
 
