@@ -789,8 +789,9 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
         nonlocal killed_for, final_tasks, open_ends, stopped_at
         if killed_for is None:
             tasks, ends = snapshot_tasks(plan["uid"])
-            if reason == "linger" and not tasks:
+            if not tasks:
                 return   # everything had ended meanwhile: nothing is stopped, nothing is said
+                         # (the output and trace limits have flags of their own)
             killed_for = reason
             final_tasks, open_ends = tasks, ends
             stopped_at = now_ms() - started

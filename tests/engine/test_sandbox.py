@@ -528,6 +528,11 @@ int main(void) {
     printf("tiocsti: %s\n", err(ioctl(1, TIOCSTI, &c)));
     printf("clone3: %s\n", err(syscall(SYS_clone3, NULL, 0)));
     printf("io_uring: %s\n", err(syscall(SYS_io_uring_setup, 4, NULL)));
+    long ret;   /* the same clone through the i386 ABI (int 0x80, clone is 120 there) */
+    __asm__ volatile ("int $0x80" : "=a"(ret) : "a"(120L), "b"(0x00800000L | SIGCHLD), "c"(0L), "d"(0L),
+                      "S"(0L), "D"(0L) : "memory");
+    if (ret == 0) { printf("untraced child\n"); fflush(stdout); _exit(0); }
+    printf("i386 clone: %ld\n", ret);
     pthread_t t;
     printf("pthread: %s\n", pthread_create(&t, NULL, thread, NULL) == 0 && pthread_join(t, NULL) == 0 ? "ok" : "failed");
     fflush(stdout);
@@ -562,7 +567,8 @@ def test_escapes_from_the_tracer_are_refused_and_threads_still_start(docker_sand
     # the pty no injected byte reaches the output.
     assert c_run.stdout.decode() == (
         "clone untraced: Operation not permitted\ntiocsti: Operation not permitted\n"
-        "clone3: Function not implemented\nio_uring: Operation not permitted\npthread: ok\nforked child\n")
+        "clone3: Function not implemented\nio_uring: Operation not permitted\ni386 clone: -1\n"
+        "pthread: ok\nforked child\n")
     execution = parse_trace(c_run.trace, stdout_channel=c_run.stdout_channel)
     assert len(execution.processes()) == 2, "the fork is traced (strace --seccomp-bpf still works)"
     assert any(not t.is_process for t in execution.tasks.values()), "the thread is traced"
