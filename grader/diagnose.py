@@ -504,6 +504,8 @@ def _exceptions(f: _Findings, run: int) -> list[Diagnosis]:
                 N_("Python could not read {file}: {error} at line {line}, so none of the program ran."), facts)))
             continue
         task = ex.tasks.get(writer) if writer is not None else None
+        facts["scope"] = "thread" if error.in_thread else (
+            "root" if writer is None or ex.process_of(writer) == ex.root else "process")
         if error.in_thread:
             facts["who"] = who(ex, task.tid) if task is not None and not task.is_process else (
                 Message(N_("a thread of pid {pid}"), {"pid": ex.process_of(writer)}) if writer is not None
@@ -539,7 +541,8 @@ def _crashes(f: _Findings, run: int) -> list[Diagnosis]:
         sent = next((s for s in ex.signals if s.target is not None and s.sender is not None
                      and s.signal == task.signal and ex.process_of(s.target) == task.tgid
                      and s.delivered_to is None), None)
-        facts = {"who": _first_or_pid(ex, task), "signal": task.signal, "pid": task.tid}
+        facts = {"who": _first_or_pid(ex, task), "signal": task.signal, "pid": task.tid,
+                 "scope": "root" if task.tid == ex.root else "process"}
         if sent is not None and sent.sender is not None and ex.process_of(sent.sender) == task.tgid:
             message = Message(N_("{who} was killed by the signal {signal}, which it sent itself (abort(), raise() "
                                  "or kill of its own pid)."), facts)
@@ -648,15 +651,21 @@ def _start_failed(record: RunRecord) -> list[Diagnosis]:
                                                 "reason": record.start_failed}))]
 
 
+# Crashes in the order they matter: nothing ran, the program's first process ended, another process
+# ended, a thread ended (its process went on).
+_CRASH_RANK = {"start_failed": 0, "syntax_error": 0, "root": 1, "process": 2, "failed_exec": 2, "thread": 3}
+
+
 def diagnose_run(execution: Execution, record: RunRecord) -> list[Diagnosis]:
     """Every cause this run shows, in the order a student should read them: a crash first."""
     run = record.repeat_index
     found = _Findings.read(execution, record)
     crashes = [*_start_failed(record), *_crashes(found, run), *_failed_execs(execution, run)]
+    crashes.sort(key=lambda d: _CRASH_RANK.get(str(d.params.get("scope", d.code)), 2))
     return [
+        *_fork_bomb(execution, record, run),     # the pids limit comes first: failed forks cause what follows
         *crashes,
         *_exit_status(found, crashes),
-        *_fork_bomb(execution, record, run),
         *_pipe_hangs(found, run),
         *_timeout(found, run),
         *_linger(found, run),

@@ -120,3 +120,47 @@ def test_grader_trace_exits_1_at_a_limit_and_names_the_call(tmp_path: Path, dock
     fine = subprocess.run([str(grader), "trace", str(tmp_path), "--", "/usr/bin/python3", "ok.py"],
                           check=False, capture_output=True, text=True, timeout=120)
     assert fine.returncode == 0 and "At the end: every task had ended" in fine.stdout, fine.stderr
+
+
+ASSIGNMENTS = Path(__file__).resolve().parent.parent.parent / "assignments"
+# A faulty solution whose fault shows at run time -> the diagnosis its page must name first (its note says why).
+MAIN_DIAGNOSIS: dict[tuple[str, str], str] = {
+    ("crash-isolation", "faulty/threads.py"): "crash",           # os.abort() kills the whole process
+    ("fork-copies-memory", "faulty/no_wait.py"): "orphan",
+    ("fork-copies-memory", "faulty/big_buffer.py"): "oom",
+    ("fork-hello", "faulty/no_wait.py"): "orphan",
+    ("fork-hello", "faulty/print_before_fork.py"): "fork_buffer_duplicate",
+    ("fork-hello-c", "faulty/printf_before_fork.c"): "fork_buffer_duplicate",
+    ("fork-hello-c", "faulty/syntax_error.c"): "compile_error",
+    ("fork-tree", "faulty/chain_no_base_case.py"): "fork_bomb",
+    ("pipe-c", "faulty/write_end_open.c"): "pipe_write_end_open",
+    ("pipe-c", "faulty/no_wait.c"): "zombie",
+    ("pipe-message", "faulty/write_end_open.py"): "pipe_write_end_open",
+    ("race-fix", "faulty/compile_error.c"): "compile_error",
+}
+
+
+def _main_diagnosis(result: object) -> Diagnosis | None:
+    from grader.result import Result
+
+    assert isinstance(result, Result)
+    if result.diagnoses:
+        return result.diagnoses[0]
+    for test in result.tests:
+        if test.status != "passed" and test.diagnoses:
+            return test.diagnoses[0]
+    return None
+
+
+@pytest.mark.parametrize(("assignment", "faulty"), sorted(MAIN_DIAGNOSIS))
+def test_faulty_solution_page_names_its_cause_first(assignment: str, faulty: str, docker_sandbox: object) -> None:
+    from grader.api import grade_path
+    from grader.spec.loader import load_assignment
+
+    yaml = ASSIGNMENTS / assignment / "assignment.yaml"
+    spec = load_assignment(yaml)
+    (entry,) = [f for f in spec.faulty if str(f.path) == faulty]
+    result = grade_path(yaml, yaml.parent / faulty, repeat=1, sandbox=docker_sandbox)
+    main = _main_diagnosis(result)
+    assert main is not None and main.code == MAIN_DIAGNOSIS[(assignment, faulty)], (entry.note, main)
+    assert diagnosis_text(main, "ko").translated
