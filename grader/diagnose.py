@@ -167,8 +167,8 @@ class _Findings:
         """Processes whose parent ended first on its own; the grader stopped neither."""
         out = []
         for task in self.student_processes():
-            if not task.orphan or task.tid in self.stopped:
-                continue
+            if not task.orphan or task.tid in self.stopped or task.end is None:
+                continue                          # (alive at the end with no stop: a cut trace, say less)
             parent = self.execution.tasks.get(task.ppid) if task.ppid is not None else None
             if parent is not None and parent.tid in self.stopped:
                 continue                          # stopped together, not left behind

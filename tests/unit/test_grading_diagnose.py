@@ -35,6 +35,7 @@ def test_orphan_oom_and_output_limit() -> None:
     b = ExecBuilder()
     c = b.fork(100)
     b.exit(100)
+    b.exit(c, reaped=False)
     b.orphan(c)
     assert _codes(b, oom_killed=True, output_limit_hit=True) == ["oom", "output_limit", "orphan"]
 
@@ -420,6 +421,7 @@ def _every_code() -> list[Diagnosis]:
     z.execution.failed_execs = [FailedExec(tid=k3, time=0.3, path="/bin/wcc", argv=["wcc"], errno="ENOENT")]
     z.write(100, 'Traceback (most recent call last):\n  File "/work/m.py", line 2\nOSError: x\n', "stderr")
     z.exit(100, 1)
+    z.exit(k3, reaped=False)
     z.orphan(k3)
     ev = z.evidence(exit_code=1, oom_killed=True, output_limit_hit=True, pids_limit_hit=True)
     out += diagnose_run(ev.execution, ev.record)
