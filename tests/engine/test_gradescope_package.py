@@ -27,28 +27,49 @@ from grader.spec.loader import load_assignment
 pytestmark = pytest.mark.engine
 
 ROOT = Path(__file__).resolve().parents[2]
-ASSIGNMENT = ROOT / "assignments" / "fork-hello" / "assignment.yaml"
+ASSIGNMENTS = ("fork-hello", "pipe-message", "race-fix")
+
+
+def _assignment(name: str) -> Path:
+    return ROOT / "assignments" / name / "assignment.yaml"
+
+
+def _solutions(name: str) -> list[tuple[str, str]]:
+    spec = load_assignment(_assignment(name))
+    return [("reference", str(spec.reference))] + [(Path(f.path).stem, f.path) for f in spec.faulty]
+
+
+CASES = [(name, label, path) for name in ASSIGNMENTS for label, path in _solutions(name)]
+ASSIGNMENT = _assignment("fork-hello")
 SPEC = load_assignment(ASSIGNMENT)
-SOLUTIONS = [("reference", SPEC.reference)] + [(Path(f.path).stem, f.path) for f in SPEC.faulty]
+
+_ZIPS: dict[str, Path] = {}
+
+
+def _zip(name: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if name not in _ZIPS:
+        out = tmp_path_factory.mktemp(f"package-{name}") / "autograder.zip"
+        done = subprocess.run([sys.executable, "-m", "grader.cli", "package", "gradescope", str(_assignment(name)),
+                               "-o", str(out)], capture_output=True, text=True, check=False, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        print(f"\n{name}: autograder.zip {out.stat().st_size / 2**20:.1f} MiB; {done.stdout.strip()}")
+        _ZIPS[name] = out
+    return _ZIPS[name]
 
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("package") / "autograder.zip"
-    done = subprocess.run([sys.executable, "-m", "grader.cli", "package", "gradescope", str(ASSIGNMENT),
-                           "-o", str(out)], capture_output=True, text=True, check=False, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
-    print(f"\nautograder.zip: {out.stat().st_size / 2**20:.1f} MiB; {done.stdout.strip()}")
-    return out
+    return _zip("fork-hello", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
-def box(package: Path) -> Iterator[GradescopeLike]:
+def box(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GradescopeLike]:
+    name = getattr(request, "param", "fork-hello")
     container = GradescopeLike()
     try:
-        setup = container.install(package)
+        setup = container.install(_zip(name, tmp_path_factory))
         assert setup.code == 0, setup.stdout + setup.stderr
-        print(f"setup.sh offline: {setup.seconds:.1f} s")
+        print(f"{name}: setup.sh offline {setup.seconds:.1f} s")
         yield container
     finally:
         container.remove()
@@ -75,19 +96,23 @@ def _scores(results: dict[str, Any]) -> tuple[float, list[tuple[str, float, str]
     return results["score"], [(t["name"], t["score"], t["status"]) for t in results["tests"]]
 
 
-@pytest.mark.parametrize(("label", "path"), SOLUTIONS, ids=[label for label, _ in SOLUTIONS])
+@pytest.mark.parametrize(("box", "label", "path"), CASES, indirect=["box"], scope="module",
+                         ids=[f"{name}-{label}" for name, label, _ in CASES])
 def test_run_autograder_scores_equal_grader_run(box: GradescopeLike, label: str, path: str) -> None:
-    source = ASSIGNMENT.parent / path
+    name = next(n for n, lab, p in CASES if p == path and lab == label)
+    assignment = _assignment(name)
+    spec = load_assignment(assignment)
+    source = assignment.parent / path
     started = time.monotonic()
-    expected = to_gradescope(grade_path(ASSIGNMENT, source))      # `grader run`: Docker on this machine
+    expected = to_gradescope(grade_path(assignment, source))      # `grader run`: Docker on this machine
     docker_s = time.monotonic() - started
-    done = box.submit({SPEC.files[0]: source.read_bytes()})
+    done = box.submit({spec.files[0]: source.read_bytes()})
     results = box.results()
     assert "internal_error" not in results.get("extra_data", {}), results["output"]
-    assert done.code == 0, done.stdout + done.stderr
     assert "limit tasks:" in done.stderr and "RLIMIT_NPROC" in done.stderr   # the staff log says what held
-    assert _scores(results) == _scores(expected), (label, results["output"])
-    print(f"{label}: {results['score']:g}/{results['extra_data']['max_score']:g} "
+    assert _scores(results) == _scores(expected), (name, label, results["output"])
+    assert done.code == 0, done.stdout + done.stderr
+    print(f"{name} {label}: {results['score']:g}/{results['extra_data']['max_score']:g} "
           f"(docker {docker_s:.1f} s, local in the container {done.seconds:.1f} s)")
 
 
