@@ -289,7 +289,7 @@ def _check(check: CheckResult, lang: str) -> CheckView:
         max_score=check.max_score,
         passed_runs=check.passed_runs,
         total_runs=check.total_runs,
-        evidence=_evidence(check.evidence, lang),
+        evidence=_evidence([evidence_text(e, lang) for e in check.evidence], lang),
     )
 
 

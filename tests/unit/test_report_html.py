@@ -307,3 +307,14 @@ def test_korean_page_shows_title_ko_test_name_ko_and_korean_evidence_labels() ->
     assert "좀비 프로세스" in labels and "PID 8의 자식 프로세스" in labels
     english = render_html(result)
     assert "세 프로세스" not in english and "hello os 세 번" not in english
+
+
+def test_check_evidence_lines_given_as_templates_are_korean_on_the_korean_page() -> None:
+    from grader.result import Evidence, Message
+
+    result = load("fork_hello_four_processes.json")
+    result.tests[0].checks[0].evidence = [Evidence(label="zombies", items=[Message("children of pid {pid}", {"pid": 8})])]
+    korean = render_html(result, lang="ko")
+    section = korean.split('id="test-1"')[1].split("</section>")[0]
+    assert "PID 8의 자식 프로세스" in section and "children of pid 8" not in section
+    assert "children of pid 8" in render_html(result).split('id="test-1"')[1].split("</section>")[0]
