@@ -66,8 +66,10 @@ def _test_output(test: TestResult) -> str:
     if test.status == "flaky":
         lines.append("This test passed in some runs only: a correct concurrent program must pass in every run.")
     if test.message:
-        lines.append(f"This test could not run: {_clean(test.message)}")
-    lines.extend(_diagnosis_lines(test.diagnoses))
+        message = test.message.removeprefix("not run: ")    # "This test could not run: not run: ..." says it twice
+        lines.append(f"This test could not run: {_clean(message)}")
+    if test.status != "passed":                               # a cause explains a failure, never a pass
+        lines.extend(_diagnosis_lines(test.diagnoses))
     for check in test.checks:
         lines.extend(_check_lines(check))
     return _cap("\n".join(lines))

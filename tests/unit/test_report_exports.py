@@ -191,3 +191,19 @@ def test_result_json_of_deep_nesting_is_cut_not_a_recursion_error() -> None:
     text = json.dumps(data)                           # json.dumps itself recurses: it must not meet 5000 levels
     assert "nested deeper than" in text
     assert text.count('"x"') < 40
+
+
+def test_gradescope_says_why_only_under_failed_tests_and_not_run_once() -> None:
+    from grader.result import Diagnosis, TestResult
+
+    why = Diagnosis(code="zombie", message="pid 9 was never waited for")
+    result = Result(assignment_id="a", assignment_title="A", submission="s", score=1, max_score=2, tests=[
+        TestResult(name="ok", status="passed", score=1, max_score=1, diagnoses=[why]),
+        TestResult(name="bad", status="failed", score=0, max_score=1, diagnoses=[why],
+                   message="not run: The program did not compile."),
+    ])
+    ok, bad = (t["output"] for t in to_gradescope(result)["tests"])
+    assert "Why" not in ok
+    assert "Why: pid 9 was never waited for" in bad
+    assert "This test could not run: The program did not compile." in bad and "not run: not run" not in bad
+    assert "could not run: not run:" not in bad
