@@ -50,7 +50,7 @@ Audience = Literal["student", "staff"]
 AUDIENCES: tuple[str, ...] = ("student", "staff")
 MAX_EVIDENCE_LINES = 40
 MAX_EVIDENCE_TASKS = 30   # task ids listed under one piece of evidence
-MAX_MESSAGE_CHARS = 1500  # a check's or diagnosis's sentence on the page (its evidence has the rest)
+MAX_MESSAGE_CHARS = 800   # a check's or diagnosis's sentence on the page (its evidence has the rest)
 
 # Evidence labels as checks and diagnoses write them (English), and their Korean templates.
 # A label that matches none stays English. {placeholders} take what the label said there.
@@ -255,8 +255,20 @@ def _evidence(items: list[Evidence], lang: str) -> list[EvidenceView]:
     return views
 
 
+def _cut_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """`text` cut at a word (or list item) boundary before `limit`, marked with an ellipsis: never half a pid."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    for sep in (", ", " "):
+        at = head.rfind(sep)
+        if at > limit // 2:
+            return head[:at] + (", \u2026" if sep == ", " else " \u2026")
+    return head[: limit - 1] + "\u2026"
+
+
 def _cut(message: Localized) -> Localized:
-    return Localized(shorten(message.text, MAX_MESSAGE_CHARS), message.translated)
+    return Localized(_cut_text(message.text), message.translated)
 
 
 def _diagnosis(diagnosis: Diagnosis, lang: str) -> DiagnosisView:
@@ -281,7 +293,7 @@ def _check(check: CheckResult, lang: str) -> CheckView:
         label=_text(check.label),
         status=check.status,
         message=_cut(localize_check(check.kind, check.status, check.params, check.message, lang)),
-        original=shorten(clean_text(check.message)[0], MAX_MESSAGE_CHARS) if lang != "en" else None,
+        original=_cut_text(clean_text(check.message)[0]) if lang != "en" else None,
         expected=_text(check.expected),
         observed=_text(check.observed),
         hint=_text(hint),

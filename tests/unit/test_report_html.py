@@ -318,3 +318,14 @@ def test_check_evidence_lines_given_as_templates_are_korean_on_the_korean_page()
     section = korean.split('id="test-1"')[1].split("</section>")[0]
     assert "PID 8의 자식 프로세스" in section and "children of pid 8" not in section
     assert "children of pid 8" in render_html(result).split('id="test-1"')[1].split("</section>")[0]
+
+
+def test_a_long_list_of_pids_in_a_sentence_is_cut_between_pids() -> None:
+    result = load("fork_hello_four_processes.json")
+    pids = ", ".join(f"pid {p}" for p in range(100, 2100))
+    result.tests[1].diagnoses = [Diagnosis(code="orphan", message=f"2000 process(es) ({pids}) were orphans.")]
+    html = render_html(result)
+    box = html.split('data-code="orphan"')[1].split("</p>")[0]
+    shown = re.findall(r"pid (\d+)", box)
+    assert shown and len(shown) < 200 and box.rstrip().endswith(", …")
+    assert all(100 <= int(p) < 2100 for p in shown) and shown[-1] == str(100 + len(shown) - 1)
