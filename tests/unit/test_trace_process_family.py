@@ -311,3 +311,13 @@ def test_ignoring_sigchld_is_inherited_by_a_forked_child() -> None:
         "12 1.3 +++ exited with 0 +++\n"
         "11 1.9 +++ exited with 0 +++\n")
     assert ex.tasks[12].auto_reaped and not ex.tasks[12].zombie
+
+
+def test_a_child_ending_a_moment_before_its_parent_is_not_claimed_a_zombie() -> None:
+    ex = parse_trace(
+        "10 1.0 clone(child_stack=NULL, flags=SIGCHLD) = 11\n"
+        "11 1.2000 +++ exited with 0 +++\n"
+        "10 1.2005 exit_group(0) = ?\n"
+        "10 1.2010 +++ exited with 0 +++\n")
+    child = ex.tasks[11]
+    assert not child.zombie and child.zombie_seconds is not None and child.zombie_seconds < 0.01
