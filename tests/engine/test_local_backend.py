@@ -9,6 +9,8 @@ the facts it reports back as JSON.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +39,12 @@ PROGRAMS = {
             os.wait()
     """,
     "sleep.py": "import time; time.sleep(1000)\n",
+    "flood.py": """
+        import sys
+        block = b"y" * 65536
+        for _ in range(1600):  # 100 MiB
+            sys.stdout.buffer.write(block)
+    """,
     "loop.py": "while True: pass\n",
     "bomb.py": """
         import os
@@ -109,6 +117,7 @@ for name, records in result.runs.items():
             "exit_code": rec.exit_code, "signal": rec.signal, "timed_out": rec.timed_out,
             "wall_ms": rec.wall_ms, "stopped_for": rec.stopped_for, "pids_limit_hit": rec.pids_limit_hit,
             "stdout": rec.stdout.decode("utf-8", "replace"), "internal_error": rec.internal_error,
+            "stdout_total": rec.stdout_total, "output_limit_hit": rec.output_limit_hit,
             "processes": len(ex.processes()), "image_id": rec.image_id,
         })
 print(json.dumps(out))
@@ -180,6 +189,37 @@ def test_fork_bomb_is_stopped_by_the_task_limit(box: GradescopeLike) -> None:
     assert bomb["processes"] <= 16 + HARNESS_TASKS   # the uid's limit: the program's 16 + the harness's wipe
     (after,) = data["runs"]["after"]         # nothing of the bomb is left for the next run
     assert after["exit_code"] == 0 and after["processes"] == 3
+
+
+def test_an_output_flood_is_capped_and_stopped(box: GradescopeLike) -> None:
+    data = run_local(box, [{"name": "flood", "command": ["python3", "flood.py"]}], timeout_ms=10_000,
+                     output_bytes=64 * 1024)
+    (run,) = data["runs"]["flood"]
+    assert run["output_limit_hit"] and run["stopped_for"] == "output", run
+    assert len(run["stdout"]) == 64 * 1024
+    assert run["stdout_total"] < 100 * 2**20     # stopped, not left to write all 100 MiB
+    assert run["wall_ms"] < 5000
+
+
+LIBRARY = ("fork-hello", "pipe-message")
+
+
+def test_validate_with_local_gives_the_same_table_as_with_docker(box: GradescopeLike) -> None:
+    files: dict[str, bytes] = {}
+    for name in LIBRARY:
+        folder = ROOT / "assignments" / name
+        for path in folder.rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                files[f"{name}/{path.relative_to(folder).as_posix()}"] = path.read_bytes()
+    box.put("/srv/library", files)
+    local = box.exec(["grader", "validate", "--sandbox", "local",
+                      *(f"/srv/library/{name}/assignment.yaml" for name in LIBRARY)])
+    docker = subprocess.run([sys.executable, "-m", "grader.cli", "validate", "--sandbox", "docker",
+                             *(str(ROOT / "assignments" / name / "assignment.yaml") for name in LIBRARY)],
+                            capture_output=True, text=True, check=False, cwd=ROOT)
+    assert docker.returncode == 0, docker.stdout + docker.stderr
+    assert local.code == 0, local.stdout + local.stderr
+    assert local.stdout == docker.stdout
 
 
 def test_student_cannot_read_the_trace_or_kill_the_grader(box: GradescopeLike) -> None:
