@@ -334,13 +334,18 @@ def report(out_dir: Path, lang: str, repair: bool) -> None:
 
 @cli.command()
 @click.option("--assignment", "assignment", type=click.Path(path_type=Path),
-              default=Path("/autograder/source/assignment.yaml"), show_default=True)
+              help="The assignment file (default: ROOT/source/assignment/assignment.yaml, as `grader package "
+                   "gradescope` lays it out, else ROOT/source/assignment.yaml).")
 @click.option("--root", type=click.Path(path_type=Path), default=Path("/autograder"), show_default=True)
 @_sandbox_options
 @_friendly
-def gradescope(assignment: Path, root: Path, sandbox_choice: str | None, force_local: bool) -> None:
+def gradescope(assignment: Path | None, root: Path, sandbox_choice: str | None, force_local: bool) -> None:
     """Run inside Gradescope's layout: /autograder/submission in, results/results.json out."""
     from grader.platforms.gradescope import run_autograder
+
+    if assignment is None:
+        packaged = root / "source" / "assignment" / "assignment.yaml"
+        assignment = packaged if packaged.is_file() else root / "source" / "assignment.yaml"
 
     sys.exit(run_autograder(root=root, assignment=assignment,
                             make_sandbox=lambda: _make_sandbox(sandbox_choice, force_local, assignment)))

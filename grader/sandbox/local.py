@@ -285,7 +285,9 @@ class LocalSandbox:
         self.killer_uid = _free_killer_uid(self.uid)
         self.unshare = shutil.which("unshare") is not None and _probe(["unshare", "--net", "--ipc", "true"])
         self.tmpfs = _tmpfs_allowed()
-        parent = _cgroup_v2_parent()
+        # Handing controllers down moves this cgroup's processes into a leaf: only in a container of
+        # our own, never in a real machine's hierarchy (a forced run there goes without cgroups).
+        parent = _cgroup_v2_parent() if evidence is not None else None
         self.cgroup_parent = parent if parent is not None and _enable_controllers(parent) else None
         if not _probe(["strace", "-f", "-q", "-u", self.user, "-o", "/dev/null", "--", "/bin/true"]):
             raise LocalSandboxError(

@@ -88,3 +88,17 @@ def test_a_refused_fork_is_read_from_the_trace(line: str, refused: bool) -> None
 def test_unknown_backend_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="choose one of auto, docker, local"):
         make_sandbox("podman")
+
+
+def test_a_corrupt_archive_is_the_students_error(tmp_path: Path) -> None:
+    from grader.platforms.gradescope import run_autograder
+
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "work.zip").write_bytes(b"PK\x03\x04 not a zip at all")
+    code = run_autograder(root=tmp_path, assignment=ROOT / "assignments" / "fork-hello" / "assignment.yaml",
+                          make_sandbox=lambda: object(), log=lambda line: None)
+    results = yaml.safe_load((tmp_path / "results" / "results.json").read_text())
+    assert code == 1 and results["score"] == 0
+    assert results["output"].startswith("Your submission could not be graded: 'work.zip'")
+    assert "not your fault" not in results["output"]
+    assert results["extra_data"] == {"submission_error": True}
