@@ -8,9 +8,8 @@ The words mean what the team's PITFALLS.md says:
 - zombie: it ended while its parent process was alive, and that parent never reaped it while alive.
   zombie_seconds: from its end to its reaping, its parent's end, or the end of the run, whichever came
   first (set for every child that ended while its parent was alive and not ignoring SIGCHLD, reaped or
-  not). A task the grader stopped is never a zombie, nor is one that ended less than ZOMBIE_MIN_SECONDS
-  before its parent did (strace's order of two tasks' ends is not exact at that scale), nor one that ended
-  after its parent had called exit_group.
+  not). A task the grader stopped is never a zombie. A child that ended a moment before its parent (even
+  while the parent was inside exit_group) was a zombie for that moment: zombie_seconds says how long.
 - orphan: its parent process ended first, on its own, while it was still alive (init adopts and reaps
   it). Processes the grader stopped together are not orphans of each other: when the parent's end was
   the grader's stop, the child is not an orphan. A child still running after its parent exited on its
@@ -30,8 +29,6 @@ __all__ = ["end_tasks"]
 
 _RESUMING = re.compile(r"<\.\.\. resuming interrupted ([A-Za-z0-9_]+) \.\.\.>")
 _WAITS = frozenset({"wait4", "waitpid", "waitid"})
-# A child that ended less than this before its parent ended is not claimed as left a zombie (log jitter).
-ZOMBIE_MIN_SECONDS = 0.01
 
 
 def end_tasks(p: _Parser, final_tasks: list[dict[str, Any]]) -> None:
@@ -91,11 +88,7 @@ def _orphans_and_zombies(p: _Parser) -> None:
         if task.ppid in p.proc_end:
             ends.append(p.proc_end[task.ppid])
         task.zombie_seconds = round(max(0.0, min(ends) - began), 6)
-        # strace's order of two tasks' ends is not the kernel's within a few ms: a child that ended as its
-        # parent was itself ending is not claimed to have been left a zombie
-        parent_end = p.proc_end.get(task.ppid)
-        racing = parent_end is not None and parent_end - began < ZOMBIE_MIN_SECONDS
-        task.zombie = task.reaped_by is None and not racing
+        task.zombie = task.reaped_by is None
 
 
 def _blocked(p: _Parser, final_tasks: list[dict[str, Any]]) -> None:

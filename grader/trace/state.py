@@ -265,13 +265,6 @@ class _Parser:
         if call is not None and sig == "SIGKILL":
             self.killed_in[tid] = call
 
-    def exiting(self, tgid: int) -> bool:
-        """The process has called exit_group (its end line may come later in the log): it reaps no more."""
-        if tgid in self.exit_group:
-            return True
-        call = self.pending.get(tgid)
-        return call is not None and call.name == "exit_group"
-
     def process_ended(self, tgid: int, t: float) -> None:
         if tgid in self.ended_processes:
             return
@@ -279,7 +272,7 @@ class _Parser:
         self.proc_end[tgid] = t
         me = self.ex.tasks.get(tgid)
         if me is not None and me.ppid is not None and me.ppid in self.ex.tasks \
-                and me.ppid not in self.ended_processes and not self.exiting(me.ppid):
+                and me.ppid not in self.ended_processes:
             if me.ppid in self.auto_reap:
                 self.auto_reaped.add(tgid)
             else:
