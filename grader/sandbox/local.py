@@ -1,7 +1,7 @@
 """The `local` sandbox: the same harness as the Docker backend, run directly in the container we are in.
 
 For platforms that already run every submission in a disposable container of their own and give
-it no Docker engine (Gradescope, PrairieLearn, CI). The grader, as root, lays out the harness's
+it no Docker engine (Gradescope, PrairieLearn, CI). See docs/platforms.md. The grader, as root, lays out the harness's
 paths (/grader, /submission, /work, /pristine, /trace) as plain directories (tmpfs where mounting
 is permitted), writes the plan and runs `python3 -I -S harness.py plan.json` unchanged; the
 records are read back with the Docker backend's own reader. The harness runs the program under
@@ -9,8 +9,8 @@ records are read back with the Docker backend's own reader. The harness runs the
 and the SysV objects between runs, exactly as in a container of ours.
 
 What it cannot give is what the platform's container does not allow: a cgroup of its own (only
-where /sys/fs/cgroup is cgroup v2 and writable), a private network and IPC namespace (only where
-`unshare` is permitted), size-limited tmpfs. Each session records which limits were really in
+where /sys/fs/cgroup is cgroup v2 and writable), a private network namespace (only where
+`unshare` is permitted), size-limited tmpfs (only where `mount` is). Each session records which limits were really in
 force (SandboxResult.limits_in_force). It refuses to run outside a container unless forced:
 there, the student's program would run on the grader's own machine.
 """
@@ -253,13 +253,19 @@ class _Cgroup:
 
 # A few lines run in the private network namespace before the harness: bring the loopback
 # interface up (a fresh namespace has it down; Docker's `--network none` has it up), then exec.
+# Without CAP_NET_ADMIN the interface stays down (the probe says so) and the harness runs anyway.
 _LO_UP = (
     "import fcntl,os,socket,struct,sys\n"
-    "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
-    "r=fcntl.ioctl(s,0x8913,struct.pack('16sH22x',b'lo',0))\n"
-    "f=struct.unpack('16sH22x',r)[1]|0x1|0x40\n"
-    "fcntl.ioctl(s,0x8914,struct.pack('16sH22x',b'lo',f))\n"
-    "s.close()\n"
+    "ok=1\n"
+    "try:\n"
+    " s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+    " r=fcntl.ioctl(s,0x8913,struct.pack('16sH22x',b'lo',0))\n"
+    " f=struct.unpack('16sH22x',r)[1]|0x1|0x40\n"
+    " fcntl.ioctl(s,0x8914,struct.pack('16sH22x',b'lo',f))\n"
+    " s.close()\n"
+    "except OSError:\n"
+    " ok=0\n"
+    "if len(sys.argv)<2: sys.exit(0 if ok else 1)\n"
     "os.execv(sys.argv[1],sys.argv[1:])\n"
 )
 
@@ -283,7 +289,10 @@ class LocalSandbox:
         self.evidence = evidence or "forced: not a container"
         self.uid, self.gid, self.user = _ensure_student()
         self.killer_uid = _free_killer_uid(self.uid)
-        self.unshare = shutil.which("unshare") is not None and _probe(["unshare", "--net", "--ipc", "true"])
+        # A network namespace of its own where permitted. Not an IPC namespace: /dev/mqueue shows the
+        # container's, and the harness could not see (nor empty) the POSIX queues of another one.
+        self.unshare = shutil.which("unshare") is not None and _probe(["unshare", "--net", "true"])
+        self.loopback = self.unshare and _probe(["unshare", "--net", "--", self.python, "-I", "-S", "-c", _LO_UP])
         self.tmpfs = _tmpfs_allowed()
         # Handing controllers down moves this cgroup's processes into a leaf: only in a container of
         # our own, never in a real machine's hierarchy (a forced run there goes without cgroups).
@@ -321,10 +330,10 @@ class LocalSandbox:
             out["tasks"] = (f"{limits.pids + HARNESS_TASKS} for the student's uid (the limit + {HARNESS_TASKS} for the "
                             "harness's wipe), RLIMIT_NPROC (no writable cgroup v2)")
             out["cpu"] = "not enforced (no writable cgroup v2); the wall time limit still applies"
-        out["network"] = ("private namespace, loopback only" if self.unshare
-                          else "not isolated: the container's network (unshare not permitted)")
-        out["ipc"] = ("private SysV IPC namespace" if self.unshare
-                      else "the container's SysV IPC, wiped between runs (unshare not permitted)")
+        out["network"] = ("not isolated: the container's network (unshare not permitted)" if not self.unshare
+                          else "private namespace, loopback only" if self.loopback
+                          else "private namespace with no interface up (not even loopback)")
+        out["ipc"] = "the container's SysV IPC and POSIX queues, emptied between runs by the harness"
         out["scratch space"] = (f"tmpfs of {limits.tmpfs_bytes} bytes for /work" if self.tmpfs
                                 else "the container's disk for /work (mount not permitted); RLIMIT_FSIZE per file")
         return out
@@ -472,7 +481,7 @@ class LocalSandbox:
     def _run_harness(self, limits: Limits, budget_s: float) -> tuple[int | None, bytes, bool]:
         """Run harness.py as a child of ours; returns (exit status, its stderr, whether the backstop fired)."""
         harness = [self.python, "-I", "-S", str(GRADER_DIR / "harness.py"), str(GRADER_DIR / "plan.json")]
-        argv = (["unshare", "--net", "--ipc", "--", self.python, "-I", "-S", "-c", _LO_UP, *harness]
+        argv = (["unshare", "--net", "--", self.python, "-I", "-S", "-c", _LO_UP, *harness]
                 if self.unshare else harness)
         cgroup = None
         if self.cgroup_parent is not None:

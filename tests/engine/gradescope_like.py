@@ -44,11 +44,12 @@ class Exec:
 class GradescopeLike:
     """One container; `exec` runs a command in it as root."""
 
-    def __init__(self, *, hide_container: bool = False) -> None:
+    def __init__(self, *, hide_container: bool = False, extra_caps: tuple[str, ...] = (),
+                 network: str = "none") -> None:
         self.client = docker.from_env()
         self.container = self.client.containers.run(
-            image_tag(), ["sleep", "3600"], detach=True, network_mode="none",
-            cap_drop=["ALL"], cap_add=CAPS, cgroupns="private" if hide_container else None,
+            image_tag(), ["sleep", "3600"], detach=True, network_mode=network,
+            cap_drop=["ALL"], cap_add=[*CAPS, *extra_caps], cgroupns="private" if hide_container else None,
             labels={LABEL: f"{socket.gethostname()}:{os.getpid()}"}, name=f"gs-like-{uuid.uuid4().hex[:10]}",
         )
         if hide_container:

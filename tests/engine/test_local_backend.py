@@ -52,6 +52,17 @@ PROGRAMS = {
             try: os.fork()
             except OSError: pass
     """,
+    "netns.py": """
+        import os, socket
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        socket.create_connection(server.getsockname()).close()
+        names = sorted(line.split(":")[0].strip() for line in open("/proc/net/dev").readlines()[2:])
+        size = os.statvfs("/work")
+        print("interfaces", *names)
+        print("work-mib", size.f_blocks * size.f_frsize // 2**20)
+    """,
     "peek.py": """
         import os, signal
         for path in ("/grader/plan.json", "/grader/out", "/trace", "/autograder/source"):
@@ -239,6 +250,27 @@ def test_a_double_forked_daemon_does_not_survive_into_the_next_repeat(box: Grade
     assert second["stdout"].split() == ["no-prior-file", "others=0", "started"]
     leftovers = box.exec(["sh", "-c", "ps -eo uid= | grep -c '^ *1000$' || true"])
     assert leftovers.stdout.strip() == "0"
+
+
+def test_where_the_container_allows_it_network_and_scratch_are_private(autograder_zip: Path) -> None:
+    # A container with a network and the capabilities to unshare and mount (not Gradescope's case):
+    # the program then sees only a loopback of its own and a size-limited tmpfs /work.
+    roomy = GradescopeLike(extra_caps=("SYS_ADMIN", "NET_ADMIN"), network="bridge")
+    try:
+        setup = roomy.install(autograder_zip)
+        assert setup.code == 0, setup.stdout + setup.stderr
+        roomy.put("/srv/programs", {"netns.py": textwrap.dedent(PROGRAMS["netns.py"]).encode()})
+        assert "eth0" in roomy.exec(["cat", "/proc/net/dev"]).stdout          # the container has one
+        data = run_local(roomy, [{"name": "netns", "command": ["python3", "netns.py"]}], timeout_ms=5000,
+                         tmpfs_bytes=32 * 2**20)
+        (run,) = data["runs"]["netns"]
+        assert run["exit_code"] == 0, run
+        assert run["stdout"].splitlines() == ["interfaces lo", "work-mib 32"]
+        assert data["limits_in_force"]["network"] == "private namespace, loopback only"
+        assert data["limits_in_force"]["scratch space"].startswith("tmpfs of 33554432 bytes")
+        assert " /work " not in roomy.exec(["cat", "/proc/mounts"]).stdout    # unmounted after the session
+    finally:
+        roomy.remove()
 
 
 def test_local_refuses_outside_a_container_without_the_flag(autograder_zip: Path) -> None:
