@@ -52,6 +52,10 @@ PROGRAMS = {
             try: os.fork()
             except OSError: pass
     """,
+    "hog.py": """
+        chunks = []
+        while True: chunks.append(bytearray(16 * 2**20))
+    """,
     "netns.py": """
         import os, socket
         server = socket.socket()
@@ -128,7 +132,7 @@ for name, records in result.runs.items():
             "exit_code": rec.exit_code, "signal": rec.signal, "timed_out": rec.timed_out,
             "wall_ms": rec.wall_ms, "stopped_for": rec.stopped_for, "pids_limit_hit": rec.pids_limit_hit,
             "stdout": rec.stdout.decode("utf-8", "replace"), "internal_error": rec.internal_error,
-            "stdout_total": rec.stdout_total, "output_limit_hit": rec.output_limit_hit,
+            "stderr": rec.stderr.decode("utf-8", "replace")[-2000:], "stdout_total": rec.stdout_total, "output_limit_hit": rec.output_limit_hit,
             "processes": len(ex.processes()), "image_id": rec.image_id,
         })
 print(json.dumps(out))
@@ -200,6 +204,16 @@ def test_fork_bomb_is_stopped_by_the_task_limit(box: GradescopeLike) -> None:
     assert bomb["processes"] <= 16 + HARNESS_TASKS   # the uid's limit: the program's 16 + the harness's wipe
     (after,) = data["runs"]["after"]         # nothing of the bomb is left for the next run
     assert after["exit_code"] == 0 and after["processes"] == 3
+
+
+def test_a_memory_hog_is_stopped_by_the_per_process_limit(box: GradescopeLike) -> None:
+    # No writable cgroup here: RLIMIT_DATA (memory + pids x 8 MiB per process) refuses the allocation.
+    data = run_local(box, [{"name": "hog", "command": ["python3", "hog.py"]}], timeout_ms=10_000,
+                     memory_bytes=64 * 2**20, pids=8)
+    (run,) = data["runs"]["hog"]
+    assert run["exit_code"] == 1 and not run["timed_out"], run
+    assert "MemoryError" in run["stderr"], run["stderr"]
+    assert run["wall_ms"] < 5000
 
 
 def test_an_output_flood_is_capped_and_stopped(box: GradescopeLike) -> None:
