@@ -66,7 +66,8 @@ def _test_output(test: TestResult) -> str:
     if test.status == "flaky":
         lines.append("This test passed in some runs only: a correct concurrent program must pass in every run.")
     if test.message:
-        message = test.message.removeprefix("not run: ")    # "This test could not run: not run: ..." says it twice
+        # "This test could not run: not run: ..." would say it twice.
+        message = test.message.removeprefix("not run: ").removeprefix("the test could not be run: ")
         lines.append(f"This test could not run: {_clean(message)}")
     if test.status != "passed":                               # a cause explains a failure, never a pass
         lines.extend(_diagnosis_lines(test.diagnoses))

@@ -343,7 +343,8 @@ def _shown_run(test: TestResult) -> RunSummary | None:
     return test.runs[0]
 
 
-_NOT_RUN_PREFIX = "not run: "
+# What grading writes before a test's reason; the page already says "This test could not run:".
+_NOT_RUN_PREFIXES = ("not run: ", "the test could not be run: ")
 
 
 def _localized_name(english: str, korean: str | None, lang: str) -> str:
@@ -356,10 +357,11 @@ def _test(number: int, test: TestResult, lang: str, hidden: bool, told: dict[tup
     shown = _shown_run(test)
     message = test.message
     not_run_above = False
-    if message is not None and message.startswith(_NOT_RUN_PREFIX):
-        message = message[len(_NOT_RUN_PREFIX):]
-        # "not run: <the compile error>" under every test repeats the box at the top of the page.
-        not_run_above = message in page_messages
+    for prefix in _NOT_RUN_PREFIXES:
+        if message is not None and message.startswith(prefix):
+            message = message[len(prefix):]
+            # "not run: <the compile error>" under every test repeats the box at the top of the page.
+            not_run_above = message in page_messages
     diagnoses: list[DiagnosisView] = []
     refs: list[DiagnosisRef] = []
     if test.status != "passed":

@@ -248,6 +248,9 @@ def test_a_test_that_did_not_run_points_at_the_cause_once() -> None:
     result.tests[0].message = "not run: the sandbox returned no runs"
     html = render_html(result)
     assert "This test could not run: the sandbox returned no runs" in html
+    result.tests[0].message = "the test could not be run: the sandbox returned no runs"
+    html = render_html(result)
+    assert "This test could not run: the sandbox returned no runs" in html and "could not be run" not in html
 
 
 def _run(execution: dict[str, object]) -> object:
