@@ -399,13 +399,13 @@ def _mend_header(copy: Path) -> None:
         head = fh.read(100)
         stated = int.from_bytes(head[16:18], "big") if len(head) >= 18 else 0
         stated = 65536 if stated == 1 else stated
-        candidates = ([stated] if head.startswith(_SQLITE_MAGIC) and stated in _PAGE_SIZES else []) + [
-            p for p in _PAGE_SIZES if p != stated]
-        for page_size in candidates:
-            if head.startswith(_SQLITE_MAGIC) and page_size == stated and len(head) == 100:
-                fixed = head[:28] + (size // page_size).to_bytes(4, "big") + head[32:92] + head[24:28] + head[96:]
-            else:
-                fixed = _header(page_size, size // page_size)
+        attempts: list[bytes] = []
+        if stated in _PAGE_SIZES and len(head) == 100:
+            # Only the magic string or the page count is wrong: keep every other field as it was.
+            attempts.append(_SQLITE_MAGIC + head[16:28] + (size // stated).to_bytes(4, "big") + head[32:92]
+                            + head[24:28] + head[96:])
+        attempts.extend(_header(p, size // p) for p in _PAGE_SIZES)
+        for fixed in attempts:
             fh.seek(0)
             fh.write(fixed)
             fh.flush()
@@ -413,6 +413,7 @@ def _mend_header(copy: Path) -> None:
                 db = sqlite3.connect(copy)
                 try:
                     db.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+                    db.execute("SELECT rowid, result_json FROM results ORDER BY rowid LIMIT 1").fetchone()
                 finally:
                     db.close()
                 return

@@ -91,3 +91,41 @@ def test_batch_killed_and_resumed_matches_uninterrupted(tmp_path):
     assert graded_rows(interrupted) == expected_students, "nothing lost, nothing duplicated"
     resumed = read_csv(interrupted / "grades.csv")
     assert resumed == reference
+
+
+def test_damaged_store_repaired_and_korean_index_on_the_real_engine(tmp_path):
+    """A class graded for real, one stored row broken, the file's header clobbered: --repair keeps the
+    readable results, the batch regrades only the broken one, and the index is in Korean with title_ko."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name, source in (("ann", SOLUTION), ("ben", FAULTY[0])):
+        (subs / name).mkdir()
+        (subs / name / "hello.py").write_text(source.read_text())
+    out = tmp_path / "out"
+    first = batch(subs, out, "-j", "2", "--lang", "ko")
+    output = first.communicate(timeout=300)[0].decode()
+    assert first.returncode in (0, 1) and "2 graded" in output, output
+    store = out / "results.sqlite"
+    conn = sqlite3.connect(store)
+    conn.execute("UPDATE results SET result_json = 'not json' WHERE student = 'ben'")
+    conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    with store.open("r+b") as fh:
+        fh.write(b"CLOBBERED HEADER")
+
+    refused = subprocess.run([sys.executable, "-m", "grader.cli", "report", str(out)], capture_output=True,
+                             text=True, timeout=120, check=False)
+    assert refused.returncode == 2 and "internal error" not in refused.stderr
+    assert str(store) in refused.stderr and "--repair" in refused.stderr
+
+    again = batch(subs, out, "-j", "2", "--lang", "ko", "--repair")
+    text = again.communicate(timeout=300)[0].decode()
+    assert again.returncode in (0, 1), text
+    assert "1 graded, 1 already graded" in text, text
+    assert "damaged" in text and "corrupt-" in text
+    assert len(list(out.glob("results.sqlite.corrupt-*"))) == 1
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="ko">' in index and "fork로 프로세스 세 개 만들기" in index
+    assert "Pass rate per test" not in index and "테스트" in index
+    assert {row["student"] for row in read_csv(out / "grades.csv")} == {"ann", "ben"}

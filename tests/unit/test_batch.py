@@ -487,6 +487,9 @@ def _corrupt(store: Path, how: str) -> None:
     elif how == "garbage header":
         with store.open("r+b") as fh:
             fh.write(b"\x89GARBAGE" * 8)
+    elif how == "clobbered magic":
+        with store.open("r+b") as fh:
+            fh.write(b"CLOBBERED HEADER")
     elif how == "bad row":
         db = sqlite3.connect(store)
         db.execute("UPDATE results SET result_json = '{\"score\": 1, oops' WHERE student = 's07'")
@@ -494,7 +497,7 @@ def _corrupt(store: Path, how: str) -> None:
         db.close()
 
 
-@pytest.mark.parametrize("how", ["truncated", "garbage header"])
+@pytest.mark.parametrize("how", ["truncated", "garbage header", "clobbered magic"])
 def test_a_damaged_store_is_named_and_refused_not_an_internal_error(tmp_path: Path, how: str) -> None:
     subs, out, store = _graded_class(tmp_path)
     _corrupt(store, how)
@@ -514,7 +517,7 @@ def test_a_damaged_store_is_named_and_refused_not_an_internal_error(tmp_path: Pa
             assert proc.returncode == 2 and "damaged" in proc.stderr and "--repair" in proc.stderr
 
 
-@pytest.mark.parametrize("how", ["truncated", "garbage header", "bad row"])
+@pytest.mark.parametrize("how", ["truncated", "garbage header", "clobbered magic", "bad row"])
 def test_repair_keeps_the_readable_rows_and_the_batch_regrades_the_rest(tmp_path: Path, how: str) -> None:
     subs, out, store = _graded_class(tmp_path)
     _corrupt(store, how)
@@ -526,7 +529,7 @@ def test_repair_keeps_the_readable_rows_and_the_batch_regrades_the_rest(tmp_path
     regraded = set(grader.calls)
     if how == "bad row":
         assert regraded == {"s07"}
-    elif how == "garbage header":
+    elif how in ("garbage header", "clobbered magic"):
         assert regraded == set()                   # the header was the only damage: every row survives
     else:
         assert 0 < len(regraded) < 40              # the first half of the file's rows survive
