@@ -310,8 +310,9 @@ class Execution:
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (see README: `grader trace --json`), bounded whatever the run did.
 
-        Each list keeps at most JSON_LIMITS[name] items (tasks: the earliest started, so parents stay
-        with their children; the others: the first ones); how many were left out is added to
+        Each list keeps at most JSON_LIMITS[name] items (tasks: processes before threads, the earliest
+        started first, so parents stay with their children; the others: the first ones); how many were left
+        out is added to
         "summarized" as "json_<name>". Written data is cut to JSON_DATA bytes per write.
         """
         def b(data: bytes) -> dict[str, str]:
@@ -329,7 +330,9 @@ class Execution:
                 return items[:limit]
             return items
 
-        tasks = cap("tasks", sorted(self.tasks.values(), key=lambda t: (t.start, t.tid)))
+        # processes first (the tree), then threads, each earliest first; listed in order of start
+        kept = cap("tasks", sorted(self.tasks.values(), key=lambda t: (t.kind != "process", t.start, t.tid)))
+        tasks = sorted(kept, key=lambda t: (t.start, t.tid))
         return {
             "root": self.root,
             "duration": self.duration,

@@ -105,3 +105,12 @@ def test_json_says_what_it_left_out() -> None:
     data = parse_trace(text).to_json()
     assert len(data["tasks"]) == 2000 and data["summarized"]["json_tasks"] == 501
     assert data["tasks"][0]["pid"] == 10, "the earliest (the root and its first children) are kept"
+
+
+def test_json_keeps_processes_before_threads() -> None:
+    text = "".join(f"10 1.{i:05d} clone3({{flags=CLONE_VM|CLONE_THREAD, exit_signal=0}}, 88) = {11 + i}\n"
+                   for i in range(2500))
+    text += "10 3.0 clone(child_stack=NULL, flags=SIGCHLD) = 9000\n"
+    data = parse_trace(text).to_json()
+    pids = [t["pid"] for t in data["tasks"]]
+    assert 9000 in pids and 10 in pids and len(pids) == 2000
