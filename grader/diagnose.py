@@ -324,6 +324,8 @@ def _fork_buffer(execution: Execution, record: RunRecord, run: int) -> list[Diag
         parent_writes = [w for w in _stdout_writes(execution, child.ppid) if w.time > child.start]
         if not parent_writes or child_writes[0].truncated or parent_writes[0].truncated:
             continue
+        if child_writes[0].calls > 1 or parent_writes[0].calls > 1:
+            continue                      # a stdio flush is one write call; merged small writes show none
         shared = _copied_buffer(child_writes[0].data, parent_writes[0].data)
         if shared:
             found.append((child.ppid, child.tid, shared))

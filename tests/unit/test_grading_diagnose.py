@@ -503,3 +503,29 @@ def test_a_diagnosis_survives_its_json_form() -> None:
 def test_blocked_entry_stays_a_model_blocked() -> None:
     blocked = Blocked(tid=1, syscall="read", args="", since=0.0, channel=Channel(kind="pipe", ident="pipe:[1]"))
     assert isinstance(blocked, Blocked) and Transfer is not None
+
+
+def test_fork_buffer_not_claimed_for_one_byte_writes_merged_by_the_model() -> None:
+    """Hostile case 47: three processes write 'hello os\\n' one byte per write() after the fork.
+
+    The model merges each task's consecutive writes; no single call carried a copied buffer,
+    so the trace does not show one and the diagnosis must not claim it."""
+    from grader.sandbox.records import RunRecord
+    from grader.trace import parse_trace
+
+    lines = ["10 1.000000 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, "
+             "child_tidptr=0x7f) = 11"]
+    t = 1.0
+    text = "hello os\n" * 4
+    position = {10: 0, 11: 0}
+    for tid, run in ((11, 12), (10, 10), (11, 9), (10, 20), (11, 15), (10, 6)):  # uneven runs, as scheduled
+        for c in text[position[tid]:position[tid] + run]:
+            t += 0.0001
+            shown = "\\n" if c == "\n" else c
+            lines.append(f'{tid} {t:.6f} write(1<pipe:[77]>, "{shown}", 1) = 1')
+        position[tid] += run
+    lines += [f"11 {t + 0.01:.6f} +++ exited with 0 +++", f"10 {t + 0.02:.6f} +++ exited with 0 +++"]
+    execution = parse_trace("\n".join(lines) + "\n", stdout_channel="pipe:[77]")
+    assert any(w.calls > 1 for w in execution.writes)
+    record = RunRecord(name="t", repeat_index=0, command=["python3"], stdout_channel="pipe:[77]")
+    assert "fork_buffer_duplicate" not in [d.code for d in diagnose_run(execution, record)]
