@@ -159,7 +159,12 @@ DIAGNOSIS_TEMPLATES: dict[str, tuple[str, ...]] = {
 # Checks by kind, for a check that did not pass; a passed check uses PASSED_TEMPLATE.
 # Params are the ones the checks set (grader/checks); expected/observed stay as the checks wrote them.
 PASSED_TEMPLATE = N_("This check passed.")
-from grader.checks.messages import CHECK_TEMPLATES  # noqa: E402 - one template per check message
+from grader.checks.messages import (  # noqa: E402 - one template per check message
+    CHECK_TEMPLATES,
+    FLAT,
+    render_params,
+)
+from grader.checks.messages import catalog as catalog_of_checks  # noqa: E402
 
 
 def check_language(lang: str) -> str:
@@ -314,7 +319,13 @@ def _template_of(english: str, params: dict[str, Any], lang: str) -> str | None:
 
 
 def localize_check(kind: str, status: str, params: dict[str, Any], english: str, lang: str) -> Localized:
-    """A check's message in `lang`, by its kind (or a plain 'passed' sentence), else the English message."""
+    """A check's message in `lang`: its own template (params["template"]) filled with its facts; else a
+    sentence by its kind (or a plain 'passed' sentence); else the English message."""
+    key = params.get("template")
+    if lang != "en" and isinstance(key, str) and key in FLAT and catalog_of_checks(lang).gettext(FLAT[key]) != FLAT[key]:
+        text = render_params(params, lang)
+        if text is not None:
+            return Localized(clean_text(text)[0], True)
     table: dict[str, tuple[str, ...]] = {kind: (PASSED_TEMPLATE,)} if status == "passed" else CHECK_TEMPLATES
     return _localize(table, kind, params, english, lang)
 

@@ -129,3 +129,21 @@ def test_a_korean_page_carries_a_diagnosis_in_korean_only() -> None:
     assert "PID 5" in page and "pause에서 끝내 오지 않은 시그널을 기다립니다" in page
     assert "시간이 다 되었을 때 각 태스크가 하던 일" in page
     assert "signal that never came" not in page and "Details (English)" not in page
+
+
+def test_a_failed_checks_korean_message_is_its_own_template_with_the_same_facts() -> None:
+    """The page's Korean check sentence comes from the check's template (params["template"]), not a
+    one-sentence-per-kind fallback: the pids and counts the English message names are in it too."""
+    import re
+
+    from grader.checks.messages import FLAT, render_params, template_text
+    from grader.report.i18n import localize_check
+
+    key = next(k for k in FLAT if "{" in template_text(k))
+    fields = re.findall(r"{(\w+)}", template_text(k := key))
+    params: dict[str, object] = {"template": k, **{f: 4321 + i for i, f in enumerate(fields)}}
+    english = render_params(params, "en")
+    assert english is not None
+    korean = localize_check("output.count", "failed", params, english, "ko")
+    assert korean.translated and korean.text != english
+    assert sorted(re.findall(r"\d{4}", english)) == sorted(re.findall(r"\d{4}", korean.text))
