@@ -262,6 +262,7 @@ class TreeLayout:
     threads: int
     gaps: tuple[TreeGap, ...] = ()
     hidden: int = 0                 # tasks not drawn (summarised in the gaps)
+    unkept: int = 0                 # tasks the model did not keep at all ("summarized": json_tasks)
 
 
 def layout_tree(execution: dict[str, Any], *, width: float = 1000.0) -> TreeLayout:
@@ -368,7 +369,13 @@ def layout_tree(execution: dict[str, Any], *, width: float = 1000.0) -> TreeLayo
         threads=threads,
         gaps=tuple(gaps),
         hidden=sum(g.gap.tasks for g in gaps),
+        unkept=_unkept(execution),
     )
+
+
+def _unkept(execution: dict[str, Any]) -> int:
+    value = (execution.get("summarized") or {}).get("json_tasks")
+    return value if isinstance(value, int) and value > 0 else 0
 
 
 # ---------------------------------------------------------------- timeline

@@ -332,3 +332,15 @@ def test_a_long_list_of_pids_in_a_sentence_is_cut_between_pids() -> None:
     shown = re.findall(r"pid (\d+)", box)
     assert shown and len(shown) < 200 and box.rstrip().endswith(", …")
     assert all(100 <= int(p) < 2100 for p in shown) and shown[-1] == str(100 + len(shown) - 1)
+
+
+def test_tasks_the_model_did_not_keep_are_counted_in_the_caption() -> None:
+    from test_report_layout import _threads
+
+    execution = _threads(2000)
+    execution["summarized"] = {"json_tasks": 8001}
+    result = load("fork_hello_four_processes.json")
+    result.tests[0].runs = [_run(execution)]  # type: ignore[list-item]
+    html = render_html(result)
+    assert "(1 process, 2000 threads, and 8001 more tasks the grader did not keep)" in html
+    assert "grader가 기록하지 않은 태스크 8001개 더" in render_html(result, lang="ko")
