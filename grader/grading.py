@@ -158,7 +158,7 @@ def grade(
 
     def done() -> Result:
         for spec_test, test_result in zip(assignment.tests, result.tests, strict=False):
-            test_result.name_ko = getattr(spec_test, "name_ko", None)  # TestSpec.name_ko, when the schema has it
+            test_result.name_ko = spec_test.name_ko
         result.score, result.max_score = total_score(result.tests)
         result.duration_ms = round((time.monotonic() - started) * 1000)
         return result

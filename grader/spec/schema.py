@@ -115,6 +115,7 @@ class TestSpec(StrictModel):
     __test__ = False  # not a pytest class
 
     name: str = Field(min_length=1)
+    name_ko: str | None = None     # the test's name on the Korean page
     points: Points = 1.0
     visibility: Literal["visible", "hidden", "after_due_date"] = "visible"
     run: Argv | None = None

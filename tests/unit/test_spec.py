@@ -89,3 +89,10 @@ def test_unreadable_file_is_a_spec_error(tmp_path: Path) -> None:
                          ids=lambda p: p.parent.name)
 def test_shipped_assignments_load(path: Path) -> None:
     load_assignment(path)
+
+
+def test_a_test_may_carry_its_korean_name() -> None:
+    text = ("id: a\ntitle: t\ntitle_ko: 가\nlanguage: c\nfiles: [a.c]\nrun: [./a]\n"
+            "tests: [{name: x, name_ko: 세 프로세스, checks: [{process.reaped: all}]}]")
+    assignment = parse_assignment(text)
+    assert assignment.title_ko == "가" and assignment.tests[0].name_ko == "세 프로세스"
