@@ -372,6 +372,60 @@ def package_gradescope(assignment: Path, out: Path, pythons: tuple[str, ...]) ->
                f"{', '.join(info.python_versions)}; assignment files: {', '.join(info.assignment_files)}")
 
 
+@cli.command()
+@click.option("--assignment", "assignment", type=click.Path(path_type=Path),
+              help="The assignment file (default: data.json's params.grader_assignment, else ROOT/tests/"
+                   "assignment.yaml, else the one assignment.yaml under ROOT/serverFilesCourse).")
+@click.option("--root", type=click.Path(path_type=Path), default=Path("/grade"), show_default=True)
+@_sandbox_options
+@_friendly
+def prairielearn(assignment: Path | None, root: Path, sandbox_choice: str | None, force_local: bool) -> None:
+    """Run as PrairieLearn's external grader: /grade/student in, /grade/results/results.json out."""
+    from grader.platforms.prairielearn import run_prairielearn
+
+    sys.exit(run_prairielearn(root=root, assignment=assignment,
+                              make_sandbox=lambda found: _make_sandbox(sandbox_choice, force_local, found)))
+
+
+@package.command("prairielearn")
+@click.argument("assignment", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out", type=click.Path(path_type=Path), required=True,
+              help="The question folder to write (new or empty).")
+@click.option("--image", default="YOUR_ORG/os-trace-grader-pl", show_default=True,
+              help="The grading image's name in info.json (build and push it from the folder's image/).")
+@click.option("--timeout", type=click.IntRange(1, 600), default=120, show_default=True,
+              help="externalGradingOptions.timeout, in seconds.")
+@click.option("--python", "pythons", multiple=True, help="Python versions to bundle wheels for.")
+@_friendly
+def package_prairielearn(assignment: Path, out: Path, image: str, timeout: int, pythons: tuple[str, ...]) -> None:
+    """Write an example PrairieLearn question: info.json, question.html, tests/, image/ (Dockerfile, wheels)."""
+    from grader.platforms.prairielearn import build_question
+
+    info = build_question(assignment, out, image=image, timeout=timeout, python_versions=list(pythons) or None)
+    click.echo(f"wrote {info.path}: {len(info.wheels)} wheels for python {', '.join(info.python_versions)}; "
+               f"tests: {', '.join(info.assignment_files)}")
+
+
+@cli.command()
+@click.argument("assignment", type=click.Path(path_type=Path))
+@click.argument("submission", type=click.Path(path_type=Path), default=Path("."))
+@click.option("--repeat", type=click.IntRange(min=1), help="Override the assignment's repeat count.")
+@_sandbox_options
+@_friendly
+def classroom(assignment: Path, submission: Path, repeat: int | None, sandbox_choice: str | None,
+              force_local: bool) -> None:
+    """Grade for GitHub Classroom: print 'Points X/Y' and write the reporter's `result` to $GITHUB_OUTPUT."""
+    from grader.api import grade_path
+    from grader.platforms.classroom import points_line, to_classroom, write_github_output
+
+    result = grade_path(assignment, submission, repeat=repeat,
+                        sandbox=_make_sandbox(sandbox_choice, force_local, assignment))
+    click.echo(_summary(result))
+    click.echo(points_line(result))
+    write_github_output(to_classroom(result))
+    sys.exit(2 if result.error else 0)
+
+
 def main() -> None:
     cli(prog_name="grader")
 

@@ -1,0 +1,82 @@
+"""GitHub Classroom: a graded submission as one autograding "runner" result.
+
+GitHub Classroom's workflow ends with `classroom-resources/autograding-grading-reporter`, which
+reads, for each runner id R listed in its `runners` input, the environment variable
+`R_RESULTS` (upper case): base64 of a JSON object
+    {"version": 1, "status": "pass"|"fail"|"error", "max_score": N,
+     "tests": [{"name", "status", "score", "message", ...}]}
+(src/main.js). It adds up max_score and every test's score and posts the notice
+"Points X/Y" (title "Autograding complete"), which is what Classroom records
+(src/notify-classroom.js). `grader classroom` prints that same line and writes the runner
+result to $GITHUB_OUTPUT as `result`, so a workflow passes `${{ steps.<id>.outputs.result }}`
+to the reporter.
+
+The Actions log of a student's repository is the student's to read: a hidden test keeps its
+name and score only.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from grader.report.excerpt import clean_text
+from grader.result import Result
+
+__all__ = ["points_line", "to_classroom", "write_github_output"]
+
+
+def _text(value: object) -> str:
+    return clean_text(str(value or ""))[0].encode("utf-8", "replace").decode("utf-8")
+
+
+def _points(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(float(value), 2)
+
+
+def to_classroom(result: Result) -> dict[str, Any]:
+    """The runner result object the grading reporter reads."""
+    from grader.report.gradescope import _test_output
+
+    tests: list[dict[str, Any]] = []
+    for test in result.tests:
+        shown = test.visibility == "visible"
+        tests.append({
+            "name": _text(test.name),
+            "status": "pass" if test.status == "passed" else ("error" if test.status == "error" else "fail"),
+            "score": _points(max(0.0, test.score)),
+            "message": _text(_test_output(test)) if shown else "The details of this test are hidden.",
+            "test_code": "",
+            "filename": "",
+            "line_no": 0,
+            "execution_time": "",
+        })
+    if result.error:
+        status = "error"
+    elif result.score >= result.max_score:
+        status = "pass"
+    else:
+        status = "fail"
+    return {"version": 1, "status": status, "max_score": _points(result.max_score), "tests": tests}
+
+
+def points_line(result: Result) -> str:
+    """'Points X/Y', as the reporter and Classroom write it."""
+    return f"Points {_points(result.score)}/{_points(result.max_score)}"
+
+
+def encoded(data: dict[str, Any]) -> str:
+    return base64.b64encode(json.dumps(data, ensure_ascii=False).encode("utf-8")).decode("ascii")
+
+
+def write_github_output(data: dict[str, Any], *, name: str = "result", path: str | None = None) -> Path | None:
+    """Append `name=<base64 JSON>` to $GITHUB_OUTPUT (None when not in a workflow)."""
+    target = path or os.environ.get("GITHUB_OUTPUT")
+    if not target:
+        return None
+    with open(target, "a", encoding="utf-8") as fh:
+        fh.write(f"{name}={encoded(data)}\n")
+    return Path(target)
