@@ -64,8 +64,19 @@ def to_classroom(result: Result) -> dict[str, Any]:
 
 
 def points_line(result: Result) -> str:
-    """'Points X/Y', as the reporter and Classroom write it."""
-    return f"Points {_points(result.score)}/{_points(result.max_score)}"
+    """'Points X/Y' exactly as the reporter will post it: the sum of the tests' scores (each to
+    two decimals, as in the runner result) over the maximum. A sum of decimals can carry the
+    reporter's floating-point noise (3.3300000000000005): it is printed as the reporter prints it."""
+    data = to_classroom(result)
+    total = 0.0
+    for test in data["tests"]:          # added in the reporter's order, in the same IEEE doubles
+        total += test["score"]
+    return f"Points {_js_number(total)}/{_js_number(data['max_score'])}"
+
+
+def _js_number(value: float) -> str:
+    """A number as JavaScript's String() writes it (1, 2.5, 3.3300000000000005)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def encoded(data: dict[str, Any]) -> str:

@@ -153,6 +153,11 @@ def test_classroom_runner_result_is_what_the_reporter_adds_up(tmp_path: Path) ->
     name, value = out.read_text().strip().split("=", 1)
     assert name == "result" and json.loads(base64.b64decode(value)) == data
     assert encoded(data) == value
+    thirds = _result(score=10 / 3, max_score=4.0, tests=[TR(f"t{i}", "failed", 10 / 9, 4 / 3) for i in range(3)])
+    assert [t["score"] for t in to_classroom(thirds)["tests"]] == [1.11, 1.11, 1.11]
+    assert points_line(thirds) == "Points 3.33/4"
+    noisy = _result(score=0.3, max_score=2.0, tests=[TR("a", "failed", 0.1, 1.0), TR("b", "failed", 0.2, 1.0)])
+    assert points_line(noisy) == "Points 0.30000000000000004/2"    # JavaScript's 0 + 0.1 + 0.2, as posted
     full = to_classroom(_result(score=5.0))
     assert full["status"] == "pass"
     assert to_classroom(_result(error="the sandbox failed"))["status"] == "error"
