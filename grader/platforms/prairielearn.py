@@ -177,7 +177,10 @@ def _read_data(root: Path) -> dict[str, Any]:
 def run_prairielearn(*, root: Path, assignment: Path | None, make_sandbox: Callable[[Path], Any],
                      log: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> int:
     """Grade root/student and write root/results/results.json, whatever happens.
-    Returns 0 when graded, 1 otherwise."""
+
+    Returns 0 whenever results.json was written: PrairieLearn's grader host reads results.json
+    only when the entrypoint exits 0 (apps/grader-host/src/index.ts: `succeeded = !timedOut &&
+    ExitCode === 0`); otherwise the student sees only "Grading failed" and none of our words."""
     from grader.api import grade_path
 
     results = root / "results" / "results.json"
@@ -203,13 +206,13 @@ def run_prairielearn(*, root: Path, assignment: Path | None, make_sandbox: Calla
     except SubmissionError as exc:
         log(f"submission refused: {exc.message}")
         write_results(results, student_error_results(exc.message))
-        return 1
+        return 0
     except Exception as exc:  # noqa: BLE001 - any failure must still leave a results.json
         traceback.print_exc()
         write_results(results, grader_error_results(exc))
-        return 1
+        return 0
     write_results(results, out)
-    return 0 if result.error is None else 1
+    return 0
 
 
 # ----- the example question folder -----

@@ -11,7 +11,6 @@ equals `grader run`'s (Docker, this machine) as a fraction of the maximum.
 from __future__ import annotations
 
 import json
-import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -37,10 +36,26 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 
 class PrairieLearnLike:
-    """The grading container: the question's image installed, /grade laid out per job."""
+    """The grading container: the question's image installed, /grade laid out per job.
 
-    def __init__(self, question: Path) -> None:
-        self.box = GradescopeLike()
+    `host_settings=True` makes it the way PrairieLearn's grader host does (apps/grader-host/src/
+    index.ts: createContainer with NetworkDisabled, IpcMode private, core ulimit 0 and no CapAdd,
+    so Docker's default capabilities, without SYS_PTRACE); otherwise it is the Gradescope-like
+    container (SYS_PTRACE added)."""
+
+    def __init__(self, question: Path, *, host_settings: bool = False) -> None:
+        if host_settings:
+            import docker
+            from grader.sandbox.image import image_tag
+
+            self.box = GradescopeLike.__new__(GradescopeLike)
+            self.box.client = docker.from_env()
+            self.box.container = self.box.client.containers.run(
+                image_tag(), ["sleep", "3600"], detach=True, network_disabled=True, ipc_mode="private",
+                ulimits=[docker.types.Ulimit(name="core", soft=0, hard=0)],
+                labels={"grader.test.gradescope-like": "prairielearn-host"})
+        else:
+            self.box = GradescopeLike()
         self.question = question
         self.info = json.loads((question / "info.json").read_text())
         self.box.put("/opt/os-trace-grader", _tree(question / "image"))
@@ -60,7 +75,10 @@ class PrairieLearnLike:
                 "raw_submitted_answers": {}, "editable": False, "panel": "question", "extensions": {}}
         self.box.put("/grade/data", {"data.json": json.dumps(data).encode()})
         entrypoint = self.info["externalGradingOptions"]["entrypoint"]
-        done = self.box.exec(shlex.split(entrypoint))
+        # The grader host runs `Entrypoint: entrypoint.split(' ')` and reads results.json only
+        # after exit code 0 (apps/grader-host/src/index.ts).
+        done = self.box.exec(entrypoint.split(" "))
+        assert done.code == 0, done.stdout + done.stderr
         out = self.box.exec(["cat", "/grade/results/results.json"])
         assert out.code == 0, done.stdout + done.stderr
         results: dict[str, Any] = json.loads(out.stdout)
@@ -152,3 +170,18 @@ def test_no_files_is_graded_zero_and_a_missing_assignment_is_the_graders_failure
 def test_grade_is_root_only_while_the_program_runs(pl: PrairieLearnLike) -> None:
     pl.grade({SPEC.files[0]: (ASSIGNMENT.parent / str(SPEC.reference)).read_bytes()})
     assert pl.box.exec(["stat", "-c", "%a", "/grade"]).stdout.split() == ["700"]
+
+
+def test_with_the_grader_hosts_own_capabilities_the_refusal_is_the_graders_and_says_why(question: Path) -> None:
+    # Found here: PrairieLearn's grader host adds no capability, and strace cannot follow the
+    # program once it runs as another uid without SYS_PTRACE. The student is not charged an
+    # attempt (gradable: false) and the staff read the reason.
+    host = PrairieLearnLike(question, host_settings=True)
+    try:
+        assert host.install.code == 0, host.install.stderr
+        results, _ = host.grade({SPEC.files[0]: (ASSIGNMENT.parent / str(SPEC.reference)).read_bytes()})
+    finally:
+        host.remove()
+    assert results["gradable"] is False
+    assert "not your fault" in results["message"]
+    assert "SYS_PTRACE" in results["format_errors"][0]

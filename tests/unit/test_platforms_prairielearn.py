@@ -104,7 +104,8 @@ def test_the_grader_failing_is_not_gradable_and_a_refusal_is_the_students(tmp_pa
     def broken(_assignment: Path) -> Any:
         raise RuntimeError("engine gone")
 
-    assert pl.run_prairielearn(root=tmp_path, assignment=None, make_sandbox=broken, log=lambda _l: None) == 1
+    # Exit 0: PrairieLearn reads results.json only after a zero exit.
+    assert pl.run_prairielearn(root=tmp_path, assignment=None, make_sandbox=broken, log=lambda _l: None) == 0
     data = json.loads((tmp_path / "results" / "results.json").read_text())
     assert data["gradable"] is False and "engine gone" in data["format_errors"][0]
 
