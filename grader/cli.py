@@ -295,16 +295,29 @@ def validate(assignments: tuple[Path, ...], junit_out: Path | None, repeat: int 
               help="Language of the students' pages and of the class summary.")
 @click.option("--repair", is_flag=True, help="First rebuild a damaged results store from its readable rows "
               "(the damaged file is kept as results.sqlite.corrupt-<time>); the rest is graded again.")
+@click.option("--layout", type=click.Choice(["auto", "canvas", "moodle", "blackboard", "gradescope", "classroom",
+                                             "folders"]), default="auto", show_default=True,
+              help="How SUBMISSIONS was downloaded (auto: recognised from the names).")
+@click.option("--deadline", help="GitHub Classroom: grade each repository's last commit before this date "
+              "(anything `git log --before` takes, e.g. '2024-03-01 23:59 +0900').")
+@click.option("--roster", "roster_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="The class list (CSV exported by the LMS): students with no submission get 0.")
+@click.option("--roster-columns", help="Name the roster's columns: id=COLUMN,name=COLUMN (default: by header).")
+@click.option("--export", "exports", multiple=True, type=click.Choice(["canvas", "moodle", "blackboard", "csv"]),
+              help="Also write the gradebook this LMS imports (repeatable).")
 @_friendly
 def batch(assignment: Path, submissions: Path, out_dir: Path, jobs: int | None, regrade: bool,
-          repeat: int | None, lang: str, repair: bool) -> None:
-    """Grade a whole class: a folder (or archive) of per-student folders or archives."""
+          repeat: int | None, lang: str, repair: bool, layout: str, deadline: str | None,
+          roster_file: Path | None, roster_columns: str | None, exports: tuple[str, ...]) -> None:
+    """Grade a whole class: a folder (or archive) of per-student folders or archives, or an LMS's download."""
     from grader.api import default_sandbox
     from grader.batch.runner import run_batch
     from grader.grading import grade
+    from grader.intake.roster import load_roster, parse_columns
     from grader.spec.loader import load_assignment
 
     spec = load_assignment(assignment)
+    roster = load_roster(roster_file, parse_columns(roster_columns)) if roster_file else None
     sandbox = default_sandbox()
 
     def grade_one(folder: Path, student: str) -> Any:
@@ -312,7 +325,9 @@ def batch(assignment: Path, submissions: Path, out_dir: Path, jobs: int | None, 
 
     summary = run_batch(submissions=submissions, out_dir=out_dir, grade_fn=grade_one,
                         assignment_hash=spec.content_hash + (f"-r{repeat}" if repeat else ""),
-                        grader_version=__version__, jobs=jobs, regrade=regrade, lang=lang, repair=repair)
+                        grader_version=__version__, jobs=jobs, regrade=regrade, lang=lang, repair=repair,
+                        layout=layout, required_files=[str(f) for f in spec.files], deadline=deadline,
+                        roster=roster, exports=exports, assignment_title=spec.title)
     click.echo(str(summary))
     click.echo(f"class summary: {Path(out_dir) / 'index.html'}   gradebook: {Path(out_dir) / 'grades.csv'}")
 
@@ -415,15 +430,10 @@ def package_prairielearn(assignment: Path, out: Path, image: str, timeout: int, 
 def classroom(assignment: Path, submission: Path, repeat: int | None, sandbox_choice: str | None,
               force_local: bool) -> None:
     """Grade for GitHub Classroom: print 'Points X/Y' and write the reporter's `result` to $GITHUB_OUTPUT."""
-    from grader.api import grade_path
-    from grader.platforms.classroom import points_line, to_classroom, write_github_output
+    from grader.platforms.classroom import run_classroom
 
-    result = grade_path(assignment, submission, repeat=repeat,
-                        sandbox=_make_sandbox(sandbox_choice, force_local, assignment))
-    click.echo(_summary(result))
-    click.echo(points_line(result))
-    write_github_output(to_classroom(result))
-    sys.exit(2 if result.error else 0)
+    sys.exit(run_classroom(assignment, submission, repeat=repeat, echo=click.echo,
+                           make_sandbox=lambda: _make_sandbox(sandbox_choice, force_local, assignment)))
 
 
 def main() -> None:

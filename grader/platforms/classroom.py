@@ -20,13 +20,16 @@ from __future__ import annotations
 import base64
 import json
 import os
+import sys
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from grader.report.excerpt import clean_text
 from grader.result import Result
 
-__all__ = ["points_line", "to_classroom", "write_github_output"]
+__all__ = ["error_result", "points_line", "run_classroom", "to_classroom", "write_github_output"]
 
 
 def _text(value: object) -> str:
@@ -91,3 +94,41 @@ def write_github_output(data: dict[str, Any], *, name: str = "result", path: str
     with open(target, "a", encoding="utf-8") as fh:
         fh.write(f"{name}={encoded(data)}\n")
     return Path(target)
+
+
+def error_result(message: str, *, max_score: float, student: bool) -> dict[str, Any]:
+    """A runner result when no Result exists: 0 of max_score, the reason as one test's message."""
+    text = (f"Your submission could not be graded: {_text(message)}" if student else
+            f"The grader itself failed: {_text(message)}. This is not your fault; please tell your teaching staff.")
+    return {"version": 1, "status": "error", "max_score": _points(max_score),
+            "tests": [{"name": "submission", "status": "error", "score": 0, "message": text, "test_code": "",
+                       "filename": "", "line_no": 0, "execution_time": ""}]}
+
+
+def run_classroom(assignment: Path, submission: Path, *, make_sandbox: Callable[[], Any], repeat: int | None = None,
+                  echo: Callable[[str], None] = print) -> int:
+    """Grade, print the summary and 'Points X/Y', and always leave a runner result in
+    $GITHUB_OUTPUT (the reporter fails on an empty one). 0 when graded, 2 otherwise."""
+    from grader.api import grade_path
+    from grader.errors import SubmissionError
+    from grader.spec.loader import load_assignment
+
+    spec = load_assignment(assignment)              # the course's own error: reported by the caller
+    try:
+        result = grade_path(assignment, submission, repeat=repeat, sandbox=make_sandbox())
+    except SubmissionError as exc:
+        data = error_result(exc.message, max_score=spec.max_score, student=True)
+    except Exception as exc:  # noqa: BLE001 - the reporter still needs a result
+        traceback.print_exc(file=sys.stderr)
+        data = error_result(f"{type(exc).__name__}: {exc}", max_score=spec.max_score, student=False)
+    else:
+        from grader.cli import _summary
+
+        echo(_summary(result))
+        echo(points_line(result))
+        write_github_output(to_classroom(result))
+        return 2 if result.error else 0
+    echo(data["tests"][0]["message"])
+    echo(f"Points 0/{_js_number(data['max_score'])}")
+    write_github_output(data)
+    return 2

@@ -162,3 +162,41 @@ def test_classroom_runner_result_is_what_the_reporter_adds_up(tmp_path: Path) ->
     full = to_classroom(_result(score=5.0))
     assert full["status"] == "pass"
     assert to_classroom(_result(error="the sandbox failed"))["status"] == "error"
+
+
+ASSIGNMENT = Path(__file__).resolve().parents[2] / "assignments" / "fork-hello" / "assignment.yaml"
+
+
+def _decoded(path: Path) -> dict[str, Any]:
+    name, value = path.read_text().strip().split("=", 1)
+    assert name == "result"
+    data: dict[str, Any] = json.loads(base64.b64decode(value))
+    return data
+
+
+def test_classroom_always_leaves_a_result_for_the_reporter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.platforms.classroom import run_classroom
+
+    out = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(out))
+    lines: list[str] = []
+    corrupt = tmp_path / "submission.zip"
+    corrupt.write_bytes(b"PK\x03\x04 not really a zip")
+    assert run_classroom(ASSIGNMENT, corrupt, make_sandbox=lambda: object(), echo=lines.append) == 2
+    data = _decoded(out)
+    assert data["status"] == "error" and data["max_score"] == 4
+    assert data["tests"][0]["message"].startswith("Your submission could not be graded: ")
+    assert lines[-1] == "Points 0/4"
+
+    out.unlink()
+
+    def broken() -> Any:
+        raise RuntimeError("no engine")
+
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    (folder / "hello.py").write_text("print(1)\n")
+    assert run_classroom(ASSIGNMENT, folder, make_sandbox=broken, echo=lines.append) == 2
+    data = _decoded(out)
+    assert data["status"] == "error" and "not your fault" in data["tests"][0]["message"]
+    assert "RuntimeError: no engine" in data["tests"][0]["message"]
