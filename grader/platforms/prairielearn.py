@@ -40,7 +40,7 @@ from grader.report.excerpt import clean_text, make_excerpt
 from grader.result import Result, TestResult
 
 __all__ = ["MAX_RESULTS_BYTES", "PrairieLearnPackage", "build_question", "find_assignment", "grader_error_results",
-           "run_prairielearn", "student_error_results", "to_prairielearn", "write_results"]
+           "file_names_attribute", "run_prairielearn", "student_error_results", "to_prairielearn", "write_results"]
 
 MAX_RESULTS_BYTES = 1_000_000       # PrairieLearn's limit on results.json
 MAX_OUTPUT_CHARS = 30_000
@@ -365,12 +365,18 @@ def build_question(assignment_path: Path, out: Path, *, image: str = "YOUR_ORG/o
 
     names = ", ".join(f"<code>{html.escape(f)}</code>" for f in spec.files)
     (out / "question.html").write_text(QUESTION_HTML.format(title=html.escape(title), files=names,
-                                                            file_names=html.escape(" ".join(spec.files))),
+                                                            file_names=html.escape(file_names_attribute(spec.files))),
                                        encoding="utf-8")
     (out / "README.md").write_text(README.format(title=title, entrypoint=ENTRYPOINT, image=image), encoding="utf-8")
     return PrairieLearnPackage(path=out, python_versions=versions,
                                wheels=sorted(p.name for p in (image_dir / "wheels").glob("*.whl")),
                                assignment_files=[assignment_path.name, *(rel for _s, rel in files)])
+
+
+def file_names_attribute(files: Sequence[str]) -> str:
+    """pl-file-upload's `file-names`: comma-separated, a comma in a name escaped with a backslash
+    (elements/pl-file-upload/pl-file-upload.py reads it with csv, escapechar "\\")."""
+    return ", ".join(name.replace("\\", "\\\\").replace(",", "\\,") for name in files)
 
 
 def _uuid_for(assignment_id: str) -> str:

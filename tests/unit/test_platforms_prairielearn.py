@@ -200,3 +200,14 @@ def test_classroom_always_leaves_a_result_for_the_reporter(tmp_path: Path, monke
     data = _decoded(out)
     assert data["status"] == "error" and "not your fault" in data["tests"][0]["message"]
     assert "RuntimeError: no engine" in data["tests"][0]["message"]
+
+
+def test_file_names_attribute_reads_back_as_pl_file_upload_reads_it() -> None:
+    import csv
+    from io import StringIO
+
+    names = ["hello.py", "a,b.c", "Makefile"]
+    raw = pl.file_names_attribute(names)
+    reader = csv.reader(StringIO(raw), delimiter=",", escapechar="\\", quoting=csv.QUOTE_NONE,
+                        skipinitialspace=True, strict=True)
+    assert next(reader) == names
