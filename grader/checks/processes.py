@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -13,7 +14,7 @@ from grader.checks.params import Bounds, Count, PositiveInt, Role, StrictModel
 from grader.result import Evidence
 from grader.trace.model import Task
 
-__all__ = ["ProcessChildren", "ProcessCount", "ProcessExec", "ProcessSiblings", "ProcessTree", "TreeShape"]
+__all__ = ["ProcessChildren", "ProcessCount", "ProcessExec", "ProcessSiblings", "ProcessTree", "Shapes", "TreeShape"]
 
 
 class ProcessCount(Bounds, CheckBase):
@@ -80,28 +81,147 @@ class TreeShape(StrictModel):
 
     children: list[TreeShape] = Field(default_factory=list)
 
-    def canonical(self) -> tuple[object, ...]:
-        """An order-free form for comparison."""
-        return tuple(sorted((c.canonical() for c in self.children), key=repr))
+    def canonical(self, shapes: Shapes | None = None) -> int:
+        """This tree's shape id in `shapes` (equal ids: equal trees, children in any order); no recursion."""
+        shapes = shapes if shapes is not None else Shapes()
+        ids: dict[int, int] = {}
+        stack: list[tuple[TreeShape, bool]] = [(self, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                ids[id(node)] = shapes.node(ids[id(c)] for c in node.children)
+                continue
+            stack.append((node, True))
+            stack.extend((c, False) for c in node.children)
+        return ids[id(self)]
 
 
-def _canonical(evidence: RunEvidence, pid: int) -> tuple[object, ...]:
-    return tuple(sorted((_canonical(evidence, c.tid) for c in evidence.children_of(pid)), key=repr))
+# A check's drawing of a tree stays this small whatever the program made (a 3000-deep chain, 10k children).
+MAX_DRAWN = 100
+MAX_DRAWN_DEPTH = 30
 
 
-def _draw(evidence: RunEvidence, task: Task, depth: int = 0) -> list[str]:
-    lines = ["  " * depth + f"pid {task.tid}" + (f" ({os.path.basename(task.program)})" if task.program else "")]
-    for child in evidence.children_of(task.tid):
-        lines.extend(_draw(evidence, child, depth + 1))
+class Shapes:
+    """Tree shapes as integers, shared by the trees compared: a node's id is that of its sorted child ids.
+
+    Equal ids mean equal trees with children in any order, found bottom-up without recursion or
+    nested tuples (a 3000-deep tuple cannot even be compared or printed under Python's recursion limit).
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[int, ...], int] = {}
+        self.children: list[tuple[int, ...]] = []   # id -> its children's ids, sorted
+
+    def node(self, children: Iterable[int]) -> int:
+        key = tuple(sorted(children))
+        found = self._ids.get(key)
+        if found is None:
+            found = self._ids[key] = len(self.children)
+            self.children.append(key)
+        return found
+
+    def chain(self, length: int) -> int:
+        node = self.node(())
+        for _ in range(length - 1):
+            node = self.node((node,))
+        return node
+
+    def size(self, shape: int) -> int:
+        """How many processes a shape has."""
+        sizes: dict[int, int] = {}
+        for ident in range(shape + 1):        # children always have smaller ids than their parent
+            sizes[ident] = 1 + sum(sizes[c] for c in self.children[ident])
+        return sizes[shape]
+
+
+def _kids(evidence: RunEvidence) -> dict[int, list[Task]]:
+    """pid -> the student's child processes, in creation order (one pass, not one scan per process)."""
+    kids: dict[int, list[Task]] = {}
+    for task in evidence.processes:
+        if task.ppid is not None and task.ppid != task.tid:
+            kids.setdefault(task.ppid, []).append(task)
+    return kids
+
+
+def _observed(kids: dict[int, list[Task]], root: int, shapes: Shapes) -> int:
+    """The shape id of the tree under `root`, bottom-up without recursion (each pid drawn once)."""
+    ids: dict[int, int] = {}
+    claimed: dict[int, list[int]] = {}
+    seen = {root}
+    stack: list[tuple[int, bool]] = [(root, False)]
+    while stack:
+        pid, done = stack.pop()
+        if done:
+            ids[pid] = shapes.node(ids[c] for c in claimed[pid])
+            continue
+        claimed[pid] = [c.tid for c in kids.get(pid, []) if c.tid not in seen]
+        seen.update(claimed[pid])
+        stack.append((pid, True))
+        stack.extend((c, False) for c in claimed[pid])
+    return ids[root]
+
+
+def _draw_tree(top: int, children: Callable[[int], Sequence[int]], label: Callable[[int], str]) -> list[str]:
+    """Lines of a tree, indented by depth, at most MAX_DRAWN lines and MAX_DRAWN_DEPTH generations;
+    what is not drawn is counted on a line of its own. Depth-first without recursion."""
+    lines: list[str] = []
+    stack: list[tuple[int, int]] = [(top, 0)]
+    skipped = 0
+    while stack:
+        node, depth = stack.pop()
+        if len(lines) >= MAX_DRAWN:
+            skipped += 1 + _count_below(node, children)
+            continue
+        lines.append("  " * depth + label(node))
+        below = children(node)
+        if below and depth + 1 >= MAX_DRAWN_DEPTH:
+            hidden = sum(1 + _count_below(c, children) for c in below)
+            lines.append("  " * (depth + 1) + f"... {hidden} more process(es) below, {MAX_DRAWN_DEPTH} generations drawn")
+            continue
+        stack.extend((c, depth + 1) for c in reversed(below))
+    if skipped:
+        lines.append(f"... {skipped} more process(es) not drawn")
     return lines
 
 
-def _draw_shape(canonical: tuple[object, ...], depth: int = 0) -> list[str]:
-    lines = ["  " * depth + "process"]
-    for child in canonical:
-        assert isinstance(child, tuple)
-        lines.extend(_draw_shape(child, depth + 1))
-    return lines
+def _count_below(node: int, children: Callable[[int], Sequence[int]]) -> int:
+    count, todo = 0, list(children(node))
+    while todo:
+        count += 1
+        todo.extend(children(todo.pop()))
+    return count
+
+
+def _draw(evidence: RunEvidence, kids: dict[int, list[Task]], root: Task) -> list[str]:
+    tasks = {t.tid: t for t in evidence.processes}
+    tasks[root.tid] = root
+
+    def label(pid: int) -> str:
+        task = tasks[pid]
+        return f"pid {task.tid}" + (f" ({os.path.basename(task.program)})" if task.program else "")
+
+    seen = {root.tid}
+
+    def children(pid: int) -> list[int]:
+        out = [c.tid for c in kids.get(pid, []) if c.tid not in seen]
+        seen.update(out)
+        return out
+
+    return _draw_tree(root.tid, children, label)
+
+
+def _draw_shape(shapes: Shapes, shape: int) -> list[str]:
+    # nodes of the drawing are (shape id) but one shape id can occur many times: number the occurrences
+    occurrences: list[int] = [shape]
+
+    def children(node: int) -> list[int]:
+        out = []
+        for child in shapes.children[occurrences[node]]:
+            occurrences.append(child)
+            out.append(len(occurrences) - 1)
+        return out
+
+    return _draw_tree(0, children, lambda _node: "process")
 
 
 class ProcessTree(CheckBase):
@@ -117,24 +237,24 @@ class ProcessTree(CheckBase):
             raise PydanticCustomError("tree", "give exactly one of shape or chain", {})
         return self
 
-    def _expected(self) -> tuple[object, ...]:
+    def _expected(self, shapes: Shapes) -> int:
         if self.shape is not None:
-            return self.shape.canonical()
-        node: tuple[object, ...] = ()
-        for _ in range((self.chain or 1) - 1):
-            node = (node,)
-        return node
+            return self.shape.canonical(shapes)
+        return shapes.chain(self.chain or 1)
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
         root = evidence.root
         if root is None:
             return self.no_trace()
-        want = self._expected()
-        got = _canonical(evidence, root.tid)
-        drawn = _draw(evidence, root)
+        shapes = Shapes()
+        want = self._expected(shapes)
+        kids = _kids(evidence)
+        got = _observed(kids, root.tid, shapes)
+        drawn = _draw(evidence, kids, root)
         if want == got:
             return outcome(True, "tree.ok", observed="\n".join(drawn))
-        expected = "\n".join(_draw_shape(want))
+        expected_lines = _draw_shape(shapes, want)
+        expected = "\n".join(expected_lines)
         helper_slot, helper_params = evidence.helper_slot()
         return outcome(
             False, "tree.bad_chain" if self.chain else "tree.bad", {**helper_params, "chain": self.chain},
@@ -144,7 +264,7 @@ class ProcessTree(CheckBase):
             evidence=[
                 Evidence(label="process tree observed", lines=drawn, tasks=[t.tid for t in evidence.processes],
                          run=evidence.run),
-                Evidence(label="process tree expected", lines=_draw_shape(want)),
+                Evidence(label="process tree expected", lines=expected_lines),
             ],
         )
 
