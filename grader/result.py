@@ -18,6 +18,7 @@ __all__ = [
     "Evidence",
     "Diagnosis",
     "fill",
+    "MAX_LISTED",
     "param_text",
     "revive",
     "CheckResult",
@@ -72,14 +73,24 @@ def _number(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:.0f}"
 
 
+# A list in a sentence (pids, lines) names this many items, then counts the rest: a 3000-process
+# chain's diagnosis stays one line. The facts keep every item; only their text is cut.
+MAX_LISTED = 10
+MORE_LISTED = N_("{listed} … and {more} more")
+
+
 def param_text(value: Any, translate: Callable[[str], str] = N_, clean: Callable[[str], str] = str) -> str:
-    """One parameter as text: numbers as people write them, lists joined, Messages rendered."""
+    """One parameter as text: numbers as people write them, lists joined (at most MAX_LISTED items
+    and a count of the rest), Messages rendered."""
     if isinstance(value, Message):
         return fill(translate(value.template), value.params, translate, clean)
     if isinstance(value, (list, tuple)):
         if value and all(isinstance(v, Message) for v in value):
             return "; ".join(param_text(v, translate, clean) for v in value)
-        return ", ".join(param_text(v, translate, clean) for v in value)
+        listed = ", ".join(param_text(v, translate, clean) for v in value[:MAX_LISTED])
+        if len(value) <= MAX_LISTED:
+            return listed
+        return translate(MORE_LISTED).format(listed=listed, more=len(value) - MAX_LISTED)
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):

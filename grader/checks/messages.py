@@ -25,6 +25,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from grader.result import MAX_LISTED
+
 __all__ = [
     "CHECK_TEMPLATES",
     "CLAUSES",
@@ -468,7 +470,10 @@ def fields_of(template: str) -> list[str]:
 def param_text(value: Any) -> str:
     """A param as shown in a sentence (lists as 'a, b', whole floats as ints, long text shortened)."""
     if isinstance(value, (list, tuple, set)):
-        text = ", ".join(param_text(v) for v in value)
+        items = list(value)
+        text = ", ".join(param_text(v) for v in items[:MAX_LISTED])
+        if len(items) > MAX_LISTED:
+            text += f" … and {len(items) - MAX_LISTED} more"    # a list names 10 items, then counts the rest
     elif isinstance(value, float) and value.is_integer():
         text = str(int(value))
     else:
