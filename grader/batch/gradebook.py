@@ -16,6 +16,7 @@ import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from grader.batch.store import StoredResult
 from grader.errors import GraderError
+from grader.intake.lms import LmsEntry
+from grader.intake.roster import Roster, join_roster
 from grader.result import Result
 
 __all__ = [
@@ -40,11 +43,16 @@ __all__ = [
     "to_junit_xml",
     "write_grades_csv",
     "write_junit",
+    "write_lms_exports",
+    "write_lms_manifest",
     "write_student_outputs",
 ]
 
 STUDENTS_DIR = "students"
 GRADES_CSV = "grades.csv"
+LMS_MANIFEST = "lms.json"
+LMS_EXPORT_FILES = {"canvas": "gradebook-canvas.csv", "moodle": "gradebook-moodle.csv",
+                    "blackboard": "gradebook-blackboard.csv", "csv": "gradebook.csv"}
 JUNIT_XML = "junit.xml"
 _SAFE_ID = re.compile(r"^[\w.@-]+$")
 
@@ -215,3 +223,114 @@ def write_grades_csv(out_dir: Path, stored: Sequence[StoredResult]) -> Path:
     path = out_dir / GRADES_CSV
     atomic_write(path, grades_csv_text(stored))
     return path
+
+
+# ----------------------------------------------------------------- LMS gradebooks
+
+
+def write_lms_manifest(out_dir: Path, *, layout: str, entries: Sequence[LmsEntry], roster: Roster | None,
+                       exports: Sequence[str], title: str) -> Path:
+    """lms.json: who each submission is (ids, names, notes), the roster and the exports asked for,
+    so `grader report` rewrites the same gradebooks from the store."""
+    path = out_dir / LMS_MANIFEST
+    data = {"layout": layout, "title": title, "exports": list(exports),
+            "entries": [e.to_json() for e in entries], "roster": roster.to_json() if roster else None}
+    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    return path
+
+
+@dataclass(slots=True)
+class _Submitted:
+    student: str
+    display_name: str
+    keys: dict[str, str]
+    notes: list[str]
+
+
+def _status(item: StoredResult) -> str:
+    return {"rejected": "refused", "internal_error": "error"}.get(item.outcome, "graded")
+
+
+def lms_rows(stored: Sequence[StoredResult], manifest: dict[str, Any]) -> tuple[list[Any], list[str]]:
+    """The gradebook rows (roster order, then submissions the roster lacks) and warnings for the TA."""
+    from grader.report.lms import GradebookRow
+
+    entries = {e["student"]: e for e in manifest.get("entries", [])}
+    results = [s.result for s in stored]
+    maxima = Counter(r.max_score for r in results if r.error is None and r.max_score > 0)
+    class_max = maxima.most_common(1)[0][0] if maxima else 0.0
+    by_student: dict[str, Any] = {}
+    submitted: list[_Submitted] = []
+    for item in sorted(stored, key=lambda s: s.student):
+        entry = entries.get(item.student, {})
+        result = item.result
+        row = GradebookRow(student=item.student, name=entry.get("display_name") or item.student,
+                           score=result.score, max_score=result.max_score if result.max_score > 0 else class_max,
+                           status=_status(item), tests={t.name: t.score for t in result.tests},
+                           keys=dict(entry.get("keys", {})), notes=list(entry.get("notes", [])))
+        by_student[item.student] = row
+        submitted.append(_Submitted(item.student, row.name, row.keys, row.notes))
+    warnings: list[str] = []
+    roster_data = manifest.get("roster")
+    if not roster_data:
+        return list(by_student.values()), warnings
+    roster = Roster.from_json(roster_data)
+    match = join_roster(roster, submitted)
+    rows: list[Any] = []
+    matched = {id(entry): student for student, entry in match.by_student.items()}
+    for entry in roster.entries:
+        student = matched.get(id(entry))
+        if student is None:
+            rows.append(GradebookRow(student="", name=entry.name, score=0.0, max_score=class_max, status="missing",
+                                     roster={**entry.row, "__id__": entry.id},
+                                     notes=["no submission was found for this student"]))
+        else:
+            row = by_student[student]
+            row.roster = {**entry.row, "__id__": entry.id}
+            row.name = entry.name or row.name
+            rows.append(row)
+    rows.extend(by_student[s] for s in match.unrostered)
+    if match.missing:
+        warnings.append(f"{len(match.missing)} students on the roster have no submission (0 in the gradebook): "
+                        + ", ".join(e.name or e.id for e in match.missing[:10]))
+    if match.unrostered:
+        warnings.append(f"{len(match.unrostered)} submissions match no roster entry (kept in the gradebook, "
+                        "with no roster id): " + ", ".join(match.unrostered[:10]))
+    return rows, warnings
+
+
+def write_lms_exports(out_dir: Path, stored: Sequence[StoredResult]) -> list[str]:
+    """The gradebooks lms.json asks for (gradebook.csv too whenever there is a roster); returns warnings."""
+    from grader.report.lms import export_csv
+
+    path = out_dir / LMS_MANIFEST
+    if not path.is_file():
+        return []
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return [f"{path} cannot be read ({exc}); no LMS gradebook was written"]
+    exports = list(manifest.get("exports") or [])
+    if manifest.get("roster") and "csv" not in exports:
+        exports.append("csv")
+    if not exports:
+        return []
+    rows, warnings = lms_rows(stored, manifest)
+    results = [s.result for s in stored]
+    title = manifest.get("title") or next((r.assignment_title for r in results if r.assignment_title), "Assignment")
+    points = max((r.max_score for r in rows), default=0.0)
+    for kind in exports:
+        text = export_csv(kind, rows, title=title, points=points, tests=test_columns(results))
+        atomic_write(out_dir / LMS_EXPORT_FILES[kind], text)
+    unmatched = [r.student or r.name for r in rows if r.status != "missing" and not r.roster]
+    if "canvas" in exports:
+        no_id = [r.student for r in rows if not (r.keys.get("user_id") or r.roster.get("ID")
+                                                 or r.roster.get("SIS User ID") or r.roster.get("SIS Login ID"))]
+        if no_id:
+            warnings.append(f"Canvas cannot match {len(no_id)} rows of {LMS_EXPORT_FILES['canvas']} that have no "
+                            "ID, SIS User ID or SIS Login ID (give --roster): " + ", ".join(no_id[:10]))
+    if "moodle" in exports and unmatched:
+        warnings.append(f"Moodle cannot match {len(unmatched)} rows of {LMS_EXPORT_FILES['moodle']} with no roster "
+                        "entry (give --roster with an 'Email address' or 'ID number' column): "
+                        + ", ".join(unmatched[:10]))
+    return warnings

@@ -30,13 +30,17 @@ from grader.batch.gradebook import (
     atomic_write,
     write_grades_csv,
     write_junit,
+    write_lms_exports,
+    write_lms_manifest,
     write_student_outputs,
 )
 from grader.batch.store import STORE_NAME, Outcome, ResultStore, StoredResult, repair_store
 from grader.batch.summary import render_index, summarize
 from grader.errors import SubmissionError, UsageError
+from grader.intake.lms import LmsEntry, discover_class
+from grader.intake.roster import Roster
 from grader.result import Diagnosis, Result
-from grader.submission import discover, intake
+from grader.submission import intake
 
 __all__ = ["BatchSummary", "GradeFn", "OnResult", "rebuild_report", "run_batch"]
 
@@ -148,7 +152,9 @@ class _Grader:
         regrade: bool,
         out_dir: Path,
         lang: str,
+        notes: dict[str, list[str]] | None = None,
     ) -> None:
+        self.notes = notes or {}       # the LMS intake's lines per student (renamed files, late)
         self.out_dir = out_dir
         self.lang = lang
         self.pages_written: set[str] = set()  # students whose pages this batch wrote already
@@ -231,8 +237,11 @@ class _Grader:
 
     def _stamp(self, result: Result, submission_hash: str, elapsed_ms: int) -> Result:
         """The batch's keys on the result, so the stored JSON says what it was graded against."""
+        intake_notes = [Diagnosis(code="lms_intake", message=note, params={"note": note})
+                        for note in self.notes.get(result.submission, [])]
         return replace(
             result,
+            diagnoses=[*intake_notes, *result.diagnoses],
             submission_hash=submission_hash,
             assignment_hash=self.assignment_hash,
             grader_version=self.grader_version,
@@ -331,6 +340,18 @@ def _clock(seconds: float) -> str:
 # ----------------------------------------------------------------- the batch
 
 
+@dataclass(slots=True)
+class _LmsOptions:
+    """How the class was downloaded and which gradebooks go back (see run_batch)."""
+
+    layout: str = "auto"
+    required: list[str] = field(default_factory=list)
+    deadline: str | None = None
+    roster: Roster | None = None
+    exports: list[str] = field(default_factory=list)
+    title: str = ""
+
+
 @contextmanager
 def _exclusive(out_dir: Path) -> Iterator[None]:
     """One batch per results folder at a time; the kernel drops the lock if the batch is killed."""
@@ -368,10 +389,19 @@ def run_batch(
     on_result: OnResult | None = None,
     lang: str = "en",
     repair: bool = False,
+    layout: str = "auto",
+    required_files: Collection[str] = (),
+    deadline: str | None = None,
+    roster: Roster | None = None,
+    exports: Collection[str] = (),
+    assignment_title: str = "",
 ) -> BatchSummary:
     """Grade every submission under SUBMISSIONS into OUT_DIR; resumable, see the module docstring.
 
     `repair`: first copy the readable rows of a damaged store into a fresh one (`repair_store`).
+    `layout`: how SUBMISSIONS was downloaded (grader.intake.lms.LAYOUTS, or ``auto``); `required_files`
+    lets a file that differs from a required one only by the LMS's suffix stand for it; `roster` and
+    `exports` ("canvas", "moodle", "blackboard", "csv") are kept in lms.json so `grader report` rewrites them.
     """
     started = time.monotonic()
     submissions = Path(submissions)
@@ -393,6 +423,8 @@ def run_batch(
             progress=progress,
             on_result=on_result,
             lang=lang,
+            lms=_LmsOptions(layout=layout, required=list(required_files), deadline=deadline, roster=roster,
+                            exports=list(exports), title=assignment_title),
         )
     if repaired is not None:
         summary.warnings.insert(0, str(repaired))
@@ -412,14 +444,23 @@ def _run_locked(
     progress: bool | None,
     on_result: OnResult | None,
     lang: str,
+    lms: _LmsOptions,
 ) -> BatchSummary:
     work = out_dir / _WORK_DIR
     shutil.rmtree(work, ignore_errors=True)  # leftovers of a killed run
+    ignored: list[str] = []
     try:
-        found = discover(submissions, work_dir=work / "class")
+        layout, entries = discover_class(submissions, work_dir=work / "class", layout=lms.layout,
+                                         required=lms.required, deadline=lms.deadline, ignored=ignored)
     except SubmissionError as exc:
         raise UsageError(f"cannot read submissions {str(submissions)!r}: {exc.message}") from None
+    found = [(entry.student, entry.path) for entry in entries]
     summary = BatchSummary(out_dir=out_dir, total=len(found))
+    if ignored:
+        summary.warnings.append(f"{len(ignored)} files fit no student in the {layout} layout and were not graded: "
+                                + ", ".join(ignored[:10]))
+    write_lms_manifest(out_dir, layout=layout, entries=entries, roster=lms.roster, exports=lms.exports,
+                       title=lms.title)
 
     with ResultStore(out_dir / STORE_NAME) as store:
         store.begin_batch(
@@ -434,6 +475,7 @@ def _run_locked(
             regrade=regrade,
             out_dir=out_dir,
             lang=lang,
+            notes=_entry_notes(entries),
         )
         bar = _Progress(len(found), enabled=progress, stream=sys.stderr)
         try:
@@ -455,6 +497,10 @@ def _run_locked(
     summary.warnings.extend(rebuild_report(out_dir, lang=lang, pages_written=grader.pages_written))
     shutil.rmtree(work, ignore_errors=True)
     return summary
+
+
+def _entry_notes(entries: list[LmsEntry]) -> dict[str, list[str]]:
+    return {entry.student: list(entry.notes) for entry in entries if entry.notes}
 
 
 def _slim(result: Result) -> Result:
@@ -492,6 +538,7 @@ def rebuild_report(out_dir: Path, *, lang: str = "en", pages_written: Collection
             if bad.student not in missing:
                 missing.append(bad.student)
     write_grades_csv(out_dir, stored)
+    warnings.extend(write_lms_exports(out_dir, stored))
     warnings.extend(write_junit(out_dir, stored))
     atomic_write(out_dir / "index.html", render_index(summarize(stored, missing=sorted(missing)), lang=lang))
     if missing:
