@@ -320,7 +320,8 @@ def write_lms_exports(out_dir: Path, stored: Sequence[StoredResult]) -> list[str
     title = manifest.get("title") or next((r.assignment_title for r in results if r.assignment_title), "Assignment")
     points = max((r.max_score for r in rows), default=0.0)
     for kind in exports:
-        text = export_csv(kind, rows, title=title, points=points, tests=test_columns(results))
+        text = export_csv(kind, rows, title=title, points=points, tests=test_columns(results),
+                          roster_headers=(manifest.get("roster") or {}).get("headers", []))
         atomic_write(out_dir / LMS_EXPORT_FILES[kind], text)
     unmatched = [r.student or r.name for r in rows if r.status != "missing" and not r.roster]
     if "canvas" in exports:

@@ -5,7 +5,7 @@ batch takes in with :func:`grader.submission.intake` (which keeps all archive an
 the LMS's identifiers (for the roster join and the gradebook exports), and notes (late,
 renamed files). The layouts, as each LMS documents or produces them:
 
-- ``canvas``: flat files ``login_userid_submissionid_name.ext`` (``login_late_...`` when late;
+- ``canvas``: flat files ``login_userid_fileid_name.ext`` (``login_LATE_...`` when late;
   ``name-1.ext`` for a resubmitted file), loose or in ``submissions.zip``.
 - ``moodle``: "Download all submissions": folders ``Full Name_12345_assignsubmission_file_``
   (or flat files ``Full Name_12345_assignsubmission_file_name.ext``), loose or zipped.
@@ -50,7 +50,7 @@ __all__ = ["LAYOUTS", "LmsEntry", "detect_layout", "discover_class", "read_layou
 LAYOUTS = ("canvas", "moodle", "blackboard", "gradescope", "classroom", "folders")
 
 EXPECTED = {
-    "canvas": "files named login_userid_submissionid_name.ext (login_late_... when late), as Canvas's "
+    "canvas": "files named login_userid_fileid_name.ext (login_LATE_... when late), as Canvas's "
               "'Download Submissions' gives them",
     "moodle": "folders named 'Full Name_12345_assignsubmission_file_', as Moodle's 'Download all submissions' "
               "gives them",
@@ -62,7 +62,11 @@ EXPECTED = {
     "folders": "one folder or archive per student",
 }
 
-_CANVAS = re.compile(r"^(?P<login>[^_/]+?)(?P<late>_late)?_(?P<uid>\d+)_(?P<subid>\d+)_(?P<name>.+)$", re.IGNORECASE)
+# Canvas's ContentZipper (lib/content_zipper.rb): [sortable name downcased, "LATE" if late, user id] joined by
+# "_" and stripped to word characters, then "_<attachment id>_<file name>"; "anon_<id>" when anonymous.
+_CANVAS = re.compile(r"^(?P<login>[^_/]+?)(?P<late>_late)?_(?P<uid>\d+)_(?P<fid>\d+)_(?P<name>.+)$", re.IGNORECASE)
+_CANVAS_ANON = re.compile(r"^(?:(?P<late>late)_)?anon_(?P<uid>[A-Za-z0-9]+)_(?P<fid>\d+)_(?P<name>.+)$",
+                          re.IGNORECASE)
 _MOODLE_DIR = re.compile(r"^(?P<name>.+)_(?P<pid>\d+)_assign(?P<kind>submission|feedback)_(?P<plugin>[a-z]+)_?$")
 _MOODLE_FILE = re.compile(r"^(?P<name>.+)_(?P<pid>\d+)_assignsubmission_file_(?P<file>.+)$")
 _BLACKBOARD = re.compile(
@@ -122,11 +126,18 @@ def _resubmission_number(name: str) -> int:
 
 
 def parse_canvas_name(name: str) -> dict[str, str] | None:
-    """login, user_id, submission_id, file (prefix stripped) and late ("1"/"") of a Canvas download name."""
+    """login, user_id, file_id, file (prefix stripped) and late ("1"/"") of a Canvas download name.
+
+    An anonymous assignment's files carry "anon_<anonymous id>": that id is the user_id, login "anon_<id>".
+    """
+    match = _CANVAS_ANON.match(_nfc(name))
+    if match:
+        return {"login": f"anon_{match['uid']}", "user_id": f"anon_{match['uid']}", "file_id": match["fid"],
+                "file": match["name"], "late": "1" if match["late"] else ""}
     match = _CANVAS.match(_nfc(name))
     if not match:
         return None
-    return {"login": match["login"], "user_id": match["uid"], "submission_id": match["subid"],
+    return {"login": match["login"], "user_id": match["uid"], "file_id": match["fid"],
             "file": match["name"], "late": "1" if match["late"] else ""}
 
 
@@ -209,7 +220,14 @@ class _Stager:
             if not stat.S_ISREG(info.st_mode):
                 notes.append(f"{source.name} is not a regular file and was left out")
                 continue
-            parts = _member_parts(name)
+            try:
+                parts = _member_parts(name)
+            except SubmissionError as exc:
+                notes.append(f"{source.name} was left out: {exc.message}")
+                continue
+            if not parts or parts[0] in ("", ".", ".."):
+                notes.append(f"{source.name} was left out: it names no file")
+                continue
             if (target / name).exists():
                 notes.append(f"{source.name} was left out: another file is already taken as {name}")
                 continue
@@ -395,7 +413,12 @@ def _read_gradescope(folder: Path, stager: _Stager, required: Sequence[str]) -> 
         raise UsageError(f"not a Gradescope export: expected {EXPECTED['gradescope']}")
     try:
         # Gradescope writes Ruby symbols (":submitters:"); the safe loader reads them as plain string keys.
-        meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+        text = meta_path.read_text(encoding="utf-8")
+        try:
+            meta = yaml.safe_load(text)
+        except yaml.YAMLError:
+            # Some exports tag values as Ruby objects ("!ruby/object:..."): read them as plain mappings.
+            meta = yaml.safe_load(re.sub(r"!ruby/[\w:/.-]+", "", text))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise UsageError(f"{_GRADESCOPE_META} cannot be read ({exc})") from None
     if not isinstance(meta, dict):
@@ -583,6 +606,11 @@ def discover_class(submissions: Path, *, work_dir: Path | None = None, layout: s
         inner = _unwrap_class_folder(submissions)
         if inner != submissions and (layout not in ("auto", "folders") or detect_layout(inner) != "folders"):
             folder = inner
+    # Gradescope's export zip wraps its folders and submission_metadata.yml in "assignment_<id>_export/".
+    inner_entries = _visible(folder)
+    if not (folder / _GRADESCOPE_META).exists() and len(inner_entries) == 1 and inner_entries[0].is_dir() \
+            and not inner_entries[0].is_symlink() and (inner_entries[0] / _GRADESCOPE_META).is_file():
+        folder = inner_entries[0]
     chosen = detect_layout(folder) if layout == "auto" else layout
     return chosen, read_layout(folder, chosen, stage_dir=base / "lms", required=required, deadline=deadline,
                                ignored=ignored)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -63,8 +64,29 @@ def _field(row: GradebookRow, *headers: str) -> str:
     return ""
 
 
-def canvas_csv(rows: Sequence[GradebookRow], title: str, points: float) -> str:
-    out: list[list[str]] = [[*CANVAS_COLUMNS, title], [CANVAS_POINTS_ROW, "", "", "", "", _number(points)]]
+def existing_column(kind: str, title: str, headers: Sequence[str]) -> str | None:
+    """The roster's own column for this assignment, when the roster is that LMS's gradebook export.
+
+    Canvas heads an assignment "Title (assignment id)" and Blackboard "Title [Total Pts: N Score] |column id";
+    writing the same header makes the import update that column instead of creating a new one. For
+    Blackboard the column id is returned, for Canvas the whole header.
+    """
+    wanted = title.strip().casefold()
+    for header in headers:
+        if kind == "canvas":
+            match = re.match(r"^(?P<title>.+?) \((?P<id>\d+)\)$", header.strip())
+            if match and match["title"].strip().casefold() == wanted:
+                return header.strip()
+        elif kind == "blackboard":
+            match = re.match(r"^(?P<title>.+?) \[Total Pts: [^\]]*\] ?\|(?P<id>\d+)$", header.strip())
+            if match and match["title"].strip().casefold() == wanted:
+                return match["id"]
+    return None
+
+
+def canvas_csv(rows: Sequence[GradebookRow], title: str, points: float, column: str | None = None) -> str:
+    """`column`: the assignment's header in Canvas's own export ("Title (123)"), else `title` (a new column)."""
+    out: list[list[str]] = [[*CANVAS_COLUMNS, column or title], [CANVAS_POINTS_ROW, "", "", "", "", _number(points)]]
     for row in rows:
         out.append([
             _field(row, "Student") or row.name,
@@ -116,9 +138,11 @@ def generic_csv(rows: Sequence[GradebookRow], tests: Sequence[str]) -> str:
 
 
 def export_csv(kind: str, rows: Sequence[GradebookRow], *, title: str, points: float, tests: Sequence[str],
-               column_id: str | None = None) -> str:
+               roster_headers: Sequence[str] = ()) -> str:
+    """The gradebook `kind` imports; `roster_headers` (an LMS's own export) name an existing column."""
+    column_id = existing_column("blackboard", title, roster_headers)
     if kind == "canvas":
-        return canvas_csv(rows, title, points)
+        return canvas_csv(rows, title, points, existing_column("canvas", title, roster_headers))
     if kind == "moodle":
         return moodle_csv(rows, title)
     if kind == "blackboard":

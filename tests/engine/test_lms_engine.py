@@ -50,7 +50,7 @@ def full(result: dict) -> bool:
 LAYOUTS = {
     "canvas": (lambda d: make.make_canvas(d / "c"), ["--layout", "canvas"],
                {"kimminsu": True, "김민준": True, "leejiho": False},
-               ("김민준", "김민준_late_23456_67891_hello-1.py was taken as hello.py (Canvas adds -1 to a resubmitted file)")),
+               ("김민준", "김민준_LATE_23456_67891_hello-1.py was taken as hello.py (Canvas adds -1 to a resubmitted file)")),
     # layout: (maker, extra args, {student id: correct?}, a note one correct student's result carries)
     "moodle": (lambda d: make._zip(make.make_moodle(d / "m"), d / "moodle.zip"), [],
                {"Kim_Minsu_101": True, "김민준_102": True, "Lee_Jiho_103": False}, None),

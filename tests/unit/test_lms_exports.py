@@ -96,3 +96,25 @@ def test_generic_csv_keeps_tests_and_notes(tmp_path):
 def test_no_manifest_no_exports(tmp_path):
     assert write_lms_exports(tmp_path, [stored("a", 1, {})]) == []
     assert not any(tmp_path.glob("gradebook*.csv"))
+
+
+def test_existing_columns_of_an_lms_export_are_reused(tmp_path):
+    from grader.report.lms import existing_column
+
+    headers = ["Student", "ID", f"{TITLE} (98765)", f"{TITLE} [Total Pts: 4 Score] |112233", "Other (1)"]
+    assert existing_column("canvas", TITLE, headers) == f"{TITLE} (98765)"
+    assert existing_column("blackboard", TITLE, headers) == "112233"
+    assert existing_column("canvas", "Another", headers) is None
+
+
+def test_canvas_export_updates_the_rosters_assignment_column(tmp_path):
+    roster_path = tmp_path / "roster.csv"
+    roster_path.write_text(f"Student,ID,SIS User ID,SIS Login ID,Section,{TITLE} (98765)\n"
+                           "    Points Possible,,,,,4\n"
+                           '"Kim, Minsu",12345,202412345,kimminsu,OS 001,\n', encoding="utf-8")
+    write_lms_manifest(tmp_path, layout="canvas", roster=load_roster(roster_path), exports=["canvas", "blackboard"],
+                       title=TITLE, entries=[LmsEntry("kimminsu", "kimminsu", tmp_path, "canvas",
+                                                      keys={"user_id": "12345"})])
+    write_lms_exports(tmp_path, [stored("kimminsu", 4, {"prints": 2, "waits": 2})])
+    assert read_back(tmp_path / LMS_EXPORT_FILES["canvas"])[0][-1] == f"{TITLE} (98765)"
+    assert read_back(tmp_path / LMS_EXPORT_FILES["blackboard"])[0] == ["Username", f"{TITLE} [Total Pts: 4 Score]"]

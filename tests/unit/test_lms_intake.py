@@ -40,12 +40,19 @@ def taken_in(entry, tmp: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("name", "expected"), [
-    ("kimminsu_12345_67890_relay.py", {"login": "kimminsu", "user_id": "12345", "submission_id": "67890",
+    ("kimminsu_12345_67890_relay.py", {"login": "kimminsu", "user_id": "12345", "file_id": "67890",
                                        "file": "relay.py", "late": ""}),
-    ("kimminsu_late_12345_67890_relay-2.py", {"login": "kimminsu", "user_id": "12345", "submission_id": "67890",
+    ("kimminsu_late_12345_67890_relay-2.py", {"login": "kimminsu", "user_id": "12345", "file_id": "67890",
                                               "file": "relay-2.py", "late": "1"}),
-    ("김민준_23456_1_my file_v2.py", {"login": "김민준", "user_id": "23456", "submission_id": "1",
+    ("김민준_23456_1_my file_v2.py", {"login": "김민준", "user_id": "23456", "file_id": "1",
                                      "file": "my file_v2.py", "late": ""}),
+    ("kimminsu_LATE_12345_67890_hello.py", {"login": "kimminsu", "user_id": "12345", "file_id": "67890",
+                                            "file": "hello.py", "late": "1"}),
+    ("anon_Xy3zQ_67890_hello.py", {"login": "anon_Xy3zQ", "user_id": "anon_Xy3zQ", "file_id": "67890",
+                                   "file": "hello.py", "late": ""}),
+    ("LATE_anon_Xy3zQ_67890_hello.py", {"login": "anon_Xy3zQ", "user_id": "anon_Xy3zQ", "file_id": "67890",
+                                        "file": "hello.py", "late": "1"}),
+    ("kimminsu_12345_text.html", None),
     ("hello.py", None),
     ("kimminsu_hello.py", None),
 ])
@@ -91,7 +98,7 @@ def test_canvas_download(tmp_path, zipped):
     assert taken_in(kim, tmp_path) == {"hello.py": make.SOLUTION}
     minjun = entries["김민준"]
     assert minjun.late and "Canvas marked this submission late" in minjun.notes
-    assert "김민준_late_23456_67891_hello-1.py was taken as hello.py (Canvas adds -1 to a resubmitted file)" \
+    assert "김민준_LATE_23456_67891_hello-1.py was taken as hello.py (Canvas adds -1 to a resubmitted file)" \
         in minjun.notes
     assert taken_in(minjun, tmp_path) == {"hello.py": make.SOLUTION}
     assert taken_in(entries["leejiho"], tmp_path) == {"hello.py": make.FAULTY}
@@ -176,5 +183,26 @@ def test_wrong_layout_is_named_in_one_line(tmp_path):
         read(folder, tmp_path, layout="canvas")
     message = err.value.message if hasattr(err.value, "message") else str(err.value)
     assert "\n" not in message
-    assert message.startswith("not a canvas download: expected files named login_userid_submissionid_name.ext")
+    assert message.startswith("not a canvas download: expected files named login_userid_fileid_name.ext")
     assert "found " in message
+
+
+def test_a_file_name_that_names_no_file_is_left_out_not_fatal(tmp_path):
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "kim_1_10_hello.py").write_text("x")
+    (folder / "lee_2_11_..").write_text("y")
+    _layout, entries = read(folder, tmp_path)
+    assert taken_in(entries["kim"], tmp_path) == {"hello.py": "x"}
+    assert any("was left out" in n for n in entries["lee"].notes)
+
+
+def test_gradescope_metadata_with_ruby_tags(tmp_path):
+    folder = tmp_path / "export"
+    (folder / "submission_7").mkdir(parents=True)
+    (folder / "submission_7" / "hello.py").write_text("x")
+    (folder / "submission_metadata.yml").write_text(
+        "---\nsubmission_7: !ruby/hash:ActiveSupport::HashWithIndifferentAccess\n  :submitters:\n"
+        "  - :name: 김민준\n    :sid: '2024002'\n    :email: minjun@x.kr\n", encoding="utf-8")
+    _layout, entries = read(folder, tmp_path)
+    assert entries["2024002"].display_name == "김민준"

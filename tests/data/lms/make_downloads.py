@@ -5,8 +5,9 @@
 writes OUT_DIR/{canvas,canvas.zip,moodle,moodle.zip,blackboard,gradescope.zip,classroom} and rosters.
 The names follow what each LMS documents or produces:
 
-- Canvas "Download Submissions": login_userid_submissionid_name.ext; login_late_... when late; a
-  resubmitted file gets -1, -2 before its extension; all of it in submissions.zip.
+- Canvas "Download Submissions" (lib/content_zipper.rb): login_userid_fileid_name.ext, the login being the
+  sortable name downcased and stripped to word characters; login_LATE_... when late; a resubmitted file
+  gets -1, -2 before its extension; all of it in submissions.zip.
 - Moodle "Download all submissions": a folder "Full Name_<participant id>_assignsubmission_file_" per
   student (and "..._assignsubmission_onlinetext_" for online text), zipped.
 - Blackboard "Download Assignment": Assignment_username_attempt_YYYY-MM-DD-HH-MM-SS_file.ext and a
@@ -70,7 +71,7 @@ def make_canvas(dest: Path, students: list[Student] = CLASS) -> Path:
     """kimminsu on time; 김민준 late with a resubmitted hello-1.py; leejiho's faulty hello.py."""
     dest.mkdir(parents=True)
     for i, s in enumerate(students):
-        late = "_late" if s.login == "김민준" else ""
+        late = "_LATE" if s.login == "김민준" else ""
         name = "hello-1.py" if s.login == "김민준" else "hello.py"
         (dest / f"{s.login}{late}_{s.user_id}_{67890 + i}_{name}").write_text(s.source, encoding="utf-8")
     return dest
@@ -107,7 +108,8 @@ def make_blackboard(dest: Path, students: list[Student] = CLASS, assignment: str
 
 
 def make_gradescope(dest: Path, students: list[Student] = CLASS) -> Path:
-    folder = dest.with_suffix("")
+    """The export zip holds one folder, assignment_<id>_export/, with the metadata and a folder per submission."""
+    folder = dest.with_suffix("") / "assignment_9100_export"
     folder.mkdir(parents=True)
     meta = []
     for i, s in enumerate(students):
@@ -118,7 +120,7 @@ def make_gradescope(dest: Path, students: list[Student] = CLASS) -> Path:
                     f"    :email: {s.email}\n  :created_at: 2024-03-01 23:00:00.000000000 +09:00\n"
                     "  :score: \n  :status: processed\n")
     (folder / "submission_metadata.yml").write_text("---\n" + "".join(meta), encoding="utf-8")
-    return _zip(folder, dest)
+    return _zip(folder.parent, dest)
 
 
 def _git(repo: Path, *args: str, when: str | None = None) -> None:
