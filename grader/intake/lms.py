@@ -74,6 +74,7 @@ _BLACKBOARD = re.compile(
     r"(?:_(?P<file>.+)|(?P<receipt>\.txt))$")
 _RESUBMISSION = re.compile(r"^(?P<stem>.+?)-(?P<n>\d+)(?P<ext>\.[^.]+)?$")
 _GRADESCOPE_META = "submission_metadata.yml"
+_STUDENT_LIMITS = IntakeLimits()   # what grader.submission.intake applies to each student
 _JUNK = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX"})
 
 
@@ -476,8 +477,13 @@ def _default_branch(repo: Path) -> str:
     return "HEAD"
 
 
-def _export_commit(repo: Path, commit: str, target: Path) -> list[str]:
-    """Write the commit's files into target with git cat-file (no filters run); returns notes."""
+def _export_commit(repo: Path, commit: str, target: Path, limits: IntakeLimits = _STUDENT_LIMITS) -> list[str]:
+    """Write the commit's files into target with git cat-file (no filters run); returns notes.
+
+    Writing stops just past the per-student caps, so grader.submission.intake refuses the folder with its
+    own message rather than a huge repository filling the disk here.
+    """
+    written = count = 0
     listing = _git(repo, "ls-tree", "-r", "-z", "--full-tree", commit)
     if listing.returncode != 0:
         raise SubmissionError(f"git cannot list commit {commit[:12]} ({listing.stderr.decode(errors='replace')[:200]})")
@@ -500,6 +506,10 @@ def _export_commit(repo: Path, commit: str, target: Path) -> list[str]:
         out.write_bytes(blob.stdout)
         if mode == "100755":
             out.chmod(0o755)
+        written += len(blob.stdout)
+        count += 1
+        if written > limits.max_total_bytes or count > limits.max_entries:
+            break
     return notes
 
 

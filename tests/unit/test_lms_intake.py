@@ -206,3 +206,25 @@ def test_gradescope_metadata_with_ruby_tags(tmp_path):
         "  - :name: 김민준\n    :sid: '2024002'\n    :email: minjun@x.kr\n", encoding="utf-8")
     _layout, entries = read(folder, tmp_path)
     assert entries["2024002"].display_name == "김민준"
+
+
+def test_a_huge_repository_is_refused_by_intake_not_copied_whole(tmp_path):
+    import pytest as _pytest
+
+    from grader.errors import SubmissionError
+    from grader.intake.lms import _export_commit
+    from grader.submission import IntakeLimits
+
+    repo = make.make_classroom(tmp_path / "cr")
+    first = sorted(repo.iterdir())[0]
+    for i in range(5):
+        (first / f"f{i}.txt").write_text("x" * 100)
+    make._git(first, "add", ".")
+    make._git(first, "commit", "-q", "-m", "more")
+    target = tmp_path / "out"
+    target.mkdir()
+    limits = IntakeLimits(max_total_bytes=10_000, max_entries=3)
+    _export_commit(first, "HEAD", target, limits)
+    assert len(list(target.iterdir())) == 4          # stopped just past the cap
+    with _pytest.raises(SubmissionError, match="more than 3 files"):
+        intake(target, tmp_path / "in", student="s", limits=limits)
