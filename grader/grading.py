@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +27,7 @@ from grader.scoring import aggregate_check, overall_status, score_checks, total_
 from grader.spec.schema import Assignment, TestSpec
 from grader.trace.model import Execution
 
-__all__ = ["grade", "grade_runs", "missing_files", "read_run"]
+__all__ = ["PackedTraces", "grade", "grade_runs", "missing_files", "read_run"]
 
 
 def read_run(record: RunRecord) -> RunEvidence:
@@ -77,6 +80,40 @@ def _summary(record: RunRecord, execution: Execution | None) -> RunSummary:
     )
 
 
+# A trace longer than this waits for its run's turn compressed: a run's log may be 16 MiB of text
+# (limits.trace), and all of a submission's runs come back from the sandbox at once.
+PACK_TRACE_CHARS = 256 * 1024
+
+
+class PackedTraces:
+    """The runs' traces held zlib-compressed until each run is graded, then dropped.
+
+    strace text compresses about tenfold, so a submission's six capped logs cost ~10 MiB while
+    they wait instead of ~100 MiB, and only the run being graded has its text (and its model) in memory.
+    """
+
+    def __init__(self, records: list[RunRecord]) -> None:
+        self._blobs: dict[int, bytes] = {}
+        for record in records:
+            if len(record.trace) > PACK_TRACE_CHARS:
+                self._blobs[id(record)] = zlib.compress(record.trace.encode("utf-8", "surrogatepass"), 1)
+                record.trace = ""
+
+    @contextmanager
+    def unpacked(self, record: RunRecord) -> Iterator[RunRecord]:
+        """`record` with its trace back as text while the block runs; the text is dropped after."""
+        blob = self._blobs.pop(id(record), None)
+        if blob is None:
+            yield record
+            return
+        record.trace = zlib.decompress(blob).decode("utf-8", "surrogatepass")
+        del blob
+        try:
+            yield record
+        finally:
+            record.trace = ""
+
+
 @dataclass
 class _Tally:
     """Per-check outcomes and grader errors, gathered run by run."""
@@ -85,8 +122,12 @@ class _Tally:
     errors: list[str] = field(default_factory=list)
 
 
-def grade_runs(test: TestSpec, records: list[RunRecord]) -> TestResult:
-    """Evaluate one test's checks on each of its runs and aggregate them into a TestResult."""
+def grade_runs(test: TestSpec, records: list[RunRecord], *, traces: PackedTraces | None = None) -> TestResult:
+    """Evaluate one test's checks on each of its runs and aggregate them into a TestResult.
+
+    traces: where the records' traces wait compressed (grade() packs them); each run's text and model
+    live only while that run is graded.
+    """
     tallies = [_Tally() for _ in test.checks]
     per_run_diagnoses: list[list[Diagnosis]] = []
     summaries: list[RunSummary] = []
@@ -96,19 +137,21 @@ def grade_runs(test: TestSpec, records: list[RunRecord]) -> TestResult:
             run_errors.append(f"run {record.repeat_index + 1}: {record.internal_error}")
             summaries.append(_summary(record, None))
             continue
-        try:
-            evidence = read_run(record)
-        except Exception as err:  # noqa: BLE001 - the parser's bug must not become the student's failure
-            run_errors.append(f"run {record.repeat_index + 1}: could not read the trace: {err!r}")
-            summaries.append(_summary(record, None))
-            continue
-        summaries.append(_summary(record, evidence.execution))
-        per_run_diagnoses.append(diagnose_run(evidence.execution, record))
-        for check, tally in zip(test.checks, tallies):
+        with traces.unpacked(record) if traces is not None else nullcontext(record):
             try:
-                tally.outcomes.append((record.repeat_index, check.evaluate(evidence)))
-            except Exception as err:  # noqa: BLE001 - a check's bug is reported as the grader's, never the student's
-                tally.errors.append(f"{type(err).__name__}: {err}")
+                evidence = read_run(record)
+            except Exception as err:  # noqa: BLE001 - the parser's bug must not become the student's failure
+                run_errors.append(f"run {record.repeat_index + 1}: could not read the trace: {err!r}")
+                summaries.append(_summary(record, None))
+                continue
+            summaries.append(_summary(record, evidence.execution))
+            per_run_diagnoses.append(diagnose_run(evidence.execution, record))
+            for check, tally in zip(test.checks, tallies):
+                try:
+                    tally.outcomes.append((record.repeat_index, check.evaluate(evidence)))
+                except Exception as err:  # noqa: BLE001 - a check's bug is reported as the grader's, never the student's
+                    tally.errors.append(f"{type(err).__name__}: {err}")
+            del evidence
     result = TestResult(name=test.name, status="error", score=0.0, max_score=test.points,
                         visibility=test.visibility, runs=summaries)
     if not per_run_diagnoses:
@@ -192,10 +235,11 @@ def grade(
             result.tests = _not_run(assignment, "not run: " + compile_error.message)
             return done()
 
+    traces = PackedTraces([r for runs in outcome.runs.values() for r in runs])
     for test in assignment.tests:
         records = outcome.runs.get(test.name, [])
         try:
-            test_result = grade_runs(test, records)
+            test_result = grade_runs(test, records, traces=traces)
         except Exception as err:  # noqa: BLE001 - an internal failure becomes a result that says so
             test_result = TestResult(name=test.name, status="error", score=0.0, max_score=test.points,
                                      visibility=test.visibility, message=f"the grader failed on this test: {err!r}")
