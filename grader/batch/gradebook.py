@@ -323,15 +323,21 @@ def write_lms_exports(out_dir: Path, stored: Sequence[StoredResult]) -> list[str
         text = export_csv(kind, rows, title=title, points=points, tests=test_columns(results),
                           roster_headers=(manifest.get("roster") or {}).get("headers", []))
         atomic_write(out_dir / LMS_EXPORT_FILES[kind], text)
-    unmatched = [r.student or r.name for r in rows if r.status != "missing" and not r.roster]
+    fix = "add them to the roster" if manifest.get("roster") else "give --roster"
     if "canvas" in exports:
         no_id = [r.student for r in rows if not (r.keys.get("user_id") or r.roster.get("ID")
                                                  or r.roster.get("SIS User ID") or r.roster.get("SIS Login ID"))]
         if no_id:
             warnings.append(f"Canvas cannot match {len(no_id)} rows of {LMS_EXPORT_FILES['canvas']} that have no "
-                            "ID, SIS User ID or SIS Login ID (give --roster): " + ", ".join(no_id[:10]))
-    if "moodle" in exports and unmatched:
-        warnings.append(f"Moodle cannot match {len(unmatched)} rows of {LMS_EXPORT_FILES['moodle']} with no roster "
-                        "entry (give --roster with an 'Email address' or 'ID number' column): "
-                        + ", ".join(unmatched[:10]))
+                            f"ID, SIS User ID or SIS Login ID ({fix}): " + ", ".join(no_id[:10]))
+    for kind in ("moodle", "blackboard"):   # the rows these files leave out: no user to match them to
+        if kind not in exports:
+            continue
+        kept = {r[0] for r in csv.reader(io.StringIO(export_csv(kind, rows, title=title, points=points,
+                                                                     tests=[]).removeprefix("\ufeff")))}
+        left_out = [r.student or r.name for r in rows
+                    if not any(v in kept for v in (*r.roster.values(), *r.keys.values()) if v)]
+        if left_out:
+            warnings.append(f"{len(left_out)} students are left out of {LMS_EXPORT_FILES[kind]}: {kind.title()} "
+                            f"has no user to match them to ({fix}): " + ", ".join(left_out[:10]))
     return warnings

@@ -6,7 +6,8 @@ Each file is UTF-8 with a byte-order mark, so Excel shows 김민준 rather than 
   named for the assignment; the second row is ``Points Possible`` as in Canvas's own export.
   Canvas matches a student by ID / SIS User ID / SIS Login ID; a new column name creates an assignment.
 - Moodle ("Import > CSV file"): one identifier column mapped to a user field ("Email address" ->
-  useremail, "ID number" -> useridnumber, "Username" -> username) and the grade column.
+  useremail, "ID number" -> useridnumber, "Username" -> username) and the grade column; a row with
+  no identifier is left out (the TA is warned), as one unmapped row stops Moodle's whole import.
 - Blackboard (Grade Center "Work Offline > Upload"): ``Username`` and the grade column, headed
   ``Title [Total Pts: N Score] |COLUMN_ID`` as Blackboard's download heads it (no ``|id`` creates a column).
 """
@@ -112,7 +113,8 @@ def moodle_csv(rows: Sequence[GradebookRow], title: str) -> str:
     out = [[ident, title]]
     for row in rows:
         value = _field(row, ident) or (row.keys.get("email", "") if ident == "Email address" else "")
-        out.append([value, _number(row.score)])
+        if value:   # Moodle stops the whole import at a row it cannot map to a user
+            out.append([value, _number(row.score)])
     return _text(out)
 
 
@@ -123,8 +125,9 @@ def blackboard_header(title: str, points: float, column_id: str | None = None) -
 def blackboard_csv(rows: Sequence[GradebookRow], title: str, points: float, column_id: str | None = None) -> str:
     out = [["Username", blackboard_header(title, points, column_id)]]
     for row in rows:
-        out.append([_field(row, "Username") or row.keys.get("username", "") or row.keys.get("login", ""),
-                    _number(row.score)])
+        username = _field(row, "Username") or row.keys.get("username", "") or row.keys.get("login", "")
+        if username:
+            out.append([username, _number(row.score)])
     return _text(out)
 
 

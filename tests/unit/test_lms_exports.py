@@ -66,15 +66,18 @@ def test_canvas_import_columns(tmp_path):
 
 
 def test_moodle_import_columns(tmp_path):
-    make_batch(tmp_path, ["moodle"])
+    warnings = make_batch(tmp_path, ["moodle"])
     assert read_back(tmp_path / LMS_EXPORT_FILES["moodle"]) == [
         ["Email address", TITLE],
-        ["kim@x.kr", "4"], ["minjun@x.kr", "2"], ["park@x.kr", "0"], ["", "0"],
+        ["kim@x.kr", "4"], ["minjun@x.kr", "2"], ["park@x.kr", "0"],   # choiwoo has no email: left out
     ]
+    assert any("1 students are left out of gradebook-moodle.csv: Moodle has no user to match them to "
+               "(add them to the roster): choiwoo" in w for w in warnings)
 
 
 def test_blackboard_upload_columns(tmp_path):
-    make_batch(tmp_path, ["blackboard"])
+    warnings = make_batch(tmp_path, ["blackboard"])
+    assert not any("left out" in w for w in warnings)
     assert read_back(tmp_path / LMS_EXPORT_FILES["blackboard"]) == [
         ["Username", f"{TITLE} [Total Pts: 4 Score]"],
         ["kimminsu", "4"], ["minjun", "2"], ["parkseo", "0"], ["choiwoo", "0"],
