@@ -299,7 +299,7 @@ def validate(assignments: tuple[Path, ...], junit_out: Path | None, repeat: int 
                                              "folders"]), default="auto", show_default=True,
               help="How SUBMISSIONS was downloaded (auto: recognised from the names).")
 @click.option("--deadline", help="GitHub Classroom: grade each repository's last commit before this date "
-              "(anything `git log --before` takes, e.g. '2024-03-01 23:59 +0900').")
+              "(ISO 8601, e.g. 2024-03-01T23:59+09:00).")
 @click.option("--roster", "roster_file", type=click.Path(path_type=Path, dir_okay=False),
               help="The class list (CSV exported by the LMS): students with no submission get 0.")
 @click.option("--roster-columns", help="Name the roster's columns: id=COLUMN,name=COLUMN (default: by header).")

@@ -30,6 +30,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -513,7 +514,18 @@ def _export_commit(repo: Path, commit: str, target: Path, limits: IntakeLimits =
     return notes
 
 
+def _check_deadline(deadline: str) -> str:
+    """The deadline as git reads it; git itself takes any text (an unreadable one as "now"), so check it here."""
+    try:
+        when = datetime.fromisoformat(deadline.strip())
+    except ValueError:
+        raise UsageError(f"--deadline {deadline!r} is not a date: give it as 2024-03-01T23:59+09:00 "
+                         "(without an offset it is this machine's local time)") from None
+    return when.isoformat()
+
+
 def _read_classroom(folder: Path, stager: _Stager, required: Sequence[str], deadline: str | None) -> list[LmsEntry]:
+    git_deadline = _check_deadline(deadline) if deadline is not None else None
     repos = [d for d in _visible(folder) if _is_repo(d)]
     strays = [e.name for e in _visible(folder) if not _is_repo(e)]
     names = [r.name for r in repos]
@@ -531,7 +543,7 @@ def _read_classroom(folder: Path, stager: _Stager, required: Sequence[str], dead
         entry = LmsEntry(student=sid, display_name=login, path=repo, layout="classroom",
                          keys={"login": login, "repository": repo.name})
         branch = _default_branch(repo)
-        args = ["rev-list", "-1", *([f"--before={deadline}"] if deadline else []), branch]
+        args = ["rev-list", "-1", *([f"--before={git_deadline}"] if git_deadline else []), branch]
         found = _git(repo, *args)
         commit = found.stdout.decode().strip() if found.returncode == 0 else ""
         target = stager.root / sid

@@ -228,3 +228,11 @@ def test_a_huge_repository_is_refused_by_intake_not_copied_whole(tmp_path):
     assert len(list(target.iterdir())) == 4          # stopped just past the cap
     with _pytest.raises(SubmissionError, match="more than 3 files"):
         intake(target, tmp_path / "in", student="s", limits=limits)
+
+
+def test_an_unreadable_deadline_is_refused_not_taken_as_now(tmp_path):
+    folder = make.make_classroom(tmp_path / "classroom")
+    with pytest.raises(UsageError, match="is not a date"):
+        read(folder, tmp_path, deadline="next friday-ish")
+    _layout, entries = read(folder, tmp_path / "ok", deadline="2024-03-01 23:59:59+09:00")
+    assert taken_in(entries["kimminsu"], tmp_path / "ok") == {"hello.py": make.SOLUTION}
