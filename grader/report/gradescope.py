@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
 from grader.report.excerpt import clean_text, make_excerpt
 from grader.result import CheckResult, Diagnosis, Result, TestResult
 
@@ -31,6 +33,8 @@ __all__ = [
 GRADESCOPE_VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
 MAX_OUTPUT_CHARS = 30_000          # keep each test's output readable in Gradescope's <pre>
 STATUS_WORDS = {"passed": "PASSED", "failed": "FAILED", "flaky": "FLAKY", "error": "ERROR"}
+TREE_LINES = 40                    # the process tree under a failed test: at most this many lines
+TREE_DEPTH = 12                    # and this many generations; the rest is counted, not drawn
 
 
 def _clean(text: str | None) -> str:
@@ -76,12 +80,83 @@ def _test_output(test: TestResult) -> str:
     return _cap("\n".join(lines))
 
 
+def _task_words(task: dict[str, Any]) -> str:
+    """'pid 17: exit 0, reaped by pid 15' - only what the model recorded."""
+    who = f"pid {task.get('pid')}" if task.get("kind") == "process" else f"thread {task.get('pid')}"
+    execs = task.get("execs") or []
+    if execs and isinstance(execs[-1], dict) and execs[-1].get("path"):
+        who += f" ({_clean(str(execs[-1]['path']).rsplit('/', 1)[-1])})"
+    facts: list[str] = []
+    if task.get("stopped_by"):
+        facts.append(f"stopped by the grader ({task['stopped_by']})")
+    elif task.get("signal"):
+        facts.append(f"killed by {task['signal']}")
+    elif task.get("exit_code") is not None:
+        facts.append(f"exit {task['exit_code']}")
+    elif task.get("end") is None:
+        facts.append("still running at the end")
+    if task.get("kind") == "process" and task.get("reaped_by") is not None:
+        facts.append(f"reaped by {task['reaped_by']}")
+    if task.get("zombie"):
+        facts.append("left a zombie")
+    if task.get("orphan"):
+        facts.append("orphan, adopted by init")
+    if task.get("runtime_helper"):
+        facts.append("the language runtime's helper")
+    return who + (": " + ", ".join(facts) if facts else "")
+
+
+def process_tree_lines(execution: dict[str, Any] | None) -> list[str]:
+    """The run's process/thread tree as indented text lines, drawn without recursion and bounded."""
+    if not execution or not execution.get("tasks"):
+        return []
+    tasks = [t for t in execution["tasks"] if isinstance(t, dict)]
+    by_pid = {t.get("pid"): t for t in tasks}
+    below: dict[Any, list[dict[str, Any]]] = {}
+    for t in tasks:
+        parent = t.get("tgid") if t.get("kind") == "thread" else t.get("ppid")
+        if parent in by_pid and parent != t.get("pid"):
+            below.setdefault(parent, []).append(t)
+    root = by_pid.get(execution.get("root")) or tasks[0]
+    lines: list[str] = []
+    stack: list[tuple[dict[str, Any], int]] = [(root, 0)]
+    seen: set[Any] = set()
+    while stack and len(lines) < TREE_LINES:
+        task, depth = stack.pop()
+        if task.get("pid") in seen:
+            continue
+        seen.add(task.get("pid"))
+        lines.append("  " * min(depth, TREE_DEPTH) + ("- " if depth else "") + _task_words(task))
+        kids = below.get(task.get("pid"), [])
+        if depth >= TREE_DEPTH and kids:
+            lines.append("  " * (TREE_DEPTH + 1) + "... deeper generations not drawn")
+            continue
+        stack.extend((kid, depth + 1) for kid in reversed(kids))
+    left = len(tasks) - len(seen)
+    if left > 0:
+        lines.append(f"... and {left} more task(s) not drawn")
+    return lines
+
+
+_ENV = Environment(loader=PackageLoader("grader.report", "templates"), undefined=StrictUndefined,
+                   autoescape=select_autoescape(default=True, default_for_string=True))
+
+
+def _test_html(test: TestResult, text: str) -> str:
+    """The test's text, and for a test that did not pass the process tree of its first run, as escaped HTML."""
+    run = next((r for r in test.runs if r.execution), None) if test.status != "passed" else None
+    tree = process_tree_lines(run.execution) if run is not None else []
+    return _ENV.get_template("gradescope_test.html.j2").render(
+        text=text, tree=tree, run=(run.index + 1) if run is not None else 0)
+
+
 def _visibility(test: TestResult) -> str:
     return test.visibility if test.visibility in GRADESCOPE_VISIBILITY else "visible"
 
 
 def to_gradescope(result: Result) -> dict[str, Any]:
-    """A results.json object for Gradescope (plain text outputs, one entry per test)."""
+    """A results.json object for Gradescope: one entry per test, its output escaped HTML (the checks and
+    causes as text, and the process tree of a test that did not pass); the summary stays plain text."""
     summary: list[str] = [f"{_clean(result.assignment_title)}: {result.score:g} / {result.max_score:g} points"]
     if result.error:
         summary.append(f"The grader itself failed: {_clean(result.error)}. This is not your fault; "
@@ -98,8 +173,8 @@ def to_gradescope(result: Result) -> dict[str, Any]:
             "score": float(test.score),
             "max_score": float(test.max_score),
             "status": "passed" if test.status == "passed" else "failed",
-            "output": _test_output(test),
-            "output_format": "text",
+            "output": _test_html(test, _test_output(test)),
+            "output_format": "html",
             "visibility": _visibility(test),
             "tags": sorted({check.kind for check in test.checks}),
         })
@@ -108,7 +183,7 @@ def to_gradescope(result: Result) -> dict[str, Any]:
         "execution_time": round(result.duration_ms / 1000.0, 3),
         "output": _cap("\n".join(summary)),
         "output_format": "text",
-        "test_output_format": "text",
+        "test_output_format": "html",
         "test_name_format": "text",
         "stdout_visibility": "hidden",
         "extra_data": {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -207,3 +208,47 @@ def test_gradescope_says_why_only_under_failed_tests_and_not_run_once() -> None:
     assert "Why: pid 9 was never waited for" in bad
     assert "This test could not run: The program did not compile." in bad and "not run: not run" not in bad
     assert "could not run: not run:" not in bad
+
+
+def test_gradescope_test_output_is_escaped_html_with_the_process_tree_of_a_failed_test() -> None:
+    data = to_gradescope(load("fork_hello_four_processes.json"))
+    assert data["test_output_format"] == "html"
+    failed = data["tests"][0]
+    assert failed["output_format"] == "html" and failed["output"].startswith("<pre>")
+    assert "How the program ran (run 1), as the kernel saw it:" in failed["output"]
+    result = load("fork_hello_four_processes.json")
+    execution = result.tests[0].runs[0].execution
+    assert execution is not None
+    pids = [t["pid"] for t in execution["tasks"] if t["kind"] == "process"]
+    assert all(f"pid {pid}" in failed["output"] for pid in pids)
+
+
+def test_gradescope_html_escapes_student_text_and_has_no_markup_of_its_own_choosing() -> None:
+    from grader.result import CheckResult, TestResult
+
+    printed = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    check = CheckResult(kind="output.contains", status="failed", message=f"line 1 was {printed!r}",
+                        observed=printed)
+    result = Result(assignment_id="a", assignment_title="A", submission="s", score=0, max_score=1, tests=[
+        TestResult(name="t", status="failed", score=0, max_score=1, checks=[check])])
+    output = to_gradescope(result)["tests"][0]["output"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in output
+    assert "<script" not in output.lower() and "<img" not in output.lower()
+    assert set(re.findall(r"</?([a-z]+)", output)) <= {"pre", "p", "strong"}
+
+
+def test_process_tree_is_bounded_and_drawn_without_recursion() -> None:
+    import sys
+
+    from grader.report.gradescope import TREE_LINES, process_tree_lines
+
+    chain = [{"pid": 10 + i, "ppid": 9 + i if i else None, "tgid": 10 + i, "kind": "process", "exit_code": 0}
+             for i in range(5000)]
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(200)
+    try:
+        lines = process_tree_lines({"root": 10, "tasks": chain})
+    finally:
+        sys.setrecursionlimit(limit)
+    assert len(lines) <= TREE_LINES + 2 and lines[0] == "pid 10: exit 0"
+    assert lines[-1].startswith("... and ") and "more task(s) not drawn" in lines[-1]
