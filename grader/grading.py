@@ -37,6 +37,7 @@ def read_run(record: RunRecord) -> RunEvidence:
         parse_trace,
     )
 
+    record.unpack_trace()
     if not record.trace.strip():
         execution = Execution(trace_truncated=record.trace_truncated)
         return RunEvidence(execution, [], [], record)
@@ -95,7 +96,10 @@ class PackedTraces:
     def __init__(self, records: list[RunRecord]) -> None:
         self._blobs: dict[int, bytes] = {}
         for record in records:
-            if len(record.trace) > PACK_TRACE_CHARS:
+            if record.trace_packed:             # packed by the sandbox as it collected the logs
+                self._blobs[id(record)] = record.trace_packed
+                record.trace_packed = b""
+            elif len(record.trace) > PACK_TRACE_CHARS:
                 self._blobs[id(record)] = zlib.compress(record.trace.encode("utf-8", "surrogatepass"), 1)
                 record.trace = ""
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import threading
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -23,6 +24,7 @@ from grader.sandbox.workdirs import scratch, sweep_dead
 __all__ = ["DockerSandbox", "STRACE_ARGS", "STUDENT_ENV"]
 
 HARNESS = Path(__file__).with_name("harness.py")
+PACK_TRACE_CHARS = 1 << 20          # a log longer than this waits zlib-compressed (RunRecord.trace_packed)
 
 # The program's whole environment: nothing is inherited from the grader (PITFALLS.md:
 # PYTHONUNBUFFERED on the host made print() split lines).
@@ -208,10 +210,15 @@ def _collect(out: Path, requests: Sequence[RunRequest], limits: Limits) -> Sandb
                 continue
             data = json.loads(path.read_text(encoding="utf-8"))
             trace_path = out / f"{name}.trace"
-            data["trace"] = trace_path.read_bytes().decode("utf-8", "replace") if trace_path.exists() else ""
+            text = trace_path.read_bytes().decode("utf-8", "replace") if trace_path.exists() else ""
+            data["trace"] = text if len(text) <= PACK_TRACE_CHARS else ""
             data["limits"] = asdict(limits)
             data["build"] = None
-            records.append(RunRecord.from_json(data))
+            record = RunRecord.from_json(data)
+            if len(text) > PACK_TRACE_CHARS:   # all of a submission's logs come back at once: keep big ones small
+                record.trace_packed = zlib.compress(text.encode("utf-8"), 1)
+            del text
+            records.append(record)
         result.runs[request.name] = records
     return result
 

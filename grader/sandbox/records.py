@@ -7,6 +7,7 @@ Units: times in ms, sizes in bytes.
 from __future__ import annotations
 
 import base64
+import zlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -83,7 +84,9 @@ class RunRecord:
     oom_killed: bool = False
     pids_limit_hit: bool = False
     output_limit_hit: bool = False
-    trace: str = ""                   # the raw strace -f log
+    trace: str = ""                   # the raw strace -f log ("" while it is packed: see unpack_trace)
+    trace_packed: bytes = b""         # a large log zlib-compressed as the sandbox collected it, so a
+                                      # submission's capped logs wait at a tenth of their size
     trace_truncated: bool = False
     image_id: str = ""
     stopped_for: str | None = None    # why the harness killed what was left: timeout (the main
@@ -119,8 +122,17 @@ class RunRecord:
     def failed_to_start(self) -> bool:
         return self.start_failed is not None
 
+    def unpack_trace(self) -> None:
+        """Put a packed log back as `trace` text (idempotent)."""
+        if self.trace_packed:
+            self.trace = zlib.decompress(self.trace_packed).decode("utf-8", "replace")
+            self.trace_packed = b""
+
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
+        out.pop("trace_packed", None)
+        if self.trace_packed:
+            out["trace"] = zlib.decompress(self.trace_packed).decode("utf-8", "replace")
         for key in ("stdout", "stderr"):
             out[key] = base64.b64encode(getattr(self, key)).decode("ascii")
         if self.build is not None:
@@ -130,6 +142,7 @@ class RunRecord:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunRecord:
         data = dict(data)
+        data.pop("trace_packed", None)
         for key in ("stdout", "stderr"):
             data[key] = base64.b64decode(data.get(key, ""))
         build = data.get("build")

@@ -46,3 +46,27 @@ def test_a_short_trace_is_left_as_it_is() -> None:
     text = record.trace
     PackedTraces([record])
     assert record.trace == text
+
+
+def test_the_sandbox_collects_a_big_log_packed_and_grading_reads_it_the_same(tmp_path: Path) -> None:
+    """docker_sandbox._collect (shared by the local backend) packs a log over 1 MiB as it reads it,
+    so a submission's capped logs never wait side by side as text; the verdicts do not change."""
+    from grader.sandbox.docker_sandbox import PACK_TRACE_CHARS as COLLECT_PACK
+    from grader.sandbox.docker_sandbox import _collect
+    from grader.sandbox.records import Limits, RunRequest
+
+    plain = recorded("diag_mp_hang")
+    text = plain.trace + "\n".join(f"999 1.{i:06d} getpid() = 999" for i in range(40_000)) + "\n"
+    assert len(text) > COLLECT_PACK
+    data = plain.to_json()
+    data.pop("trace")
+    (tmp_path / "run-0-0.json").write_text(json.dumps(data), encoding="utf-8")
+    (tmp_path / "run-0-0.trace").write_text(text, encoding="utf-8")
+    request = RunRequest(name=plain.name, command=tuple(plain.command))
+    collected = _collect(tmp_path, [request], Limits(**asdict(plain.limits))).runs[plain.name][0]
+    assert collected.trace == "" and 0 < len(collected.trace_packed) < len(text) // 5
+    assert RunRecord.from_json(collected.to_json()).trace == text          # the JSON carries the text
+    graded = grade_runs(TEST, [collected], traces=PackedTraces([collected]))
+    expected = grade_runs(TEST, [replace(plain, trace=text)])
+    assert [c.status for c in graded.checks] == [c.status for c in expected.checks]
+    assert collected.trace == "" and collected.trace_packed == b""       # dropped once graded
