@@ -11,4 +11,5 @@ if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi 'noto.*c
   fi
 fi
 .venv/bin/grader doctor
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# Three workers on two cores: most engine tests wait on containers and on the programs' own sleeps.
+exec .venv/bin/python -m pytest -q -p no:cacheprovider -n "${GRADER_TEST_WORKERS:-3}" "$@"

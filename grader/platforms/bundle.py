@@ -4,11 +4,14 @@ the assignment without its solutions, and the small file helpers of the entry po
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -172,7 +175,12 @@ def bundle_wheels(wheels: Path, *, python_versions: Sequence[str] | None = None,
                   arch: str = "x86_64") -> tuple[list[str], tuple[int, int]]:
     """Build this project's wheel into `wheels` and download its dependencies' wheels for every
     supported python on manylinux `arch`. Returns the python versions bundled and the floor."""
-    _pip(["wheel", "--no-deps", "--quiet", "-w", str(wheels), str(project_root())])
+    # setuptools builds in the source tree (build/, *.egg-info): two packagers at once would clash there.
+    root = project_root()
+    with open(Path(tempfile.gettempdir()) / f"grader-wheel-{hashlib.sha256(str(root).encode()).hexdigest()[:12]}.lock",
+              "w", encoding="ascii") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _pip(["wheel", "--no-deps", "--quiet", "-w", str(wheels), str(root)])
     own = next(wheels.glob("*.whl"))
     requires, requires_python = _requires(own)
     floor = _min_python(requires_python)

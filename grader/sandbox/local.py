@@ -539,7 +539,7 @@ _FORK_REFUSED = re.compile(r"(?:\s|<\.\.\. )(?:clone3?|v?fork)(?:\(| resumed>).*
 
 def _fork_refused(record: RunRecord) -> bool:
     """The trace shows a process-creating call refused for lack of tasks (EAGAIN)."""
-    return any(_FORK_REFUSED.search(line) for line in record.trace.splitlines() if "EAGAIN" in line)
+    return any(_FORK_REFUSED.search(line) for line in record.trace_text().splitlines() if "EAGAIN" in line)
 
 
 def _become_subreaper() -> bool:

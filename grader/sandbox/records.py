@@ -122,17 +122,23 @@ class RunRecord:
     def failed_to_start(self) -> bool:
         return self.start_failed is not None
 
+    def trace_text(self) -> str:
+        """The raw log as text, packed or not (leaves the record as it is)."""
+        if self.trace_packed:
+            return zlib.decompress(self.trace_packed).decode("utf-8", "replace")
+        return self.trace
+
     def unpack_trace(self) -> None:
         """Put a packed log back as `trace` text (idempotent)."""
         if self.trace_packed:
-            self.trace = zlib.decompress(self.trace_packed).decode("utf-8", "replace")
+            self.trace = self.trace_text()
             self.trace_packed = b""
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("trace_packed", None)
         if self.trace_packed:
-            out["trace"] = zlib.decompress(self.trace_packed).decode("utf-8", "replace")
+            out["trace"] = self.trace_text()
         for key in ("stdout", "stderr"):
             out[key] = base64.b64encode(getattr(self, key)).decode("ascii")
         if self.build is not None:

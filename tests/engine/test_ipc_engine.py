@@ -44,7 +44,7 @@ def records(docker_sandbox, tmp_path_factory) -> dict[str, RunRecord]:
 
 
 def model(record: RunRecord) -> Execution:
-    return parse_trace(record.trace, stdout_channel=record.stdout_channel, stderr_channel=record.stderr_channel)
+    return parse_trace(record.trace_text(), stdout_channel=record.stdout_channel, stderr_channel=record.stderr_channel)
 
 
 def student_children(ex: Execution) -> list[int]:
@@ -52,7 +52,7 @@ def student_children(ex: Execution) -> list[int]:
 
 
 def test_socket_decorations_are_kernel_identities(records) -> None:
-    trace = records["ipc_unix_early_py"].trace
+    trace = records["ipc_unix_early_py"].trace_text()
     assert "<UNIX-STREAM:[" in trace and "<TCP:[127.0.0.1:" in trace, "STRACE_ARGS decode sockets"
 
 

@@ -126,7 +126,7 @@ out = {"limits_in_force": result.limits_in_force, "internal_error": result.inter
 for name, records in result.runs.items():
     out["runs"][name] = []
     for rec in records:
-        ex = parse_trace(rec.trace, stdout_channel=rec.stdout_channel, stderr_channel=rec.stderr_channel,
+        ex = parse_trace(rec.trace_text(), stdout_channel=rec.stdout_channel, stderr_channel=rec.stderr_channel,
                          truncated=rec.trace_truncated)
         out["runs"][name].append({
             "exit_code": rec.exit_code, "signal": rec.signal, "timed_out": rec.timed_out,

@@ -144,7 +144,7 @@ def test_fork_three_processes_shows_in_trace(docker_sandbox, programs):
     assert record.stdout == b"hello os\n" * 3
     from grader.trace import parse_trace
 
-    execution = parse_trace(record.trace, stdout_channel=record.stdout_channel)
+    execution = parse_trace(record.trace_text(), stdout_channel=record.stdout_channel)
     assert len(execution.processes()) == 3
     assert record.image_id.startswith("sha256:")
 
@@ -205,7 +205,7 @@ def test_program_cannot_touch_trace_or_results_or_tracer(docker_sandbox, program
     assert "still here" in out
     from grader.trace import parse_trace
 
-    execution = parse_trace(record.trace, stdout_channel=record.stdout_channel)
+    execution = parse_trace(record.trace_text(), stdout_channel=record.stdout_channel)
     assert execution.processes(), "the trace survived the attempts"
 
 
@@ -371,7 +371,7 @@ def test_a_hang_is_caught_inside_its_call_in_every_repeat(docker_sandbox, tmp_pa
                                  limits=Limits(timeout_ms=800)).runs["h"]
     for record in records:
         assert record.timed_out
-        execution = parse_trace(record.trace, stdout_channel=record.stdout_channel)
+        execution = parse_trace(record.trace_text(), stdout_channel=record.stdout_channel)
         [blocked] = execution.blocked
         assert blocked.syscall == "read" and blocked.channel is not None and blocked.channel.kind == "pipe"
         assert blocked.holders == [execution.root]
@@ -569,12 +569,12 @@ def test_escapes_from_the_tracer_are_refused_and_threads_still_start(docker_sand
         "clone untraced: Operation not permitted\ntiocsti: Operation not permitted\n"
         "clone3: Function not implemented\nio_uring: Operation not permitted\ni386 clone: -1\n"
         "pthread: ok\nforked child\n")
-    execution = parse_trace(c_run.trace, stdout_channel=c_run.stdout_channel)
+    execution = parse_trace(c_run.trace_text(), stdout_channel=c_run.stdout_channel)
     assert len(execution.processes()) == 2, "the fork is traced (strace --seccomp-bpf still works)"
     assert any(not t.is_process for t in execution.tasks.values()), "the thread is traced"
     [py_run] = result.runs["py"]
     assert py_run.stdout.strip() == b"threads 3", py_run.stderr
-    py_exec = parse_trace(py_run.trace, stdout_channel=py_run.stdout_channel)
+    py_exec = parse_trace(py_run.trace_text(), stdout_channel=py_run.stdout_channel)
     assert len([t for t in py_exec.tasks.values() if not t.is_process]) == 3
 
 

@@ -38,7 +38,7 @@ def main() -> None:
         out = record.to_json()
         out["program"] = program.read_text()
         (HERE / f"{name}.json").write_text(json.dumps(out, indent=1) + "\n")
-        print(name, "stopped_for", record.stopped_for, "exit", record.exit_code, "lines", record.trace.count("\n"))
+        print(name, "stopped_for", record.stopped_for, "exit", record.exit_code, "lines", record.trace_text().count("\n"))
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def main() -> None:
     if result.build is not None and not result.build.ok:
         raise SystemExit(result.build.output.decode("utf-8", "replace"))
     [record] = result.runs[scenario.name]
-    data = record.trace.encode("utf-8", "surrogateescape")
+    data = record.trace_text().encode("utf-8", "surrogateescape")
     for stale in ("trace.log", "trace.log.gz"):
         (scenario / stale).unlink(missing_ok=True)
     if len(data) > 256 * 1024:
@@ -66,7 +66,7 @@ def main() -> None:
             "exit_code": record.exit_code, "stopped_for": record.stopped_for}
     (scenario / "meta.json").write_text(json.dumps(meta) + "\n")
     print(scenario.name, "exit", record.exit_code, "stopped_for", record.stopped_for,
-          "lines", record.trace.count("\n"), "stdout", record.stdout[:200])
+          "lines", record.trace_text().count("\n"), "stdout", record.stdout[:200])
 
 
 if __name__ == "__main__":
