@@ -9,12 +9,12 @@ import shutil
 import stat
 import threading
 import zlib
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, replace
+from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
-from grader.errors import ImageError, UsageError
-from grader.sandbox.base import SandboxResult
+from grader.errors import ImageError
+from grader.sandbox.base import SandboxResult, run_in_sessions
 from grader.sandbox.engine import ContainerSpec, Engine
 from grader.sandbox.image import image_tag
 from grader.sandbox.records import BuildRecord, Limits, RunRecord, RunRequest
@@ -69,45 +69,8 @@ class DockerSandbox:
         limits: Limits,
         build: Sequence[str] | None = None,
     ) -> SandboxResult:
-        submission = Path(submission)
-        if not submission.is_dir():
-            raise UsageError(f"submission folder {str(submission)!r} does not exist")
-        shared = [r for r in requests if r.isolation == "submission"]
-        result, unclean = (self._session(submission, shared, limits, build) if shared or not requests
-                           else (SandboxResult(), None))
-        if unclean:
-            # The wipe between two runs did not finish: the run it would have fed failed loudly
-            # (its record says why) and every run after it gets a fresh container.
-            for request in shared:
-                have = {r.repeat_index for r in result.runs.get(request.name, [])}
-                missing = [i for i in range(request.repeat) if i not in have]
-                result.runs[request.name] = [*result.runs.get(request.name, []),
-                                             *self._fresh(submission, request, missing, limits, build, result)]
-        for request in requests:
-            if request.isolation != "run":
-                continue
-            result.runs[request.name] = self._fresh(submission, request, range(request.repeat), limits, build, result)
-        result.runs = {r.name: sorted(result.runs.get(r.name, []), key=lambda rec: rec.repeat_index)
-                       for r in requests}
+        result = run_in_sessions(self._session, submission, requests, limits=limits, build=build)
         return result
-
-    def _fresh(self, submission: Path, request: RunRequest, indices: Iterable[int], limits: Limits,
-               build: Sequence[str] | None, result: SandboxResult) -> list[RunRecord]:
-        """Each of these repeats of `request` in a container of its own."""
-        records: list[RunRecord] = []
-        for index in indices:
-            single, unclean = self._session(submission, [replace(request, repeat=1)], limits, build)
-            result.build = result.build or single.build
-            result.image_id = result.image_id or single.image_id
-            result.internal_error = result.internal_error or single.internal_error
-            got = single.runs.get(request.name, [])
-            if not got and unclean:
-                got = [RunRecord(name=request.name, repeat_index=0, command=list(request.command),
-                                 internal_error=unclean, image_id=single.image_id, limits=limits)]
-            for record in got:
-                record.repeat_index = index
-                records.append(record)
-        return records
 
     def _session(self, submission: Path, requests: Sequence[RunRequest], limits: Limits,
                  build: Sequence[str] | None) -> tuple[SandboxResult, str | None]:

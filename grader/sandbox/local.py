@@ -32,15 +32,15 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from grader.errors import InfrastructureError, UsageError
+from grader.errors import InfrastructureError
 from grader.sandbox import docker_sandbox
-from grader.sandbox.base import SandboxResult
+from grader.sandbox.base import SandboxResult, run_in_sessions
 from grader.sandbox.docker_sandbox import BUILD_TIMEOUT_MS, HARNESS, STUDENT_ENV, _collect, _copy_readable
 from grader.sandbox.records import Limits, RunRecord, RunRequest
 from grader.sandbox.select import FORCE_FLAG
@@ -362,45 +362,10 @@ class LocalSandbox:
         limits: Limits,
         build: Sequence[str] | None = None,
     ) -> SandboxResult:
-        submission = Path(submission)
-        if not submission.is_dir():
-            raise UsageError(f"submission folder {str(submission)!r} does not exist")
-        shared = [r for r in requests if r.isolation == "submission"]
-        result, unclean = (self._session(submission, shared, limits, build) if shared or not requests
-                           else (SandboxResult(), None))
-        if unclean:
-            # The wipe between two runs did not finish: the runs after it each get a session of their own.
-            for request in shared:
-                have = {r.repeat_index for r in result.runs.get(request.name, [])}
-                missing = [i for i in range(request.repeat) if i not in have]
-                result.runs[request.name] = [*result.runs.get(request.name, []),
-                                             *self._fresh(submission, request, missing, limits, build, result)]
-        for request in requests:
-            if request.isolation == "run":
-                result.runs[request.name] = self._fresh(submission, request, range(request.repeat), limits,
-                                                        build, result)
-        result.runs = {r.name: sorted(result.runs.get(r.name, []), key=lambda rec: rec.repeat_index)
-                       for r in requests}
+        result = run_in_sessions(self._session, submission, requests, limits=limits, build=build)
         result.limits_in_force = self.limits_in_force(limits)
         result.image_id = result.image_id or self.image_id
         return result
-
-    def _fresh(self, submission: Path, request: RunRequest, indices: Iterable[int], limits: Limits,
-               build: Sequence[str] | None, result: SandboxResult) -> list[RunRecord]:
-        """Each of these repeats of `request` in a session of its own."""
-        records: list[RunRecord] = []
-        for index in indices:
-            single, unclean = self._session(submission, [replace(request, repeat=1)], limits, build)
-            result.build = result.build or single.build
-            result.internal_error = result.internal_error or single.internal_error
-            got = single.runs.get(request.name, [])
-            if not got and unclean:
-                got = [RunRecord(name=request.name, repeat_index=0, command=list(request.command),
-                                 internal_error=unclean, image_id=self.image_id, limits=limits)]
-            for record in got:
-                record.repeat_index = index
-                records.append(record)
-        return records
 
     def _plan(self, requests: Sequence[RunRequest], limits: Limits, build: Sequence[str] | None) -> dict[str, Any]:
         """harness.py's plan, as docker_sandbox writes it, with this machine's uids."""
