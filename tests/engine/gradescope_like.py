@@ -48,7 +48,9 @@ class GradescopeLike:
                  network: str = "none") -> None:
         self.client = docker.from_env()
         self.container = self.client.containers.run(
-            image_tag(), ["sleep", "3600"], detach=True, network_mode=network,
+            # init=True: an init that reaps, as a platform's container has; `sleep` as pid 1 would keep
+            # the zombies of one test's grader run forever and their count against the next test's task limit.
+            image_tag(), ["sleep", "3600"], detach=True, network_mode=network, init=True,
             cap_drop=["ALL"], cap_add=[*CAPS, *extra_caps], cgroupns="private" if hide_container else None,
             labels={LABEL: f"{socket.gethostname()}:{os.getpid()}"}, name=f"gs-like-{uuid.uuid4().hex[:10]}",
         )
