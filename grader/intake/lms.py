@@ -250,6 +250,16 @@ def _renamed_note(downloaded: str, taken: str, why: str | None = None) -> str:
     return f"{downloaded} was taken as {taken}" + (f" ({why})" if why else "")
 
 
+def _place(entry: LmsEntry, stager: _Stager, sid: str, files: list[tuple[Path, str]]) -> None:
+    """Where the entry's submission is: a zip handed in as the whole submission (intake extracts it),
+    or a staged folder of its files under the names they stand for."""
+    if len(files) == 1 and is_archive(files[0][0]):
+        entry.path = files[0][0]
+    else:
+        entry.path, notes = stager.folder(sid, files)
+        entry.notes.extend(notes)
+
+
 # ----------------------------------------------------------------- canvas
 
 
@@ -283,11 +293,7 @@ def _read_canvas(folder: Path, stager: _Stager, required: Sequence[str]) -> list
             names.append((path, name))
             entry.renamed.append((path.name, name))
             entry.notes.append(_renamed_note(path.name, name, why))
-        if len(names) == 1 and is_archive(names[0][0]):
-            entry.path = names[0][0]   # a zip handed in as the whole submission: intake extracts it
-        else:
-            entry.path, notes = stager.folder(sid, names)
-            entry.notes.extend(notes)
+        _place(entry, stager, sid, names)
         entries.append(entry)
     _require(entries, "canvas", strays, stager)
     return entries
@@ -324,11 +330,7 @@ def _read_moodle(folder: Path, stager: _Stager, required: Sequence[str]) -> list
                 entry.renamed.append((path.name, taken_name))
                 entry.notes.append(_renamed_note(path.name, taken_name, why))
             staged.append((path, taken_name))
-        if len(staged) == 1 and is_archive(staged[0][0]):
-            entry.path = staged[0][0]
-        else:
-            entry.path, notes = stager.folder(sid, staged)
-            entry.notes.extend(notes)
+        _place(entry, stager, sid, staged)
         entries.append(entry)
     _require(entries, "moodle", strays, stager)
     return entries
@@ -394,11 +396,7 @@ def _read_blackboard(folder: Path, stager: _Stager, required: Sequence[str]) -> 
             entry.renamed.append((path.name, taken_name))
             entry.notes.append(_renamed_note(path.name, taken_name, why))
             staged.append((path, taken_name))
-        if len(staged) == 1 and is_archive(staged[0][0]):
-            entry.path = staged[0][0]
-        else:
-            entry.path, notes = stager.folder(sid, staged)
-            entry.notes.extend(notes)
+        _place(entry, stager, sid, staged)
         entries.append(entry)
     _require(entries, "blackboard", strays, stager)
     return entries
