@@ -89,6 +89,23 @@ if __name__ == "__main__":
 '''
 
 
+# The end of every platform's install script: the bundled wheels unpacked offline onto a private
+# sys.path, and a `grader` launcher bound to the chosen interpreter ($PY) and source folder ($SRC).
+INSTALL_AND_LAUNCH = """rm -rf "$SRC/pylib"
+"$PY" -I "$SRC/install_wheels.py" "$SRC/wheels" "$SRC/pylib"
+cat > /usr/local/bin/grader <<EOF
+#!$PY -I
+import sys
+sys.path.insert(0, "$SRC/pylib")
+from grader.cli import main
+main()
+EOF
+chmod 755 /usr/local/bin/grader
+chmod 700 "$SRC"
+grader --version
+"""
+
+
 def project_root() -> Path:
     """The checkout this grader runs from (the wheel is built from it)."""
     root = Path(__file__).resolve().parents[2]

@@ -33,6 +33,7 @@ from typing import Any
 
 from grader.errors import SubmissionError, UsageError
 from grader.platforms.bundle import (
+    INSTALL_AND_LAUNCH,
     INSTALL_WHEELS,
     assignment_files,
     bundle_wheels,
@@ -79,19 +80,7 @@ if ! PY=$(pick_python); then
   PY=$(pick_python) || {{ echo "setup.sh: no python >= $MIN_PY available" >&2; exit 1; }}
 fi
 
-rm -rf "$SRC/pylib"
-"$PY" -I "$SRC/install_wheels.py" "$SRC/wheels" "$SRC/pylib"
-cat > /usr/local/bin/grader <<EOF
-#!$PY -I
-import sys
-sys.path.insert(0, "$SRC/pylib")
-from grader.cli import main
-main()
-EOF
-chmod 755 /usr/local/bin/grader
-chmod 700 "$SRC"
-grader --version
-"""
+{install_and_launch}"""
 
 RUN_AUTOGRADER = """#!/bin/sh
 # Gradescope runs this for every submission, as root, in a fresh container of the image.
@@ -130,7 +119,7 @@ def build_package(assignment_path: Path, out: Path, *, python_versions: Sequence
         name = assignment_path.name
         min_py = ".".join(str(x) for x in floor)
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-            _add(zf, "setup.sh", SETUP_SH.format(source=SOURCE, min_py=min_py), executable=True)
+            _add(zf, "setup.sh", SETUP_SH.format(source=SOURCE, min_py=min_py, install_and_launch=INSTALL_AND_LAUNCH), executable=True)
             _add(zf, "run_autograder", RUN_AUTOGRADER.format(source=SOURCE, assignment_file=name), executable=True)
             _add(zf, "install_wheels.py", INSTALL_WHEELS)
             _add(zf, f"assignment/{name}", text)

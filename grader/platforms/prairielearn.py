@@ -35,7 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import SubmissionError, UsageError
-from grader.platforms.bundle import INSTALL_WHEELS, assignment_files, bundle_wheels, submitted_target
+from grader.platforms.bundle import (
+    INSTALL_AND_LAUNCH,
+    INSTALL_WHEELS,
+    assignment_files,
+    bundle_wheels,
+    submitted_target,
+)
 from grader.report.excerpt import clean_text, make_excerpt
 from grader.result import Result, TestResult
 
@@ -256,19 +262,7 @@ fi
 PY=$(command -v python3)
 "$PY" -c "import sys; sys.exit(0 if sys.version_info[:2] >= ({min_major}, {min_minor}) else 1)" || {{
   echo "install.sh: $PY is older than {min_py}: choose a base image with a newer python3" >&2; exit 1; }}
-rm -rf "$SRC/pylib"
-"$PY" -I "$SRC/install_wheels.py" "$SRC/wheels" "$SRC/pylib"
-cat > /usr/local/bin/grader <<EOF
-#!$PY -I
-import sys
-sys.path.insert(0, "$SRC/pylib")
-from grader.cli import main
-main()
-EOF
-chmod 755 /usr/local/bin/grader
-chmod 700 "$SRC"
-grader --version
-"""
+{install_and_launch}"""
 
 README = """# {title}: a PrairieLearn question graded by os-trace-grader
 
@@ -339,7 +333,7 @@ def build_question(assignment_path: Path, out: Path, *, image: str = "YOUR_ORG/o
     (image_dir / "install_wheels.py").write_text(INSTALL_WHEELS, encoding="utf-8")
     (image_dir / "packages.txt").write_text(_packages_txt(), encoding="utf-8")
     install = image_dir / "install.sh"
-    install.write_text(INSTALL_SH.format(source=IMAGE_SOURCE, min_py=min_py, min_major=floor[0],
+    install.write_text(INSTALL_SH.format(source=IMAGE_SOURCE, min_py=min_py, install_and_launch=INSTALL_AND_LAUNCH, min_major=floor[0],
                                          min_minor=floor[1]), encoding="utf-8")
     install.chmod(0o755)
     (image_dir / "Dockerfile").write_text(DOCKERFILE.format(base=base, source=IMAGE_SOURCE,
