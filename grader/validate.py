@@ -23,7 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-from xml.sax.saxutils import escape, quoteattr
 
 from grader.errors import SpecError
 from grader.result import Result, TestResult
@@ -343,32 +342,19 @@ def to_table(rows: Sequence[ValidationRow]) -> str:
     return "\n".join(lines)
 
 
-def to_junit(rows: Sequence[ValidationRow]) -> str:
-    """JUnit XML: a testsuite per assignment, a testcase per row, a <failure> per row that is not ok."""
-    suites: dict[str, list[ValidationRow]] = {}
+def to_junit(rows: Sequence[ValidationRow], *, hostname: str | None = None) -> str:
+    """JUnit XML (grader.report.junit's writer): a testsuite per assignment, a testcase per row, a
+    <failure> per row that is not ok; each row's one-line verdict goes to the suite's system-out."""
+    from grader.report.junit import Case, Suite, junit_document
+
+    suites: dict[str, Suite] = {}
     for row in rows:
-        suites.setdefault(row.assignment, []).append(row)
-    out = ['<?xml version="1.0" encoding="UTF-8"?>']
-    total_failures = sum(1 for r in rows if not r.ok)
-    total_time = sum(r.duration_ms for r in rows) / 1000
-    out.append(f'<testsuites name="grader validate" tests="{len(rows)}" failures="{total_failures}" '
-               f'time="{total_time:.3f}">')
-    for name, members in suites.items():
-        failures = sum(1 for r in members if not r.ok)
-        seconds = sum(r.duration_ms for r in members) / 1000
-        out.append(f'  <testsuite name={quoteattr(name)} tests="{len(members)}" failures="{failures}" '
-                   f'errors="0" time="{seconds:.3f}">')
-        for row in members:
-            case = f"{row.role}: {row.solution}"
-            out.append(f'    <testcase classname={quoteattr(name)} name={quoteattr(case)} '
-                       f'time="{row.duration_ms / 1000:.3f}">')
-            if not row.ok:
-                lines = [f"{c.check}: expected {c.expected}, got {c.status}: {c.message}" for c in row.problems]
-                out.append(f'      <failure message={quoteattr(row.detail[:500])}>'
-                           f'{escape(chr(10).join(lines) or row.detail)}</failure>')
-            else:
-                out.append(f"      <system-out>{escape(row.detail)}</system-out>")
-            out.append("    </testcase>")
-        out.append("  </testsuite>")
-    out.append("</testsuites>")
-    return "\n".join(out) + "\n"
+        suite = suites.setdefault(row.assignment, Suite(name=row.assignment, properties=[("source", row.source)]))
+        case = Case(classname=row.assignment, name=f"{row.role}: {row.solution}", seconds=row.duration_ms / 1000)
+        if not row.ok:
+            lines = [f"{c.check}: expected {c.expected}, got {c.status}: {c.message}" for c in row.problems]
+            case.failure = (row.detail, row.role, "\n".join(lines) or row.detail)
+        suite.cases.append(case)
+        suite.seconds += row.duration_ms / 1000
+        suite.system_out += f"{'ok' if row.ok else 'FAIL'} {row.role} {row.solution}: {row.detail}\n"
+    return junit_document(list(suites.values()), name="grader validate", hostname=hostname)
