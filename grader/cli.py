@@ -1,14 +1,20 @@
 """The `grader` command: thin wrappers that parse arguments and call the library.
 
-Exit codes: 0 success / full marks, 1 graded below full marks or a validation
-mismatch, 2 usage, assignment or infrastructure error. A failure the grader did
-not foresee prints one line (and where the traceback was saved), never a traceback.
+Exit codes (grader.errors, shown in every command's --help): 0 all graded at full marks,
+1 some below, 2 usage or assignment error, 3 a submission refused or its grading failed,
+4 the grader's machinery failed, 130 interrupted. A failure the grader did not foresee prints
+one line (and where the traceback was saved), never a traceback.
+
+Conventions: `-` as a file option's value means stdout (the human summary then goes to stderr, so
+stdout holds only the file); `--roster -` reads the CSV from stdin. `-v`/`-vv`/`-q` on the group set
+the `grader` logger (stderr) to INFO/DEBUG/ERROR, WARNING by default; `-q` also hides progress lines.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -20,11 +26,85 @@ from typing import Any, TypeVar
 import click
 
 from grader import __version__
-from grader.errors import GraderError
+from grader.errors import (
+    EXIT_BELOW_FULL,
+    EXIT_FULL_MARKS,
+    EXIT_INFRASTRUCTURE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    GraderError,
+    UsageError,
+)
 
 __all__ = ["main", "cli"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("grader.cli")
+
+# Each command's --help ends with the exit codes it uses (click keeps a \b paragraph as written).
+_MEANING = {
+    0: "every submission graded at full marks",
+    1: "graded, some submission below full marks",
+    2: "usage or assignment error (fix the command line or the assignment)",
+    3: "some submission refused at intake, or its grading failed",
+    4: "the grader's machinery failed (Docker, image, a grader bug): retry",
+    130: "interrupted",
+}
+
+
+def _exits(**special: str) -> str:
+    """The epilog: the codes a command uses; `special` (c0="...", c1="...") says what a code means there."""
+    codes = {int(k[1:]): v for k, v in special.items()}
+    lines = ["\b", "Exit codes (see README, 'Exit codes'):"]
+    for code in sorted({*codes, 2, 4, 130}):
+        lines.append(f"  {code:>3}  {codes.get(code, _MEANING[code])}")
+    return "\n".join(lines)
+
+
+_GRADING_EXITS = _exits(c0=_MEANING[0], c1=_MEANING[1], c3=_MEANING[3])
+_DONE_EXITS = _exits(c0="done")
+
+
+def _dash(path: Path | None) -> bool:
+    """True when a file option says `-`: stdout (or stdin for an input)."""
+    return path is not None and str(path) == "-"
+
+
+def _one_stdout(**options: Path | None) -> bool:
+    """True when one option writes to stdout; two cannot share it."""
+    dashed = [f"--{name.replace('_', '-')}" for name, value in options.items() if _dash(value)]
+    if len(dashed) > 1:
+        raise UsageError(f"{' and '.join(dashed)} both say '-': only one file can go to stdout",
+                         hint="give the others a file name")
+    return bool(dashed)
+
+
+def _write_out(target: Path, text: str) -> None:
+    """`text` into the file `target`, or to stdout when it is `-`."""
+    if _dash(target):
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+        return
+    Path(target).write_text(text, encoding="utf-8")
+
+
+def _quiet() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and (ctx.find_root().obj or {}).get("quiet"))
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    """The `grader` logger to stderr: WARNING, -v INFO, -vv DEBUG, -q ERROR (other libraries untouched)."""
+    level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logger = logging.getLogger("grader")
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s" if verbose > 1
+                                           else "%(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
 
 
 def _friendly(fn: F) -> F:
@@ -45,13 +125,14 @@ def _friendly(fn: F) -> F:
             raise
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
         except Exception as exc:  # noqa: BLE001 - the grader's own bug: one line for the user, details kept
             fd, path = tempfile.mkstemp(prefix="grader-crash-", suffix=".txt")
             with os.fdopen(fd, "w") as fh:
                 traceback.print_exc(file=fh)
+            log.debug("internal error", exc_info=True)
             click.echo(f"internal error: {exc.__class__.__name__}: {exc} (details in {path})", err=True)
-            sys.exit(3)
+            sys.exit(EXIT_INFRASTRUCTURE)
 
     return wrapper  # type: ignore[return-value]
 
@@ -80,16 +161,28 @@ def _make_sandbox(choice: str | None, force_local: bool, assignment: Path | None
             choice = getattr(load_assignment(assignment), "sandbox", None)
         except GraderError:
             choice = None          # the command itself reports the assignment's problems
-    return make_sandbox(choice or "auto", force_local=force_local)
+    sandbox = make_sandbox(choice or "auto", force_local=force_local)
+    log.info("sandbox: %s (asked for %s)", type(sandbox).__name__, choice or "auto")
+    return sandbox
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=_GRADING_EXITS)
 @click.version_option(__version__, prog_name="grader")
-def cli() -> None:
-    """Grade OS homework by what the kernel saw the program do."""
+@click.option("-v", "--verbose", count=True, help="Log more on stderr: -v what is done (INFO), -vv details (DEBUG).")
+@click.option("-q", "--quiet", is_flag=True, help="Log only errors on stderr and draw no progress line.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """Grade OS homework by what the kernel saw the program do.
+
+    Any option that names a file to write takes `-` for stdout.
+    """
+    if verbose and quiet:
+        raise click.UsageError("-v and -q contradict each other: give one")
+    _configure_logging(verbose, quiet)
+    ctx.obj = {"quiet": quiet, "verbose": verbose}
 
 
-@cli.command()
+@cli.command(epilog=_exits(c0="the engine answers and the image is built"))
 @click.option("--builder", type=click.Choice(["auto", "debootstrap", "dockerfile"]), default="auto",
               show_default=True, help="How to build the sandbox image: debootstrap needs no registry.")
 @click.option("--force", is_flag=True, help="Rebuild the image even if its inputs did not change.")
@@ -104,7 +197,7 @@ def setup(builder: str, force: bool) -> None:
     click.echo(f"ready: sandbox image {tag}")
 
 
-@cli.command()
+@cli.command(epilog=_exits(c0="everything needed is present", c1="something is missing (the [MISSING] lines)"))
 @_friendly
 def doctor() -> None:
     """Say what is present and what is missing to grade on this machine."""
@@ -113,13 +206,18 @@ def doctor() -> None:
     lines = do_doctor()
     for line in lines:
         click.echo(f"[{'ok' if line.ok else 'MISSING'}] {line.name}: {line.detail}")
-    sys.exit(0 if all(line.ok for line in lines) else 1)
+    sys.exit(EXIT_FULL_MARKS if all(line.ok for line in lines) else EXIT_BELOW_FULL)
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
+_OUT = click.Path(path_type=Path, dir_okay=False, allow_dash=True)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True},
+             epilog=_exits(c0="the run ended by itself", c1="the run was stopped at a limit (time, memory, output, "
+                           "trace size, tasks)", c3="the submission could not be taken in"))
 @click.argument("submission", type=click.Path(path_type=Path))
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
-@click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write the whole model as JSON.")
+@click.option("--json", "json_out", type=_OUT, help="Write the whole model as JSON ('-': stdout).")
 @click.option("--timeout", default=10.0, show_default=True, help="Wall-clock limit in seconds.")
 @click.option("--pty", is_flag=True, help="Give the program a terminal as stdout instead of a pipe.")
 @click.option("--build", help="A build command to run first, e.g. 'gcc -o hello hello.c'.")
@@ -139,14 +237,18 @@ def trace(submission: Path, command: tuple[str, ...], json_out: Path | None, tim
     report = trace_command(submission, list(command), timeout_ms=int(timeout * 1000),
                            stdout_mode="pty" if pty else "pipe", build=build.split() if build else None,
                            sandbox=_make_sandbox(sandbox_choice, force_local))
-    click.echo(report.text)
+    to_stdout = _one_stdout(json=json_out)
+    click.echo(report.text, err=to_stdout)
     if json_out:
-        write_json(json_out, report.to_json())
-        click.echo(f"model written to {json_out}")
+        if to_stdout:
+            _write_out(json_out, json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        else:
+            write_json(json_out, report.to_json())
+            click.echo(f"model written to {json_out}")
     stopped = limit_hit(report.record)
     if stopped is not None:
         click.echo(f"stopped: {stopped}", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_BELOW_FULL)
 
 
 def _write_exports(result: Any, *, json_out: Path | None, html_out: Path | None, lang: str,
@@ -154,19 +256,28 @@ def _write_exports(result: Any, *, json_out: Path | None, html_out: Path | None,
     from grader.api import write_json
 
     if json_out:
-        write_json(json_out, result.to_json())
+        if _dash(json_out):
+            _write_out(json_out, json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        else:
+            write_json(json_out, result.to_json())
     if html_out:
-        from grader.report.html import write_html
+        from grader.report.html import render_html, write_html
 
-        write_html(result, html_out, lang=lang)
+        if _dash(html_out):
+            _write_out(html_out, render_html(result, lang=lang))
+        else:
+            write_html(result, html_out, lang=lang)
     if gradescope_out:
         from grader.report.gradescope import to_gradescope
 
-        write_json(gradescope_out, to_gradescope(result))
+        if _dash(gradescope_out):
+            _write_out(gradescope_out, json.dumps(to_gradescope(result), indent=2, ensure_ascii=False))
+        else:
+            write_json(gradescope_out, to_gradescope(result))
     if junit_out:
         from grader.report.junit import to_junit_xml
 
-        Path(junit_out).write_text(to_junit_xml([result]), encoding="utf-8")
+        _write_out(junit_out, to_junit_xml([result]))
 
 
 def _summary(result: Any) -> str:
@@ -191,15 +302,16 @@ def _summary(result: Any) -> str:
     return "\n".join(lines)
 
 
-@cli.command()
+@cli.command(epilog=_exits(c0="graded at full marks", c1="graded below full marks",
+                          c3="the submission was refused at intake (corrupt or unsafe archive)"))
 @click.argument("assignment", type=click.Path(path_type=Path))
 @click.argument("submission", type=click.Path(path_type=Path))
-@click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write the JSON result here.")
-@click.option("--html", "html_out", type=click.Path(path_type=Path), help="Write the feedback page here.")
+@click.option("--json", "json_out", type=_OUT, help="Write the JSON result here ('-': stdout).")
+@click.option("--html", "html_out", type=_OUT, help="Write the feedback page here ('-': stdout).")
 @click.option("--lang", type=click.Choice(["en", "ko"]), default="en", show_default=True)
-@click.option("--gradescope", "gradescope_out", type=click.Path(path_type=Path),
-              help="Write Gradescope's results.json here.")
-@click.option("--junit", "junit_out", type=click.Path(path_type=Path), help="Write JUnit XML here.")
+@click.option("--gradescope", "gradescope_out", type=_OUT,
+              help="Write Gradescope's results.json here ('-': stdout).")
+@click.option("--junit", "junit_out", type=_OUT, help="Write JUnit XML here ('-': stdout).")
 @click.option("--repeat", type=click.IntRange(min=1), help="Override the assignment's repeat count.")
 @_sandbox_options
 @_friendly
@@ -209,15 +321,18 @@ def run(assignment: Path, submission: Path, json_out: Path | None, html_out: Pat
     """Grade one SUBMISSION (folder, zip, tar or single file) against ASSIGNMENT."""
     from grader.api import grade_path
 
+    to_stdout = _one_stdout(json=json_out, html=html_out, gradescope=gradescope_out, junit=junit_out)
+    log.info("grading %s against %s", submission, assignment)
     result = grade_path(assignment, submission, repeat=repeat,
                         sandbox=_make_sandbox(sandbox_choice, force_local, assignment))
-    click.echo(_summary(result))
+    click.echo(_summary(result), err=to_stdout)
     _write_exports(result, json_out=json_out, html_out=html_out, lang=lang,
                    gradescope_out=gradescope_out, junit_out=junit_out)
-    sys.exit(0 if result.full_marks else 1)
+    sys.exit(EXIT_FULL_MARKS if result.full_marks else EXIT_BELOW_FULL)
 
 
-@cli.command("check-spec")
+@cli.command("check-spec", epilog=_exits(c0="every file is a valid assignment", c2="some file is not (its errors are "
+                                                                           "listed)"))
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_friendly
 def check_spec(files: tuple[Path, ...]) -> None:
@@ -235,26 +350,41 @@ def check_spec(files: tuple[Path, ...]) -> None:
                 click.echo(f"error: {problem}", err=True)
             continue
         click.echo(f"ok: {path} ({spec.id}: {len(spec.tests)} tests, {spec.max_score:g} points)")
-    sys.exit(2 if bad else 0)
+    sys.exit(EXIT_USAGE if bad else EXIT_FULL_MARKS)
 
 
-@cli.command()
-@click.option("--out", type=click.Path(path_type=Path), help="Write the JSON Schema here instead of stdout.")
+@cli.command(epilog=_DONE_EXITS)
+@click.option("--out", type=_OUT, help="Write the JSON Schema here instead of stdout ('-': stdout).")
 @_friendly
 def schema(out: Path | None) -> None:
     """Print the JSON Schema of assignment files (for editors)."""
     from grader.spec.jsonschema import assignment_json_schema
 
     text = json.dumps(assignment_json_schema(), indent=2)
-    if out:
-        out.write_text(text + "\n", encoding="utf-8")
-    else:
-        click.echo(text)
+    _write_out(out or Path("-"), text + "\n")
 
 
-@cli.command()
+@cli.group()
+def docs() -> None:
+    """Write the reference documents for assignment authors."""
+
+
+@docs.command("checks")
+@click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default=Path("-"),
+              show_default=True, help="The Markdown file to write ('-': stdout), e.g. docs/checks.md.")
+@_friendly
+def docs_checks(out: Path) -> None:
+    """The assignment-file reference, generated from the schema: every check kind with its parameters,
+    defaults with units, an example and the messages a student sees; roles, placeholders, `fails:`."""
+    from grader.spec.reference import write_reference
+
+    write_reference(out)
+
+
+@cli.command(epilog=_exits(c0="every solution was judged as it declares", c1="some solution was not (see Problems)",
+                          c2="usage error, or an assignment file does not load"))
 @click.argument("assignments", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--junit", "junit_out", type=click.Path(path_type=Path), help="Write JUnit XML here.")
+@click.option("--junit", "junit_out", type=_OUT, help="Write JUnit XML here ('-': stdout).")
 @click.option("--repeat", type=click.IntRange(min=1), help="Override every assignment's repeat count.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Assignments validated at once.")
@@ -266,25 +396,38 @@ def validate(assignments: tuple[Path, ...], junit_out: Path | None, repeat: int 
 
     With no ASSIGNMENTS, validates every assignments/*/assignment.yaml under the current folder.
     """
-    from grader.validate import to_junit, to_table
+    from grader.progress import Progress
+    from grader.validate import expected_rows, to_junit, to_table
     from grader.validate import validate as do_validate
 
     paths = list(assignments) or sorted(Path("assignments").glob("*/assignment.yaml"))
     if not paths:
-        raise GraderError("no assignment files given and none under ./assignments/*/assignment.yaml")
+        raise UsageError("no assignment files given and none under ./assignments/*/assignment.yaml")
+    to_stdout = _one_stdout(junit=junit_out)
+    sandbox = _make_sandbox(sandbox_choice, force_local)
+    line = Progress("validating", expected_rows(paths), ("ok", "mismatched"), stream=sys.stderr,
+                    enabled=False if _quiet() else None)
+
     def progress(row: Any) -> None:
         mark = "ok" if row.ok else "MISMATCH"
-        click.echo(f"{mark:8} {row.assignment} {row.role} {row.solution} ({row.duration_ms / 1000:.1f} s)", err=True)
+        line.echo(f"{mark:8} {row.assignment} {row.role} {row.solution} ({row.duration_ms / 1000:.1f} s)")
+        line.advance("ok" if row.ok else "mismatched")
 
-    rows = do_validate(paths, sandbox=_make_sandbox(sandbox_choice, force_local), repeat=repeat, progress=progress,
-                       jobs=jobs)
-    click.echo(to_table(rows))
+    try:
+        rows = do_validate(paths, sandbox=sandbox, repeat=repeat, progress=progress, jobs=jobs)
+    finally:
+        line.close()
+    click.echo(to_table(rows), err=to_stdout)
     if junit_out:
-        Path(junit_out).write_text(to_junit(rows), encoding="utf-8")
-    sys.exit(0 if all(row.ok for row in rows) else 1)
+        _write_out(junit_out, to_junit(rows))
+    if any(row.role == "schema" and not row.ok for row in rows):
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_FULL_MARKS if all(row.ok for row in rows) else EXIT_BELOW_FULL)
 
 
-@cli.command()
+@cli.command(epilog=_exits(c0="every student graded at full marks",
+                          c1="some student below full marks, or on the roster with no submission",
+                          c3="some submission refused at intake, or its grading failed (retried on the next run)"))
 @click.argument("assignment", type=click.Path(path_type=Path))
 @click.argument("submissions", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Results folder.")
@@ -300,8 +443,8 @@ def validate(assignments: tuple[Path, ...], junit_out: Path | None, repeat: int 
               help="How SUBMISSIONS was downloaded (auto: recognised from the names).")
 @click.option("--deadline", help="GitHub Classroom: grade each repository's last commit before this date "
               "(ISO 8601, e.g. 2024-03-01T23:59+09:00).")
-@click.option("--roster", "roster_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="The class list (CSV exported by the LMS): students with no submission get 0.")
+@click.option("--roster", "roster_file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+              help="The class list (CSV exported by the LMS; '-': stdin): students with no submission get 0.")
 @click.option("--roster-columns", help="Name the roster's columns: id=COLUMN,name=COLUMN (default: by header).")
 @click.option("--export", "exports", multiple=True, type=click.Choice(["canvas", "moodle", "blackboard", "csv"]),
               help="Also write the gradebook this LMS imports (repeatable).")
@@ -317,7 +460,7 @@ def batch(assignment: Path, submissions: Path, out_dir: Path, jobs: int | None, 
     from grader.spec.loader import load_assignment
 
     spec = load_assignment(assignment)
-    roster = load_roster(roster_file, parse_columns(roster_columns)) if roster_file else None
+    roster = _read_roster(roster_file, parse_columns(roster_columns), load_roster) if roster_file else None
     sandbox = default_sandbox()
 
     def grade_one(folder: Path, student: str) -> Any:
@@ -327,12 +470,24 @@ def batch(assignment: Path, submissions: Path, out_dir: Path, jobs: int | None, 
                         assignment_hash=spec.content_hash + (f"-r{repeat}" if repeat else ""),
                         grader_version=__version__, jobs=jobs, regrade=regrade, lang=lang, repair=repair,
                         layout=layout, required_files=[str(f) for f in spec.files], deadline=deadline,
-                        roster=roster, exports=exports, assignment_title=spec.title)
+                        roster=roster, exports=exports, assignment_title=spec.title,
+                        progress=False if _quiet() else None)
     click.echo(str(summary))
     click.echo(f"class summary: {Path(out_dir) / 'index.html'}   gradebook: {Path(out_dir) / 'grades.csv'}")
+    sys.exit(summary.exit_code)
 
 
-@cli.command()
+def _read_roster(path: Path, columns: dict[str, str], load: Callable[..., Any]) -> Any:
+    """The roster from its file, or from stdin for `-` (kept in a temporary file while it is read)."""
+    if not _dash(path):
+        return load(path, columns)
+    with tempfile.TemporaryDirectory(prefix="grader-roster-") as tmp:
+        copy = Path(tmp) / "roster-from-stdin.csv"
+        copy.write_bytes(sys.stdin.buffer.read())
+        return load(copy, columns)
+
+
+@cli.command(epilog=_DONE_EXITS)
 @click.argument("out_dir", type=click.Path(path_type=Path))
 @click.option("--lang", type=click.Choice(["en", "ko"]), default="en", show_default=True,
               help="Language of the students' pages and of the class summary.")
@@ -347,7 +502,8 @@ def report(out_dir: Path, lang: str, repair: bool) -> None:
     click.echo(f"rebuilt {Path(out_dir) / 'index.html'}")
 
 
-@cli.command()
+@cli.command(epilog=_exits(c0="graded (whatever the score): results.json written",
+                          c1="not graded; results.json still says why (Gradescope's own contract)"))
 @click.option("--assignment", "assignment", type=click.Path(path_type=Path),
               help="The assignment file (default: ROOT/source/assignment/assignment.yaml, as `grader package "
                    "gradescope` lays it out, else ROOT/source/assignment.yaml).")
@@ -371,10 +527,10 @@ def package() -> None:
     """Package an assignment for a course platform."""
 
 
-@package.command("gradescope")
+@package.command("gradescope", epilog=_DONE_EXITS)
 @click.argument("assignment", type=click.Path(path_type=Path))
-@click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=Path("autograder.zip"),
-              show_default=True, help="The zip to write.")
+@click.option("-o", "--out", "out", type=_OUT, default=Path("autograder.zip"),
+              show_default=True, help="The zip to write ('-': stdout).")
 @click.option("--python", "pythons", multiple=True,
               help="Python versions to bundle wheels for (default: every supported one from 3.10 to 3.13).")
 @_friendly
@@ -382,12 +538,19 @@ def package_gradescope(assignment: Path, out: Path, pythons: tuple[str, ...]) ->
     """Write Gradescope's autograder zip: setup.sh, run_autograder, wheels, the assignment (no solutions)."""
     from grader.platforms.gradescope import build_package
 
-    info = build_package(assignment, out, python_versions=list(pythons) or None)
-    click.echo(f"wrote {info.path} ({info.size_bytes / 2**20:.1f} MiB): {len(info.wheels)} wheels for python "
-               f"{', '.join(info.python_versions)}; assignment files: {', '.join(info.assignment_files)}")
+    with tempfile.TemporaryDirectory(prefix="grader-package-") as tmp:
+        target = Path(tmp) / "autograder.zip" if _dash(out) else out
+        info = build_package(assignment, target, python_versions=list(pythons) or None)
+        if _dash(out):
+            with target.open("rb") as zipped:
+                sys.stdout.buffer.write(zipped.read())
+            sys.stdout.buffer.flush()
+    click.echo(f"wrote {'stdout' if _dash(out) else info.path} ({info.size_bytes / 2**20:.1f} MiB): "
+               f"{len(info.wheels)} wheels for python {', '.join(info.python_versions)}; assignment files: "
+               f"{', '.join(info.assignment_files)}", err=_dash(out))
 
 
-@cli.command()
+@cli.command(epilog=_exits(c0="results.json written, graded or not (PrairieLearn reads it only after exit 0)"))
 @click.option("--assignment", "assignment", type=click.Path(path_type=Path),
               help="The assignment file (default: data.json's params.grader_assignment, else ROOT/tests/"
                    "assignment.yaml, else the one assignment.yaml under ROOT/serverFilesCourse).")
@@ -402,7 +565,7 @@ def prairielearn(assignment: Path | None, root: Path, sandbox_choice: str | None
                               make_sandbox=lambda found: _make_sandbox(sandbox_choice, force_local, found)))
 
 
-@package.command("prairielearn")
+@package.command("prairielearn", epilog=_DONE_EXITS)
 @click.argument("assignment", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out", type=click.Path(path_type=Path), required=True,
               help="The question folder to write (new or empty).")
@@ -421,7 +584,8 @@ def package_prairielearn(assignment: Path, out: Path, image: str, timeout: int, 
                f"tests: {', '.join(info.assignment_files)}")
 
 
-@cli.command()
+@cli.command(epilog=_exits(c0="graded (whatever the score)", c2="not graded: refused, or the grader failed; the runner "
+                                                                "result says why (GitHub Classroom's contract)"))
 @click.argument("assignment", type=click.Path(path_type=Path))
 @click.argument("submission", type=click.Path(path_type=Path), default=Path("."))
 @click.option("--repeat", type=click.IntRange(min=1), help="Override the assignment's repeat count.")
@@ -434,6 +598,30 @@ def classroom(assignment: Path, submission: Path, repeat: int | None, sandbox_ch
 
     sys.exit(run_classroom(assignment, submission, repeat=repeat, echo=click.echo,
                            make_sandbox=lambda: _make_sandbox(sandbox_choice, force_local, assignment)))
+
+
+@cli.command()
+@click.argument("course_dir", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", type=click.IntRange(min=1), help="Grading workers in this process (default: CPU cores).")
+@click.option("--db", "db_url", help="postgresql://USER:PASSWORD@HOST:PORT/NAME (default: SQLite in the course folder).")
+@click.option("--roster", "roster_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Make a student account (with a one-time invite link) for each row of this class list.")
+@click.option("--roster-columns", help="Name the roster's columns: id=COLUMN,name=COLUMN (default: by header).")
+@click.option("--demo", is_flag=True, help="An example course from assignments/ with accounts demo and demo-ta.")
+@_sandbox_options
+@_friendly
+def serve(course_dir: Path | None, host: str, port: int, workers: int | None, db_url: str | None,
+          roster_file: Path | None, roster_columns: str | None, demo: bool, sandbox_choice: str | None,
+          force_local: bool) -> None:
+    """Run COURSE_DIR's submission site: students upload, workers grade, TAs see the class (course.yaml)."""
+    from grader.intake.roster import parse_columns
+    from grader.site import serve as run_site
+
+    run_site(course_dir, host=host, port=port, workers=workers, db_url=db_url, roster=roster_file,
+             roster_columns=parse_columns(roster_columns), demo=demo, sandbox_choice=sandbox_choice,
+             force_local=force_local)
 
 
 def main() -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
+import logging
 import os
 import shutil
 import sys
@@ -24,9 +26,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from grader.batch.gradebook import (
+    LMS_MANIFEST,
     atomic_write,
     write_grades_csv,
     write_junit,
@@ -35,10 +38,11 @@ from grader.batch.gradebook import (
     write_student_outputs,
 )
 from grader.batch.store import STORE_NAME, Outcome, ResultStore, StoredResult, repair_store
-from grader.batch.summary import render_index, summarize
+from grader.batch.summary import ClassSummary, render_index, roster_view, summarize
 from grader.errors import SubmissionError, UsageError
 from grader.intake.lms import LmsEntry, discover_class
 from grader.intake.roster import Roster
+from grader.progress import Progress
 from grader.result import Diagnosis, Result
 from grader.submission import intake
 
@@ -51,7 +55,7 @@ OnResult = Callable[[str, Result], None]
 """Called in the batch's own thread once a student's result is stored (or reused)."""
 
 _WORK_DIR = ".work"
-_PLAIN_EVERY_S = 10.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -66,6 +70,7 @@ class BatchSummary:
     errors: int = 0         # grade_fn failed twice; retried on the next run
     duration_ms: int = 0
     warnings: list[str] = field(default_factory=list)
+    exit_code: int = 0      # of the class as stored after this run (ClassSummary.exit_code): 0, 1 or 3
 
     @property
     def ok(self) -> bool:
@@ -231,6 +236,9 @@ class _Grader:
                 return result, None
             except Exception as exc:  # noqa: BLE001 - grade_fn is foreign code: any failure is this student's error
                 failure = exc
+                log.info("grading %s failed (attempt %d of 2): %s: %s", student, _attempt + 1,
+                         type(exc).__name__, exc)
+                log.debug("the failure of %s", student, exc_info=True)
                 if os.environ.get("GRADER_DEBUG"):
                     traceback.print_exc(file=sys.stderr)
         return None, failure
@@ -257,84 +265,25 @@ class _Stopped(Exception):
 # ----------------------------------------------------------------- progress
 
 
+_TALLY = {"graded": "graded", "reused": "reused", "rejected": "refused", "error": "errors"}
+
+
 class _Progress:
-    """A rich bar on a terminal, a plain line every few seconds otherwise (CI logs, nohup)."""
+    """The batch's line (grader.progress): a redrawn line on a terminal, a plain one every few seconds
+    otherwise; a refused or errored student gets a line of its own above it."""
 
-    def __init__(self, total: int, *, enabled: bool | None, stream: TextIO) -> None:
-        self.total = total
-        self.stream = stream
-        self.done = 0
-        self.counts = {"graded": 0, "reused": 0, "rejected": 0, "error": 0}
-        self.started = time.monotonic()
-        self.last_line = 0.0
-        fancy = stream.isatty() if enabled is None else enabled
-        self.quiet = enabled is False
-        self._rich = None
-        if fancy and not self.quiet:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self._rich = Progress(
-                TextColumn("[bold]grading"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]}"),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                TimeElapsedColumn(),
-                TextColumn("{task.fields[note]}"),
-                console=Console(file=stream),
-            )
-            self._task = self._rich.add_task("grading", total=total, rate="", note="")
-            self._rich.start()
-
-    def _rate(self) -> float:
-        elapsed = time.monotonic() - self.started
-        return self.done / elapsed if elapsed > 0 else 0.0
-
-    def _note(self) -> str:
-        c = self.counts
-        return f"{c['graded']} graded, {c['reused']} reused, {c['rejected']} refused, {c['error']} errors"
+    def __init__(self, total: int, *, enabled: bool | None, stream: TextIO, console: Any | None = None) -> None:
+        self.line = Progress("grading", total, tuple(_TALLY.values()), stream=stream, enabled=enabled,
+                             console=console)
 
     def advance(self, done: _Done) -> None:
-        self.done += 1
-        self.counts[done.kind] += 1
-        rate = self._rate()
-        if self._rich is not None:
-            self._rich.update(self._task, advance=1, rate=f"{rate:.2f}/s", note=self._note())
-            if done.kind in ("rejected", "error"):
-                self._rich.console.print(f"[yellow]{done.student}[/]: {done.kind}: {done.note}", markup=True, highlight=False)
-            return
-        if self.quiet:
-            return
-        now = time.monotonic()
-        if now - self.last_line >= _PLAIN_EVERY_S or self.done == self.total or done.kind in ("rejected", "error"):
-            self.last_line = now
-            eta = (self.total - self.done) / rate if rate > 0 else 0.0
-            extra = f" [{done.student}: {done.kind}: {done.note}]" if done.kind in ("rejected", "error") else ""
-            print(
-                f"grading {self.done}/{self.total} ({self._note()}), {rate:.2f}/s, ETA {_clock(eta)}{extra}",
-                file=self.stream,
-                flush=True,
-            )
+        if done.kind in ("rejected", "error"):
+            self.line.echo(f"{done.student}: {done.kind}: {done.note}")
+        self.line.advance(_TALLY[done.kind], done.note if done.kind in ("rejected", "error") else "")
+        log.info("%s: %s", done.student, done.kind if not done.note else f"{done.kind}: {done.note}")
 
     def close(self) -> None:
-        if self._rich is not None:
-            self._rich.stop()
-
-
-def _clock(seconds: float) -> str:
-    seconds = round(seconds)
-    minutes, secs = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+        self.line.close()
 
 
 # ----------------------------------------------------------------- the batch
@@ -494,7 +443,9 @@ def _run_locked(
         summary.warnings.extend(
             f"{store.path}: the stored result of {bad.student} could not be read ({bad.problem}); graded again"
             for bad in store.bad_rows)
-    summary.warnings.extend(rebuild_report(out_dir, lang=lang, pages_written=grader.pages_written))
+    warnings, index = _rebuild(out_dir, lang=lang, pages_written=grader.pages_written)
+    summary.warnings.extend(warnings)
+    summary.exit_code = index.exit_code
     shutil.rmtree(work, ignore_errors=True)
     return summary
 
@@ -518,6 +469,20 @@ def rebuild_report(out_dir: Path, *, lang: str = "en", pages_written: Collection
     A stored result that cannot be read is left out (a warning names it; the index lists the
     student as not graded); `repair` first rebuilds a damaged store from its readable rows.
     """
+    return _rebuild(out_dir, lang=lang, pages_written=pages_written, repair=repair)[0]
+
+
+def _manifest(out_dir: Path) -> dict[str, Any]:
+    """lms.json as the LMS intake wrote it ({} when absent or unreadable: write_lms_exports warns)."""
+    try:
+        data = json.loads((out_dir / LMS_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _rebuild(out_dir: Path, *, lang: str, pages_written: Collection[str] = (),
+             repair: bool = False) -> tuple[list[str], ClassSummary]:
     out_dir = Path(out_dir)
     store_path = out_dir / STORE_NAME
     if not store_path.is_file():
@@ -540,7 +505,9 @@ def rebuild_report(out_dir: Path, *, lang: str = "en", pages_written: Collection
     write_grades_csv(out_dir, stored)
     warnings.extend(write_lms_exports(out_dir, stored))
     warnings.extend(write_junit(out_dir, stored))
-    atomic_write(out_dir / "index.html", render_index(summarize(stored, missing=sorted(missing)), lang=lang))
+    names, absent = roster_view(stored, _manifest(out_dir))
+    index = summarize(stored, missing=sorted(missing), names=names, absent=absent)
+    atomic_write(out_dir / "index.html", render_index(index, lang=lang))
     if missing:
         warnings.append(f"{len(missing)} students have no result yet: {', '.join(missing[:10])}")
-    return warnings
+    return warnings, index

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from grader.batch.gradebook import student_page, test_columns
+from grader.batch.gradebook import lms_rows, student_page, test_columns
 from grader.batch.store import StoredResult
+from grader.errors import EXIT_BELOW_FULL, EXIT_FULL_MARKS, EXIT_REFUSED
 from grader.result import Diagnosis, Result
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "RateRow",
     "StudentRow",
     "render_index",
+    "roster_view",
     "summarize",
 ]
 
@@ -71,9 +73,10 @@ class StudentRow:
     href: str
     score: float
     max_score: float
-    status: str            # "full", "partial", "rejected", "error"
+    status: str            # "full", "partial", "rejected", "error"; "missing": on the roster, no submission
     duration_ms: int
     message: str = ""
+    name: str = ""         # the display name from the LMS download or the roster ("" when none is known)
 
     @property
     def percent(self) -> float:
@@ -103,8 +106,19 @@ class ClassSummary:
     diagnoses: list[DiagnosisRow] = field(default_factory=list)
     slowest: list[StudentRow] = field(default_factory=list)
     rows: list[StudentRow] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)           # in the batch, but no result stored yet
     test_names_ko: dict[str, str] = field(default_factory=dict)  # test name -> its Korean name, when given
+    absent: list[StudentRow] = field(default_factory=list)      # on the roster with no submission at all
+
+    @property
+    def exit_code(self) -> int:
+        """3 when a submission was refused or its grading failed, else 1 when someone is below full
+        marks (or has no submission, or no result yet), else 0 (grader.errors' scheme)."""
+        if self.rejected or self.errors:
+            return EXIT_REFUSED
+        if self.full_marks < self.graded or self.absent or self.missing:
+            return EXIT_BELOW_FULL
+        return EXIT_FULL_MARKS
 
 
 def _percent(result: Result) -> float:
@@ -142,8 +156,15 @@ def summarize(
     *,
     missing: Sequence[str] = (),
     href: Callable[[str], str] = student_page,
+    names: Mapping[str, str] | None = None,
+    absent: Sequence[tuple[str, str]] = (),
 ) -> ClassSummary:
-    """Everything index.html shows, computed from the stored results (no I/O)."""
+    """Everything index.html shows, computed from the stored results (no I/O).
+
+    `names`: student id -> display name (LMS intake, roster); `absent`: (roster id, name) of each
+    roster student with no submission, listed at 0 with the status "missing".
+    """
+    names = names or {}
     graded = [s for s in stored if _status(s) in ("full", "partial")]
     results = [s.result for s in graded]
     percents = [_percent(r) for r in results]
@@ -160,9 +181,12 @@ def summarize(
             status=_status(s),
             duration_ms=s.result.duration_ms,
             message=s.result.error or "",
+            name=names.get(s.student, ""),
         )
         for s in sorted(stored, key=lambda s: s.student)
     ]
+    absent_rows = [StudentRow(student=ident, href="", score=0.0, max_score=class_max, status="missing",
+                              duration_ms=0, name=name) for ident, name in absent]
 
     tests = {name: RateRow(name=name, test=name, passed=0, total=0) for name in test_columns(results)}
     checks: dict[tuple[str, str], RateRow] = {}
@@ -222,7 +246,20 @@ def summarize(
         rows=rows,
         missing=list(missing),
         test_names_ko=names_ko,
+        absent=absent_rows,
     )
+
+
+def roster_view(stored: Sequence[StoredResult], manifest: Mapping[str, Any]) -> tuple[dict[str, str],
+                                                                                      list[tuple[str, str]]]:
+    """From a batch's lms.json: each student's display name (the roster's when matched, else the LMS's),
+    and the (roster id, name) of every roster student with no submission, in roster order."""
+    if not manifest:
+        return {}, []
+    rows, _warnings = lms_rows(stored, dict(manifest))      # the gradebook's own join: one truth for both
+    names = {row.student: row.name for row in rows if row.student and row.name and row.name != row.student}
+    absent = [(str(row.roster.get("__id__", "")), row.name) for row in rows if row.status == "missing"]
+    return names, absent
 
 
 def render_index(summary: ClassSummary, *, lang: str = "en") -> str:

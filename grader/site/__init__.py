@@ -1,0 +1,151 @@
+"""`grader serve`: a course's own submission site (Django), with an embedded queue and in-process workers.
+
+    start(COURSE_DIR)  -> settings, database (made on first start), staff accounts, recovered queue
+    serve(COURSE_DIR)  -> start, then workers and the HTTP server until interrupted
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.errors import UsageError
+
+__all__ = ["Started", "demo_course", "serve", "start"]
+
+
+@dataclass(slots=True)
+class Started:
+    """What start() did: the runtime, whether the database was new, and accounts made on the way."""
+
+    runtime: Any
+    created_database: bool
+    requeued: int
+    new_accounts: list[Any] = field(default_factory=list)
+
+
+def start(course_dir: Path, *, db_url: str | None = None, roster: Path | None = None,
+          roster_columns: dict[str, str] | None = None) -> Started:
+    """Configure Django for the course, migrate, make missing staff (and roster) accounts, recover the queue."""
+    try:
+        import django  # noqa: F401 - only to say plainly what is missing
+    except ImportError:
+        raise UsageError("grader serve needs Django, which is not installed",
+                         hint="pip install 'os-trace-grader[site]'") from None
+    from grader.site.course import load_course
+    from grader.site.settings import configure
+
+    course = load_course(course_dir)
+    site = configure(course.folder, db_url=db_url)
+    db_file = site / "db.sqlite3"
+    created = db_url is None and not db_file.exists()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    from grader.site.accounts import import_roster, sync_staff
+    from grader.site.queue import DatabaseQueue
+    from grader.site.runtime import Runtime, install
+
+    runtime = install(Runtime(course=course, site_dir=site, queue=DatabaseQueue()))
+    made = sync_staff(course)
+    for path in [p for p in (course.roster_path, roster) if p is not None]:
+        made += import_roster(path, roster_columns)
+    requeued = runtime.queue.recover()
+    return Started(runtime=runtime, created_database=created, requeued=requeued, new_accounts=made)
+
+
+def make_grade_one(runtime: Any, sandbox_choice: str | None = None,
+                   force_local: bool = False) -> Callable[[int, str], None]:
+    """The function each worker calls per claimed submission."""
+    from grader.sandbox.select import make_sandbox
+    from grader.site.worker import grade_submission
+
+    def grade_one(submission_id: int, token: str) -> None:
+        grade_submission(submission_id, token, course=runtime.course, site_dir=runtime.site_dir,
+                         make_sandbox=lambda choice: make_sandbox(sandbox_choice or choice or "auto",
+                                                                  force_local=force_local))
+
+    return grade_one
+
+
+def demo_course(folder: Path) -> Path:
+    """An example course in `folder` from the assignment library (fork-hello, threads-vs-processes), once."""
+    library = Path(__file__).resolve().parents[2] / "assignments"
+    if not (library / "fork-hello" / "assignment.yaml").is_file():
+        raise UsageError(f"the assignment library is not at {library}: --demo runs from a clone of the repository")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("fork-hello", "threads-vs-processes"):
+        if not (folder / name).exists() and (library / name).is_dir():
+            shutil.copytree(library / name, folder / name)
+    course_file = folder / "course.yaml"
+    if not course_file.exists():
+        course_file.write_text(
+            "title: Demo course (grader serve --demo)\n"
+            "languages: [en, ko]\n"
+            "score: best\n"
+            "rate_limit: {submissions: 20, minutes: 10}\n"
+            "assignments:\n"
+            "  - path: fork-hello\n"
+            "  - path: threads-vs-processes\n", encoding="utf-8")
+    return folder
+
+
+def _say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def serve(course_dir: Path | None, *, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
+          db_url: str | None = None, roster: Path | None = None, roster_columns: dict[str, str] | None = None,
+          demo: bool = False, sandbox_choice: str | None = None, force_local: bool = False) -> None:
+    """Run the site until interrupted: workers grade in this process, the HTTP server answers."""
+    if demo:
+        course_dir = demo_course(Path(course_dir) if course_dir else Path.home() / ".cache" / "grader-demo-course")
+    if course_dir is None:
+        raise UsageError("give the course folder: grader serve COURSE_DIR (or grader serve --demo)")
+    started = start(course_dir, db_url=db_url, roster=roster, roster_columns=roster_columns)
+    runtime = started.runtime
+    base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+    _say(f"course: {runtime.course.title} ({len(runtime.course.specs)} assignments) in {runtime.course.folder}")
+    if started.created_database:
+        _say(f"made the database {runtime.site_dir / 'db.sqlite3'}")
+        _say("add users: list staff in course.yaml (staff: [{username: ..., role: ta|instructor}]) and give "
+             "the class list with --roster roster.csv (any LMS export); each new account gets a one-time "
+             "invite link, printed here")
+    if started.requeued:
+        _say(f"requeued {started.requeued} submissions that were being graded when the server stopped")
+    if demo:
+        from grader.site.accounts import make_user
+
+        for username, role in (("demo", "student"), ("demo-ta", "ta")):
+            password = secrets.token_urlsafe(9)
+            user, _ = make_user(username, role, name=username)
+            user.set_password(password)
+            user.save()
+            _say(f"demo account: {username} ({role}) password {password}")
+    for account in started.new_accounts:
+        _say(f"new {account.role} {account.username}: {base}{account.invite}")
+    from grader.site.queue import WorkerPool
+
+    count = workers or os.cpu_count() or 1
+    pool = WorkerPool(runtime.queue, make_grade_one(runtime, sandbox_choice, force_local), count)
+    pool.start()
+    _say(f"grading with {count} workers; serving {base}/ (Ctrl-C stops)")
+    from django.core.servers.basehttp import run
+    from django.core.wsgi import get_wsgi_application
+
+    try:
+        run(host, port, get_wsgi_application(), ipv6=":" in host, threading=True)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                         hint="choose another --port, or stop what uses this one") from None
+    except KeyboardInterrupt:
+        _say("stopping")
+    finally:
+        pool.stop()
+        sys.stdout.flush()

@@ -1,0 +1,1 @@
+"""The Django app of `grader serve`: models, views, templates and static files."""

@@ -1,0 +1,179 @@
+"""Taking in one upload: the course's rules first (deadline, rate limit, pending attempts), then the same
+intake as `grader batch` (sizes, counts, unsafe archives), then the files are written whole and the
+attempt is queued, or nothing is kept at all.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grader.errors import SubmissionError
+from grader.grading import missing_files
+from grader.site.course import Course
+from grader.site.rules import lateness, rate_limited
+from grader.site.worker import submission_folder
+from grader.submission import IntakeLimits, intake, is_archive
+
+__all__ = ["INTAKE_LIMITS", "Refused", "Upload", "accept"]
+
+INTAKE_LIMITS = IntakeLimits()
+_SNIFF = 8192
+
+
+class Refused(Exception):
+    """The upload was not taken; `reason` is one plain sentence for the student (nothing was kept)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class Upload:
+    """One uploaded file as the browser named it."""
+
+    name: str
+    stream: IO[bytes]
+    size: int
+
+
+def _disk_full(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _full() -> Refused:
+    return Refused(_("The server's disk is full, so your submission was not saved (nothing of it was kept). "
+                     "Tell your TA; your earlier attempts are safe."))
+
+
+def _safe_name(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if base in ("", ".", "..") or "\x00" in base:
+        raise Refused(_("A file has a name that cannot be used: %(name)r.") % {"name": name[:80]})
+    return base
+
+
+def _check_rules(course: Course, user: Any, assignment: str, now: datetime) -> tuple[Any, int]:
+    from grader.site.portal.models import Submission
+
+    entry = course.entry(assignment)
+    late = lateness(entry, now)
+    if not late.accepted:
+        closed = entry.late.until if entry.late is not None else entry.due
+        raise Refused(_("Submissions for this assignment closed at %(when)s.")
+                      % {"when": f"{closed:%Y-%m-%d %H:%M} UTC"})
+    mine = Submission.objects.filter(user=user, assignment=assignment)
+    pending = mine.filter(status__in=[Submission.QUEUED, Submission.RUNNING]).count()
+    if pending >= course.max_pending:
+        raise Refused(_("You already have %(n)d attempts waiting to be graded; submit again when one of them "
+                        "is done.") % {"n": pending})
+    window = now - timedelta(minutes=course.rate_limit.minutes)
+    recent = list(mine.filter(created_at__gt=window).values_list("created_at", flat=True))
+    next_allowed = rate_limited(recent, course.rate_limit, now)
+    if next_allowed is not None:
+        raise Refused(_("You may submit %(n)d times in %(m)d minutes; the next attempt is possible at %(when)s.")
+                      % {"n": course.rate_limit.submissions, "m": course.rate_limit.minutes,
+                         "when": f"{next_allowed:%H:%M:%S} UTC"})
+    return late, pending
+
+
+def _binary(folder: Path, files: Iterable[str]) -> str | None:
+    for name in files:
+        with (folder / name).open("rb") as fh:
+            if b"\x00" in fh.read(_SNIFF):
+                return name
+    return None
+
+
+def accept(course: Course, site_dir: Path, user: Any, assignment: str, uploads: list[Upload], *,
+           queue: Any, now: datetime | None = None) -> Any:
+    """Check, take in, store and queue one attempt; returns the new Submission or raises Refused."""
+    from grader.site.portal.models import Submission
+
+    now = now or timezone.now()
+    spec = course.specs[assignment]
+    if not uploads:
+        raise Refused(_("Choose the files to submit (%(files)s) or one archive of them.")
+                      % {"files": ", ".join(spec.files)})
+    if len(uploads) > INTAKE_LIMITS.max_entries:
+        raise Refused(_("That is too many files (%(n)d).") % {"n": len(uploads)})
+    total = sum(u.size for u in uploads)
+    if total > INTAKE_LIMITS.max_total_bytes:
+        raise Refused(_("The upload is %(mib).1f MiB; the limit is %(cap)d MiB.")
+                      % {"mib": total / 2**20, "cap": INTAKE_LIMITS.max_total_bytes // 2**20})
+    late, _pending = _check_rules(course, user, assignment, now)
+    uploads_dir = Path(site_dir) / "uploads"
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=uploads_dir))
+    except OSError as exc:
+        raise (_full() if _disk_full(exc) else exc) from None
+    try:
+        raw = staging / "raw"
+        raw.mkdir()
+        names = set()
+        for upload in uploads:
+            name = _safe_name(upload.name)
+            if name in names:
+                raise Refused(_("Two files are named %(name)r; upload each file once.") % {"name": name})
+            names.add(name)
+            with (raw / name).open("xb") as out:
+                shutil.copyfileobj(upload.stream, out, 64 * 1024)
+        first = raw / _safe_name(uploads[0].name)
+        source = first if len(uploads) == 1 and is_archive(first) else raw
+        try:
+            taken = intake(source, staging / "taken", student="files", limits=INTAKE_LIMITS,
+                           unwrap=source != raw)
+        except SubmissionError as exc:
+            if _disk_full(exc):
+                raise _full() from None
+            raise Refused(exc.message) from None
+        binary = _binary(taken.path, taken.files)
+        if binary is not None:
+            raise Refused(_("%(name)s is not a text file: upload your source files (%(files)s) or an archive of "
+                            "them, not compiled programs or documents.") % {"name": binary,
+                                                                            "files": ", ".join(spec.files)})
+        missing, present = missing_files(spec, taken.path)
+        if missing:
+            raise Refused(_("This assignment needs %(missing)s; your upload has %(present)s.")
+                          % {"missing": ", ".join(missing), "present": ", ".join(present) or _("no files")})
+        final: Path | None = None
+        try:
+            with transaction.atomic():
+                last = Submission.objects.filter(user=user, assignment=assignment).aggregate(n=Max("number"))["n"]
+                sub = Submission.objects.create(
+                    user=user, assignment=assignment, number=(last or 0) + 1, created_at=now, files=taken.files,
+                    content_hash=taken.content_hash, late=late.late, days_late=late.days_late,
+                    penalty_percent=late.penalty_percent, progress_total=0)
+                final = submission_folder(site_dir, sub.id)
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(taken.path, final)   # one step: the worker sees all the files or none
+        except BaseException:
+            if final is not None:           # the row was rolled back: so are its files
+                shutil.rmtree(final.parent, ignore_errors=True)
+            raise
+        queue.enqueue(sub.id)
+        return sub
+    except OSError as exc:
+        if _disk_full(exc):
+            raise _full() from None
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
