@@ -33,6 +33,7 @@ __all__ = [
     "CheckVerdict",
     "ValidationRow",
     "declared_checks",
+    "expected_rows",
     "faulty_coverage",
     "judge_faulty",
     "judge_reference",
@@ -275,6 +276,20 @@ def validate_assignment(
         result = _grade(assignment, assignment.resolve(faulty.path), sandbox, repeat, grade)
         rows.append(judge_faulty(assignment, result, solution=faulty.path, fails=faulty.fails, source=source))
     return rows
+
+
+def expected_rows(assignment_paths: Sequence[Path]) -> int:
+    """How many rows `validate` will produce (for a progress line): schema, reference and each faulty
+    solution per file; one row for a file that does not load."""
+    from grader.spec.loader import load_assignment
+
+    total = 0
+    for path in assignment_paths:
+        try:
+            total += 2 + len(load_assignment(Path(path)).faulty)
+        except SpecError:
+            total += 1
+    return total
 
 
 def validate(
