@@ -1,48 +1,94 @@
-"""Captures: numbers printed by the program, bound to the trace (pid, ppid, tid) or compared with each other."""
+"""Captures: numbers printed by the program, bound to the trace (pid, ppid, tid and any trace fact).
+
+`output.ids` checks placeholders named pid, ppid and tid against the line's writer. `output.values`
+checks expressions (grader.checks.expr) over what placeholders captured and over the trace's model
+of the run: the writer, its parent and children, any process's exit status or signal, the reap
+order, line numbers. Every binding is judged against the trace, never against what the program says.
+"""
 
 from __future__ import annotations
 
-import operator
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import PlainValidator, WithJsonSchema, model_validator
+from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, SubjectCheck, line_text, more, outcome
+from grader.checks.expr import (
+    Binding,
+    ExprError,
+    Fact,
+    Failure,
+    Row,
+    TraceView,
+    compile_expression,
+    judge,
+    reads_trace,
+)
 from grader.checks.messages import quote
 from grader.checks.params import Count, Role, Stream, StrictModel
-from grader.trace.model import OutputLine
+from grader.trace.model import OutputLine, Task
 
 __all__ = [
     "TRACE_NAMES",
     "CapturePattern",
     "CaptureSpec",
+    "LineChoice",
     "OutputIds",
     "OutputValues",
     "capture_regex",
-    "parse_expression",
+    "capture_values",
 ]
 
 TRACE_NAMES = ("pid", "ppid", "tid")
 _PLACEHOLDER = re.compile(r"(?<!\\)\{([A-Za-z_]\w*)(?::((?:[^{}]|\{[^{}]*\})*))?\}")
+_REPEAT = re.compile(r"^__(\d+)__(\w+)$")    # the group of a placeholder's second, third... occurrence
+LineChoice = Literal["all", "first", "last"]
 
 
 @lru_cache(maxsize=512)
 def capture_regex(pattern: str) -> re.Pattern[str]:
-    """`child {pid} of {ppid}` -> a regex with named number groups; `{name:regex}` gives the group's regex."""
+    """`child {pid} of {ppid}` -> a regex with named number groups; `{name:regex}` gives the group's regex.
+
+    A placeholder may appear more than once (`pid={pid} tid={tid}|tid={tid} pid={pid}`): each later
+    occurrence is its own group, and capture_values() joins them into one value.
+    """
     out: list[str] = []
     last = 0
+    seen: dict[str, int] = {}
     for match in _PLACEHOLDER.finditer(pattern):
         out.append(pattern[last:match.start()])
+        name = match.group(1)
         body = match.group(2) if match.group(2) is not None else r"-?\d+"
-        out.append(f"(?P<{match.group(1)}>{body})")
+        seen[name] = seen.get(name, 0) + 1
+        group = name if seen[name] == 1 else f"__{seen[name]}__{name}"
+        out.append(f"(?P<{group}>{body})")
         last = match.end()
     out.append(pattern[last:])
     return re.compile("".join(out))
+
+
+def placeholders(pattern: str) -> frozenset[str]:
+    """The placeholder names of a capture pattern."""
+    return frozenset(m.group(1) for m in _PLACEHOLDER.finditer(pattern))
+
+
+def capture_values(match: re.Match[str]) -> dict[str, int | float | str] | None:
+    """What each placeholder captured (numbers as numbers); None when a repeated one captured two values."""
+    values: dict[str, int | float | str] = {}
+    for group, text in match.groupdict().items():
+        if text is None:
+            continue                                # an optional part that was not printed
+        repeat = _REPEAT.match(group)
+        name = repeat.group(2) if repeat else group
+        value = _number(text)
+        if name in values and values[name] != value:
+            return None
+        values[name] = value
+    return values
 
 
 def _capture_pattern(value: Any) -> str:
@@ -53,11 +99,9 @@ def _capture_pattern(value: Any) -> str:
         raise PydanticCustomError(
             "capture", "the pattern {got} has no placeholder such as {pid} or {x}", {"got": repr(value)}
         )
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        raise PydanticCustomError(
-            "capture", "placeholder {dup} appears twice in {got}", {"dup": "{" + duplicated[0] + "}", "got": repr(value)}
-        )
+    bad = sorted({n for n in names if _REPEAT.match(n)})
+    if bad:
+        raise PydanticCustomError("capture", "placeholder names may not look like {got}", {"got": repr(bad[0])})
     try:
         capture_regex(value)
     except re.error as err:
@@ -70,7 +114,9 @@ def _capture_pattern(value: Any) -> str:
 CapturePattern = Annotated[
     str,
     PlainValidator(_capture_pattern),
-    WithJsonSchema({"type": "string", "description": "a regex with {name} or {name:regex} placeholders"}),
+    WithJsonSchema({"type": "string", "description": "a regex with {name} or {name:regex} placeholders; a "
+                                                     "placeholder may appear twice (in alternatives), and "
+                                                     "inside an optional group"}),
 ]
 
 
@@ -91,13 +137,25 @@ class _Hit:
     values: dict[str, int | float | str]
 
 
-def _hits(evidence: RunEvidence, pattern: str, role: str | None, stream: str) -> list[_Hit]:
+def _chosen(evidence: RunEvidence, role: str | None, stream: str, line: LineChoice) -> list[tuple[int, OutputLine]]:
+    """The lines a capture looks at: those of `role` (all lines without one), or only its first or last."""
+    owned = [(i, ln) for i, ln in enumerate(evidence.lines(stream)) if evidence.line_in_role(ln, role)]
+    if line == "first":
+        return owned[:1]
+    if line == "last":
+        return owned[-1:]
+    return owned
+
+
+def _hits(evidence: RunEvidence, pattern: str, role: str | None, stream: str, line: LineChoice = "all") -> list[_Hit]:
     regex = capture_regex(pattern)
     found = []
-    for index, line in enumerate(evidence.lines(stream)):
-        match = regex.search(line_text(line))
-        if match and evidence.line_in_role(line, role):
-            found.append(_Hit(index, line, {k: _number(v) for k, v in match.groupdict().items() if v is not None}))
+    for index, text_line in _chosen(evidence, role, stream, line):
+        match = regex.search(line_text(text_line))
+        if match:
+            values = capture_values(match)
+            if values is not None:
+                found.append(_Hit(index, text_line, values))
     return found
 
 
@@ -172,10 +230,11 @@ class OutputIds(SubjectCheck):
     """
 
     kind: Literal["output.ids"]
-    pattern: CapturePattern
-    role: Role | None = None
-    min: Count = 1
-    stream: Stream = "stdout"
+    pattern: CapturePattern = Field(description="the line, as a regex with {pid}, {ppid} and/or {tid} placeholders "
+                                                "(other placeholders are captured but not checked)")
+    role: Role | None = Field(None, description="only lines written entirely by this role count")
+    min: Count = Field(1, description="at least this many lines must match")
+    stream: Stream = Field("stdout", description="the stream the lines are on")
     shorthand: ClassVar[str | None] = "pattern"
 
     @model_validator(mode="after")
@@ -232,61 +291,80 @@ class OutputIds(SubjectCheck):
                        evidence=shown if verdict.unproven else [])
 
 
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt,
-}
-_FUNCS = ("first", "last", "sum", "min", "max", "count", "distinct")
-_OPERAND = (
-    r"-?\d+(?:\.\d+)?|'[^']*'"
-    r"|(?:" + "|".join(_FUNCS) + r")\(\s*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?\s*\)"
-    r"|[A-Za-z_]\w*\.[A-Za-z_]\w*"
-)
-_EXPRESSION = re.compile(rf"^\s*({_OPERAND})\s*(==|!=|<=|>=|<|>)\s*({_OPERAND})\s*$")
-_REF = re.compile(r"^(?:(\w+)\(\s*)?([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?\s*\)?$")
-
-
-@dataclass(frozen=True, slots=True)
-class _Operand:
-    text: str
-    literal: int | float | str | None = None
-    capture: str | None = None
-    field: str | None = None
-    func: str | None = None
-
-
-def _operand(text: str) -> _Operand:
-    if text.startswith("'"):
-        return _Operand(text, literal=text[1:-1])
-    if re.fullmatch(r"-?\d+(?:\.\d+)?", text):
-        return _Operand(text, literal=_number(text))
-    match = _REF.match(text)
-    assert match is not None
-    return _Operand(text, capture=match.group(2), field=match.group(3), func=match.group(1))
-
-
-def parse_expression(text: str) -> tuple[_Operand, str, _Operand]:
-    """'child.x == 1' -> (operand, op, operand); ValueError when it is not one comparison."""
-    match = _EXPRESSION.match(text)
-    if not match:
-        raise ValueError(text)
-    return _operand(match.group(1)), match.group(2), _operand(match.group(3))
-
 
 class CaptureSpec(StrictModel):
     """Lines a name stands for in expressions, and the values their placeholders captured."""
 
-    pattern: CapturePattern
-    role: Role | None = None
-    stream: Stream = "stdout"
+    pattern: CapturePattern = Field(description="the line, as a regex with {name} or {name:regex} placeholders; a "
+                                                "placeholder may appear in two alternatives ('pid={pid} tid={tid}|"
+                                                "tid={tid} pid={pid}') or inside an optional group")
+    role: Role | None = Field(None, description="only lines written entirely by one task of this role")
+    stream: Stream = Field("stdout", description="the stream the lines are on")
+    line: LineChoice = Field("all", description="all: every matching line; first or last: only the first or last "
+                                                "line of the stream (written by `role`, if given), which must match")
+
+
+@lru_cache(maxsize=512)
+def _compiled(text: str, fields: tuple[tuple[str, frozenset[str]], ...]) -> Binding:
+    return compile_expression(text, dict(fields))
+
+
+def _error_text(err: ExprError, text: str) -> str:
+    where = f" (at column {err.position + 1} of {text!r})" if 0 < err.position < len(text) else ""
+    return f"{err.message}{where}"
+
+
+# What a fact of the trace is said as: Fact.kind -> (clause of <fact>, params), see _fact_slot.
+def _end_clause(task: Task) -> tuple[str, dict[str, Any]]:
+    if task.stopped_by is not None:
+        return "stopped", {"fact_pid": task.tid}
+    if task.signal:
+        return "killed", {"fact_pid": task.tid, "fact_signal": task.signal}
+    if task.exit_code is not None:
+        return "exited", {"fact_pid": task.tid, "fact_status": task.exit_code}
+    return "running", {"fact_pid": task.tid}
+
+
+def _fact_slot(fact: Fact | None, tasks: dict[int, Task]) -> tuple[str, dict[str, Any]]:
+    """The <fact> clause that says what the trace showed, and its params."""
+    if fact is None:
+        return "none", {}
+    pid = fact.task
+    if fact.kind == "end" and pid in tasks:
+        return _end_clause(tasks[pid])
+    if fact.kind == "writer":
+        return "writer", {"fact_pid": pid}
+    if fact.kind == "thread":
+        return "thread", {"fact_tid": pid}
+    if fact.kind == "root":
+        return "root", {"fact_pid": pid}
+    if fact.kind == "parent":
+        return ("parent", {"fact_pid": pid, "fact_parent": fact.value}) if fact.value is not None else ("none", {})
+    if fact.kind == "reaper":
+        return ("reaper", {"fact_pid": pid, "fact_reaper": fact.value}) if fact.value is not None \
+            else ("unreaped", {"fact_pid": pid})
+    if fact.kind in ("children", "threads", "reaped", "procs"):
+        if not fact.value:
+            return ({"children": "no_children", "threads": "no_threads", "reaped": "reaped_none",
+                     "procs": "none"}[fact.kind], {"fact_pid": pid} if pid is not None else {})
+        return fact.kind, {"fact_list": list(fact.value), **({"fact_pid": pid} if pid is not None else {})}
+    return "none", {}
 
 
 class OutputValues(CheckBase):
-    """Values printed by the program satisfy comparisons, e.g. `child.x == 1`, `last(total.n) == 4000`."""
+    """Printed values satisfy expressions over what was printed and what the trace shows.
+
+    E.g. `child.pid == child.writer.pid`, `proc(st.pid).exit_status == st.code`, `last(total.n) == 4 * 1000`.
+    An expression that names a capture outside count/sum/last/... must hold on every line of it. The
+    language (grader.checks.expr) is parsed when the assignment is loaded; nothing is `eval`'d.
+    Placeholders named pid, ppid and tid are also checked as output.ids checks them.
+    """
 
     kind: Literal["output.values"]
-    captures: dict[str, CaptureSpec]
-    expect: list[str]
-    require: bool = True
+    captures: dict[str, CaptureSpec] = Field(description="name -> the lines it stands for in expressions")
+    expect: list[str] = Field(description="expressions that must hold, e.g. 'proc(st.pid).exit_status == st.code' "
+                                          "(grammar: grader.checks.expr)")
+    require: bool = Field(True, description="every capture must match at least one line")
 
     @model_validator(mode="after")
     def _expressions_refer_to_captures(self) -> OutputValues:
@@ -294,111 +372,111 @@ class OutputValues(CheckBase):
             raise PydanticCustomError("expression", "give at least one comparison in expect", {})
         for number, text in enumerate(self.expect):
             try:
-                parts = parse_expression(text)
-            except ValueError:
-                raise PydanticCustomError(
-                    "expression",
-                    "expect[{i}]: {got} is not a comparison like 'child.x == 1' or 'last(total.n) >= 10'",
-                    {"i": number, "got": repr(text)},
-                ) from None
-            for side in (parts[0], parts[2]):
-                if side.capture is None:
-                    continue
-                if side.capture not in self.captures:
-                    raise PydanticCustomError(
-                        "expression", "expect[{i}]: no capture named {name} (captures: {known})",
-                        {"i": number, "name": repr(side.capture), "known": ", ".join(sorted(self.captures))},
-                    )
-                fields = set(capture_regex(self.captures[side.capture].pattern).groupindex)
-                if side.field is not None and side.field not in fields:
-                    raise PydanticCustomError(
-                        "expression", "expect[{i}]: capture {name} has no placeholder {field}",
-                        {"i": number, "name": repr(side.capture), "field": "{" + str(side.field) + "}"},
-                    )
-                if side.field is None and side.func != "count":
-                    raise PydanticCustomError(
-                        "expression", "expect[{i}]: write {name}.<placeholder>, e.g. {name}.{first}",
-                        {"i": number, "name": side.capture, "first": min(fields)},
-                    )
+                self._binding(text)
+            except ExprError as err:
+                raise PydanticCustomError("expression", "expect[{i}]: {problem}",
+                                          {"i": number, "problem": _error_text(err, text)}) from None
         return self
 
-    def _values(self, side: _Operand, hits: dict[str, list[_Hit]]) -> tuple[list[tuple[Any, str]], bool]:
-        """(value, where) pairs and whether the operand stands for each value (True) or one aggregate."""
-        if side.capture is None:
-            return [(side.literal, "")], False
-        rows = hits[side.capture]
-        values: list[tuple[Any, str]] = [
-            (h.values[side.field] if side.field else None, f"line {h.index + 1}, pid {h.line.owner_process or '?'}")
-            for h in rows
-            if side.field is None or side.field in h.values
+    def _binding(self, text: str) -> Binding:
+        fields = tuple(sorted((name, placeholders(spec.pattern)) for name, spec in self.captures.items()))
+        return _compiled(text, fields)
+
+    def _rows(self, evidence: RunEvidence, name: str, hits: list[_Hit]) -> list[Row]:
+        return [
+            Row(name, h.index, line_text(h.line), dict(h.values), h.line.owner_process, h.line.owner,
+                tuple(h.line.processes), h.line.unknown_bytes, evidence.thread_unproven(h.line) is not None)
+            for h in hits
         ]
-        nums = [v for v, _ in values]
-        if side.func is None:
-            return values, True
-        if side.func == "count":
-            return [(len(rows), f"{len(rows)} line(s)")], False
-        if side.func == "distinct":
-            return [(len(set(nums)), f"{len(set(nums))} distinct value(s)")], False
-        if not values:
-            return [], False
-        picked: dict[str, Callable[[], tuple[Any, str]]] = {
-            "first": lambda: values[0],
-            "last": lambda: values[-1],
-            "sum": lambda: (sum(nums), f"sum of {len(nums)}"),
-            "min": lambda: min(values, key=lambda x: x[0]),
-            "max": lambda: max(values, key=lambda x: x[0]),
-        }
-        return [picked[side.func]()], False
+
+    def _missing(self, evidence: RunEvidence, name: str) -> CheckOutcome:
+        spec = self.captures[name]
+        frm = "role" if spec.role else "none"
+        chosen = _chosen(evidence, spec.role, spec.stream, spec.line)
+        if spec.line != "all" and chosen:
+            index, line = chosen[0]
+            return outcome(
+                False, "values.not_chosen",
+                {"pattern": quote(spec.pattern), "role": spec.role, "name": name, "chosen": index + 1,
+                 "chosen_text": quote(line_text(line))},
+                slots={"which": spec.line, "from": frm},
+                expected=f"the {spec.line} line like {spec.pattern!r}", observed=line_text(line),
+                evidence=[evidence.line_evidence(f"the {spec.line} line", chosen)],
+            )
+        everything = _hits(evidence, spec.pattern, None, spec.stream)
+        unowned_slot, unowned_params = evidence.unowned([(h.index, h.line) for h in everything])
+        return outcome(
+            False, "values.none",
+            {"pattern": quote(spec.pattern), "role": spec.role, "name": name, **unowned_params},
+            slots={**unowned_slot, "from": frm},
+            expected=f"a line like {spec.pattern!r}",
+            observed="none",
+        )
+
+    def _failure(self, evidence: RunEvidence, text: str, failure: Failure, count: int,
+                 hits: dict[str, list[_Hit]]) -> CheckOutcome:
+        tasks = evidence.execution.tasks
+        more_slot, more_params = more(count - 1)
+        at: dict[str, Any] = {}
+        if failure.rows:
+            row = next(iter(failure.rows.values()))
+            at = {"line": row.index + 1, "text": quote(row.text)}
+        shown = [evidence.line_evidence(f"lines captured as {name}", [(h.index, h.line) for h in rows])
+                 for name, rows in hits.items() if rows]
+        if failure.nofact is not None:
+            missing = failure.nofact
+            if missing.template.startswith("ids.") or missing.template == "trace.none":
+                params = {**missing.params, **more_params}
+                slots = more_slot if missing.template.startswith("ids.") else {}
+                return outcome(False, missing.template, params, slots=slots, expected=text,
+                               observed="unverifiable", evidence=shown)
+            if missing.template == "values.nothing":
+                return outcome(False, "values.nothing", {"expect": text}, expected=text, observed="none")
+            return outcome(False, missing.template, {**missing.params, **at, "expect": text},
+                           slots={"at": "line" if at else "none"}, expected=text, observed="unverifiable",
+                           evidence=shown)
+        fact_clause, fact_params = _fact_slot(failure.fact, tasks)
+        printed = ", ".join(failure.printed)
+        fact_tasks = [failure.fact.task] if failure.fact is not None and failure.fact.task in tasks else []
+        if fact_tasks:
+            shown.append(evidence.task_evidence("what the trace shows", [tasks[t] for t in fact_tasks]))
+        return outcome(
+            False, "bind.bad",
+            {"expect": failure.part, **at, "printed": printed, **fact_params, **more_params},
+            slots={"at": "line" if at else "none", "printed": "some" if printed else "none",
+                   "fact": fact_clause, **more_slot},
+            expected=text,
+            observed=printed or "false",
+            evidence=shown,
+        )
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
-        hits = {name: _hits(evidence, spec.pattern, spec.role, spec.stream) for name, spec in self.captures.items()}
+        hits = {name: _hits(evidence, spec.pattern, spec.role, spec.stream, spec.line)
+                for name, spec in self.captures.items()}
         if any(spec.role for spec in self.captures.values()) and not evidence.has_trace:
             return self.no_trace()
-        expect = "; ".join(self.expect)
         if self.require:
             empty = [name for name, rows in hits.items() if not rows]
             if empty:
-                name = empty[0]
-                spec = self.captures[name]
-                everything = _hits(evidence, spec.pattern, None, spec.stream)
-                unowned_slot, unowned_params = evidence.unowned([(h.index, h.line) for h in everything])
-                return outcome(
-                    False, "values.none",
-                    {"pattern": quote(spec.pattern), "role": spec.role, "name": name, **unowned_params},
-                    slots={**unowned_slot, "from": "role" if spec.role else "none"},
-                    expected=f"a line like {spec.pattern!r}",
-                    observed="none",
-                )
+                return self._missing(evidence, empty[0])
         if evidence.has_trace:
             verdict = _verify_ids(evidence, [h for rows in hits.values() for h in rows])
             if verdict.problems:
                 return _problem_outcome(verdict, expected="ids that match the trace")
+        trace = TraceView(evidence.execution.tasks, evidence.processes, evidence.execution.root)
+        gather = {name: self._rows(evidence, name, rows) for name, rows in hits.items()}
         for text in self.expect:
-            left, op, right = parse_expression(text)
-            lvals, _ = self._values(left, hits)
-            rvals, _ = self._values(right, hits)
-            if not lvals or not rvals:
+            binding = self._binding(text)
+            if not evidence.has_trace and _needs_trace(binding):
+                return self.no_trace()
+            judgement = judge(binding, trace, gather)
+            if judgement.failures:
+                return self._failure(evidence, text, judgement.failures[0], len(judgement.failures), hits)
+            if judgement.judged == 0:
                 return outcome(False, "values.nothing", {"expect": text}, expected=text, observed="none")
-            for lv, lwhere in lvals:
-                for rv, rwhere in rvals:
-                    try:
-                        holds = _OPS[op](lv, rv)
-                    except TypeError:
-                        holds = False
-                    if not holds:
-                        seen = ", ".join(
-                            f"{s.text} = {v!r}" + (f" ({w})" if w else "")
-                            for s, v, w in ((left, lv, lwhere), (right, rv, rwhere)) if s.capture
-                        )
-                        return outcome(
-                            False, "values.bad", {"expect": text, "seen": seen},
-                            expected=text,
-                            observed=seen,
-                            evidence=[
-                                evidence.line_evidence(
-                                    f"lines captured as {name}", [(h.index, h.line) for h in rows]
-                                )
-                                for name, rows in hits.items() if rows
-                            ],
-                        )
-        return outcome(True, "values.ok", {"expect": expect})
+        return outcome(True, "values.ok", {"expect": "; ".join(self.expect)})
+
+
+def _needs_trace(binding: Binding) -> bool:
+    """Whether an expression reads the trace's model (not only printed values)."""
+    return reads_trace(binding.tree)

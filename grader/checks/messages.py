@@ -125,6 +125,42 @@ CLAUSES: dict[str, dict[str, str]] = {
                    "one stdio buffer and <flusher> ({buffer_writes} write(s) of several lines each), so the "
                    "kernel saw one writer"),
     },
+    # output.values: which line a binding was judged on
+    "at": {
+        "none": "",
+        "line": N_("line {line} {text}: "),
+    },
+    # output.values: the printed values a failed binding read
+    "printed": {
+        "none": "",
+        "some": N_(" with {printed}"),
+    },
+    # output.values: what the trace shows about the task a failed binding named
+    "fact": {
+        "none": "",
+        "exited": N_(", but the trace shows pid {fact_pid} exited with status {fact_status}"),
+        "killed": N_(", but the trace shows pid {fact_pid} was killed by {fact_signal}"),
+        "stopped": N_(", but the trace shows the grader stopped pid {fact_pid}"),
+        "running": N_(", but the trace shows pid {fact_pid} had not ended when the run did"),
+        "writer": N_(", but the trace shows the line was written by pid {fact_pid}"),
+        "thread": N_(", but the trace shows the line was written by thread {fact_tid}"),
+        "root": N_(", but the trace shows the first process is pid {fact_pid}"),
+        "parent": N_(", but the trace shows the parent of pid {fact_pid} is pid {fact_parent}"),
+        "reaper": N_(", but the trace shows pid {fact_pid} was reaped by pid {fact_reaper}"),
+        "unreaped": N_(", but the trace shows pid {fact_pid} was never reaped"),
+        "children": N_(", but the trace shows the child processes of pid {fact_pid} are pids {fact_list}"),
+        "no_children": N_(", but the trace shows pid {fact_pid} has no child process"),
+        "threads": N_(", but the trace shows the threads of pid {fact_pid} are {fact_list}"),
+        "no_threads": N_(", but the trace shows pid {fact_pid} has no thread besides its main thread"),
+        "reaped": N_(", but the trace shows pid {fact_pid} waited for pids {fact_list}, in that order"),
+        "reaped_none": N_(", but the trace shows pid {fact_pid} waited for no child process"),
+        "procs": N_(", but the trace shows the run's processes are pids {fact_list}"),
+    },
+    # output.values: a capture of one line (line: first|last)
+    "which": {
+        "first": N_("first"),
+        "last": N_("last"),
+    },
     # who flushed a stdio buffer that several threads share
     "flusher": {
         "main_exit": N_("the main thread flushed every thread's output at exit"),
@@ -292,6 +328,14 @@ TEMPLATES: dict[str, str] = {
     "values.none": N_("no line like {pattern}<from> ({name})<unowned>"),
     "values.nothing": N_("{expect}: no value was printed to compare"),
     "values.bad": N_("expected {expect}, but {seen}"),
+    "values.not_chosen": N_("the <which> line<from> is line {chosen} {chosen_text}, not a line like {pattern} "
+                            "({name})"),
+    "bind.bad": N_("<at>{expect} does not hold<printed><fact><more>"),
+    "bind.noproc": N_("<at>{expect} names pid {pid}, but the trace has no process {pid}"),
+    "bind.noparent": N_("<at>{expect} needs the parent of pid {pid}, but pid {pid} was started from outside "
+                        "the traced run"),
+    "bind.noindex": N_("<at>{expect} needs item {index} of {what}, which has {size} item(s)"),
+    "bind.kind": N_("<at>{expect} cannot be judged: {what} is a {kind}"),
     # output.writers
     "writers.ok": N_("{count} line(s) matching /{pattern}/ came from {processes} process(es), {threads} "
                      "thread(s)"),
