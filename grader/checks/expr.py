@@ -46,10 +46,11 @@ Functions: `count(x)`, `len(x)`, `distinct(x)` (how many different values), `sum
 `first`, `last`, `sorted`, `any`, `all`, `abs`, `proc(N)`, `reaped_by(p)` (= `p.reaped`).
 
 Quantifiers: an expression that mentions a capture outside any function above must hold for every
-line of that capture (for every pair of lines, with two captures). Inside `count`, `distinct`,
-`sum`, `min`, `max`, `first`, `last`, `sorted`, `any`, `all` and `len`, a capture instead gathers
-its lines: `count(c)` is the number of its lines, `last(total.n)` the value on its last line,
-`all(c.x > 0)` says the comparison holds on each. A line lacking an optional placeholder the
+line of that capture (for every pair of lines, with two captures; at most MAX_COMBINATIONS). Inside
+`count`, `distinct`, `sum`, `min`, `max`, `first`, `last`, `sorted`, `any`, `all` and `len`, a
+capture always gathers all its lines: `count(c)` is the number of its lines, `last(total.n)` the
+value on its last line, `all(c.x > 0)` says the comparison holds on each, and `c.x == max(c.x)` is
+judged on each line against the largest value of all. A line lacking an optional placeholder the
 expression reads is not judged by that expression (and not counted by `count(c.x)`).
 
 Examples::
@@ -76,6 +77,7 @@ from typing import Any
 __all__ = [
     "AGGREGATES",
     "FUNCTIONS",
+    "MAX_COMBINATIONS",
     "GLOBALS",
     "PROCESS_ATTRIBUTES",
     "ROW_ATTRIBUTES",
@@ -767,6 +769,8 @@ class _Env:
     binding: Binding
     facts: list[Fact] = field(default_factory=list)
     reads: list[tuple[str, str, Any]] = field(default_factory=list)   # (capture, placeholder, value) read
+    totals: dict[int, Any] = field(default_factory=dict)   # id(Call) -> its value, for aggregates over whole
+                                                          # captures (the same on every line: computed once)
 
 
 def _end_fact(task: Any) -> Fact:
@@ -951,9 +955,9 @@ def _aggregate(func: str, values: list[Any]) -> Any:
     present = [v for v in values if v is not None]
     if func == "sorted":
         try:
-            return sorted(present)
+            return sorted(present, key=lambda v: v.task.tid if isinstance(v, ProcessView) else v)
         except TypeError:
-            return present
+            raise NoFact("bind.kind", {"what": func, "kind": "list of mixed values"}) from None
     if not present:
         raise NoFact("values.nothing", {})
     if func == "first":
@@ -970,87 +974,120 @@ def _aggregate(func: str, values: list[Any]) -> Any:
         raise NoFact("bind.kind", {"what": func, "kind": "list of mixed values"}) from None
 
 
+MAX_COMBINATIONS = 100_000   # lines (or pairs of lines, with two captures) one expression is judged on
+
+
+def _combinations(captures: Sequence[str], env: _Env) -> int:
+    count = 1
+    for name in captures:
+        count *= len(env.gather[name])
+    return count
+
+
 def _rows_of(captures: Sequence[str], env: _Env) -> Iterator[dict[str, Row]]:
     lists = [env.gather[name] for name in captures]
     for combo in itertools.product(*lists):
         yield dict(zip(captures, combo, strict=True))
 
 
+def _literal(node: Any, env: _Env) -> Any:
+    return node.value
+
+
+def _name(node: Any, env: _Env) -> Any:
+    if node.name in env.rows:
+        return env.rows[node.name]
+    if node.name in _ROW_NAMES and env.binding.iterated:
+        return _row_attr(env.rows[env.binding.iterated[0]], node.name, env)
+    trace = env.trace
+    if node.name in ("root", "first"):
+        if trace.root is None or trace.root not in trace.tasks:
+            raise NoFact("trace.none", {})
+        env.facts.append(Fact("root", trace.root))
+        return trace.view(trace.root)
+    if node.name == "procs":
+        env.facts.append(Fact("procs", None, [p.tid for p in trace.processes]))
+        return [ProcessView(p, trace) for p in trace.processes]
+    if node.name == "threads":
+        return [ProcessView(t, trace) for t in sorted(
+            (t for t in trace.tasks.values() if t.kind == "thread" and t.tgid in trace.student),
+            key=lambda t: (t.start, t.tid))]
+    raise AssertionError(node.name)
+
+
+def _attribute(node: Any, env: _Env) -> Any:
+    return _attr(evaluate(node.obj, env), node.name, env, node)
+
+
+def _index(node: Any, env: _Env) -> Any:
+    items = evaluate(node.obj, env)
+    index = evaluate(node.index, env)
+    if items is None or index is None:
+        return None
+    if not isinstance(items, list) or not isinstance(index, int) or isinstance(index, bool):
+        raise NoFact("bind.kind", {"what": env.binding.text(node), "kind": _kind_word(items)})
+    if not -len(items) <= index < len(items):
+        raise NoFact("bind.noindex", {"what": env.binding.text(node.obj), "size": len(items), "index": index})
+    return items[index]
+
+
+def _list(node: Any, env: _Env) -> Any:
+    return [evaluate(item, env) for item in node.items]
+
+
+def _unary(node: Any, env: _Env) -> Any:
+    value = evaluate(node.operand, env)
+    if node.op == "not":
+        return not bool(value)
+    return _arith("-", 0, value, env, node)
+
+
+def _binary(node: Any, env: _Env) -> Any:
+    if node.op == "and":
+        return bool(evaluate(node.left, env)) and bool(evaluate(node.right, env))
+    if node.op == "or":
+        try:
+            if bool(evaluate(node.left, env)):
+                return True
+        except NoFact:
+            if bool(evaluate(node.right, env)):   # either side true is enough, whatever the other lacks
+                return True
+            raise
+        return bool(evaluate(node.right, env))
+    return _arith(node.op, evaluate(node.left, env), evaluate(node.right, env), env, node)
+
+
+def _comparison(node: Any, env: _Env) -> Any:
+    return _compare(node.op, evaluate(node.left, env), evaluate(node.right, env))
+
+
 def evaluate(node: Node, env: _Env) -> Any:
     """The value of `node` with the env's lines bound (Skip / NoFact when it cannot be had)."""
-    if isinstance(node, Literal):
-        return node.value
-    if isinstance(node, Name):
-        if node.name in env.rows:
-            return env.rows[node.name]
-        if node.name in _ROW_NAMES and env.binding.iterated:
-            return _row_attr(env.rows[env.binding.iterated[0]], node.name, env)
-        trace = env.trace
-        if node.name in ("root", "first"):
-            if trace.root is None or trace.root not in trace.tasks:
-                raise NoFact("trace.none", {})
-            env.facts.append(Fact("root", trace.root))
-            return trace.view(trace.root)
-        if node.name == "procs":
-            env.facts.append(Fact("procs", None, [p.tid for p in trace.processes]))
-            return [ProcessView(p, trace) for p in trace.processes]
-        if node.name == "threads":
-            return [ProcessView(t, trace) for t in sorted(
-                (t for t in trace.tasks.values() if t.kind == "thread" and t.tgid in trace.student),
-                key=lambda t: (t.start, t.tid))]
-        raise AssertionError(node.name)
-    if isinstance(node, Attr):
-        return _attr(evaluate(node.obj, env), node.name, env, node)
-    if isinstance(node, Index):
-        items = evaluate(node.obj, env)
-        index = evaluate(node.index, env)
-        if items is None or index is None:
-            return None
-        if not isinstance(items, list) or not isinstance(index, int) or isinstance(index, bool):
-            raise NoFact("bind.kind", {"what": env.binding.text(node), "kind": _kind_word(items)})
-        if not -len(items) <= index < len(items):
-            raise NoFact("bind.noindex", {"what": env.binding.text(node.obj), "size": len(items), "index": index})
-        return items[index]
-    if isinstance(node, Call):
-        return _call(node, env)
-    if isinstance(node, ListExpr):
-        return [evaluate(item, env) for item in node.items]
-    if isinstance(node, Unary):
-        value = evaluate(node.operand, env)
-        if node.op == "not":
-            return not bool(value)
-        return _arith("-", 0, value, env, node)
-    if isinstance(node, Binary):
-        if node.op == "and":
-            return bool(evaluate(node.left, env)) and bool(evaluate(node.right, env))
-        if node.op == "or":
-            try:
-                if bool(evaluate(node.left, env)):
-                    return True
-            except NoFact:
-                if bool(evaluate(node.right, env)):   # either side true is enough, whatever the other lacks
-                    return True
-                raise
-            return bool(evaluate(node.right, env))
-        return _arith(node.op, evaluate(node.left, env), evaluate(node.right, env), env, node)
-    if isinstance(node, Compare):
-        return _compare(node.op, evaluate(node.left, env), evaluate(node.right, env))
-    raise AssertionError(node)
+    return _EVALUATORS[type(node)](node, env)
 
 
 def _call(node: Call, env: _Env) -> Any:
     if node.func in AGGREGATES:
         arg = node.args[0]
-        gathered = [n for n in dict.fromkeys(_names(arg)) if n in env.gather and n not in env.rows]
+        named = list(dict.fromkeys(_names(arg)))
+        gathered = [n for n in named if n in env.gather]   # all its lines, even where a line of it is bound
         if gathered:
+            independent = not any(n in _ROW_NAMES for n in named)
+            if independent and id(node) in env.totals:
+                return env.totals[id(node)]
+            if _combinations(gathered, env) > MAX_COMBINATIONS:
+                raise NoFact("bind.too_many", {"limit": MAX_COMBINATIONS})
             values = []
             for rows in _rows_of(gathered, env):
                 try:
                     values.append(evaluate(arg, _Env(env.trace, {**env.rows, **rows}, env.gather, env.binding,
-                                                     env.facts, env.reads)))
+                                                     env.facts, env.reads, env.totals)))
                 except Skip:
                     continue
-            return _aggregate(node.func, values)
+            total = _aggregate(node.func, values)
+            if independent:
+                env.totals[id(node)] = total
+            return total
         value = evaluate(arg, env)
         if value is None:
             return None if node.func not in ("count", "len", "any", "all") else _aggregate(node.func, [])
@@ -1073,6 +1110,12 @@ def _call(node: Call, env: _Env) -> Any:
             raise NoFact("bind.kind", {"what": env.binding.text(node), "kind": _kind_word(value)})
         return _reaped(value, env)
     raise AssertionError(node.func)
+
+
+_EVALUATORS: dict[type, Callable[[Any, _Env], Any]] = {
+    Literal: _literal, Name: _name, Attr: _attribute, Index: _index, Call: _call,
+    ListExpr: _list, Unary: _unary, Binary: _binary, Compare: _comparison,
+}
 
 
 # ----------------------------------------------------------------------------- judging an expression
@@ -1110,7 +1153,7 @@ def _failing_part(node: Node, env: _Env) -> Node:
 
 
 def _fresh(env: _Env) -> _Env:
-    return _Env(env.trace, env.rows, env.gather, env.binding)
+    return _Env(env.trace, env.rows, env.gather, env.binding, totals=env.totals)
 
 
 def _describe(node: Node, env: _Env) -> Failure:
@@ -1154,8 +1197,13 @@ def judge(binding: Binding, trace: TraceView, gather: dict[str, list[Row]]) -> J
     """Evaluate `binding` on every line (combination) of the captures it iterates over, or once."""
     failures: list[Failure] = []
     judged = skipped = 0
-    for rows in _rows_of(binding.iterated, _Env(trace, {}, gather, binding)):
-        env = _Env(trace, rows, gather, binding)
+    totals: dict[int, Any] = {}
+    start = _Env(trace, {}, gather, binding)
+    if _combinations(binding.iterated, start) > MAX_COMBINATIONS:
+        return Judgement([Failure({}, binding.text(binding.tree), [], None,
+                                  NoFact("bind.too_many", {"limit": MAX_COMBINATIONS}))], 0, 0)
+    for rows in _rows_of(binding.iterated, start):
+        env = _Env(trace, rows, gather, binding, totals=totals)
         try:
             holds = bool(evaluate(binding.tree, env))
         except Skip:

@@ -336,6 +336,8 @@ TEMPLATES: dict[str, str] = {
                         "the traced run"),
     "bind.noindex": N_("<at>{expect} needs item {index} of {what}, which has {size} item(s)"),
     "bind.kind": N_("<at>{expect} cannot be judged: {what} is a {kind}"),
+    "bind.too_many": N_("<at>{expect} would be judged on more than {limit} lines or pairs of lines; the "
+                        "assignment must name fewer"),
     # output.writers
     "writers.ok": N_("{count} line(s) matching /{pattern}/ came from {processes} process(es), {threads} "
                      "thread(s)"),

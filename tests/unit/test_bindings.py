@@ -397,3 +397,26 @@ def test_the_grammar_owns_its_parse_no_eval() -> None:
         compile_expression("__import__('os') == 0", {})
     with pytest.raises(ExprError, match="a process has no '__class__'"):
         compile_expression("root.__class__ == 1", {})
+
+
+# ----------------------------------------------------------------------------- bounds
+def many(n: int) -> RunEvidence:
+    b = ExecBuilder()
+    for i in range(n):
+        b.say(100, f"item {i}")
+    b.exit(100)
+    return b.evidence()
+
+
+def test_a_total_inside_a_per_line_expression_is_computed_once() -> None:
+    subject = values({"i": {"pattern": "^item {n}$"}}, "i.n < count(i) and i.n == i.line - 1")
+    assert subject.evaluate(many(20000)).passed
+
+
+def test_pairs_beyond_the_bound_are_refused_not_judged_in_part() -> None:
+    caps = {"a": {"pattern": "^item {n}$"}, "b": {"pattern": "^item {n}$"}}
+    outcome = values(caps, "a.line <= b.line or a.n > b.n").evaluate(many(400))
+    assert not outcome.passed and outcome.template == "bind.too_many+at.none"
+    assert outcome.message == ("a.line <= b.line or a.n > b.n would be judged on more than 100000 lines or pairs "
+                               "of lines; the assignment must name fewer")
+    korean_has_same_numbers(outcome)
