@@ -7,7 +7,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import grader
@@ -200,7 +200,7 @@ def grade(
         max_score=assignment.max_score,
         grader_version=grader.__version__,
         assignment_hash=assignment.content_hash,
-        graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
 
     def done() -> Result:

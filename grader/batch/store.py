@@ -22,9 +22,9 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal, Self
+from typing import Literal
 
 from grader.errors import GraderError
 from grader.result import Result
@@ -178,7 +178,7 @@ class ResultStore:
         with self._lock:
             self._db.close()
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> ResultStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -194,7 +194,7 @@ class ResultStore:
             db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('grader_version', ?)", (grader_version,))
             db.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('batch_started_at', ?)",
-                (datetime.now(UTC).isoformat(timespec="seconds"),),
+                (datetime.now(timezone.utc).isoformat(timespec="seconds"),),
             )
             db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted(student TEXT PRIMARY KEY)")
             db.execute("DELETE FROM wanted")
@@ -512,7 +512,7 @@ def repair_store(path: Path) -> RepairReport:
     if not problem:
         return RepairReport(path=path, moved_to=None, kept=0, lost=0, problem="")
     results, roster, meta, lost = _salvage(path)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     moved = path.with_name(f"{path.name}.corrupt-{stamp}")
     os.replace(path, moved)
     for suffix in ("-wal", "-shm"):

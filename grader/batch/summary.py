@@ -6,7 +6,7 @@ import statistics
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from grader.batch.gradebook import lms_rows, student_page, test_columns
@@ -225,7 +225,7 @@ def summarize(
         title_ko=getattr(first, "assignment_title_ko", None) if first else None,
         assignment_id=first.assignment_id if first else "",
         grader_version=first.grader_version if first else "",
-        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         students=len(stored),
         graded=len(graded),
         full_marks=sum(1 for r in results if r.full_marks),

@@ -74,7 +74,7 @@ if [ -n "$need" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $need
 fi
 if ! PY=$(pick_python); then
-  # Ubuntu 22.04's python3 is 3.10: bring a newer one from the distribution.
+  # python3 is older than $MIN_PY (22.04's 3.10 is enough; 20.04's 3.8 is not): bring a newer one from the distribution.
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "python$MIN_PY"
   PY=$(pick_python) || {{ echo "setup.sh: no python >= $MIN_PY available" >&2; exit 1; }}
