@@ -730,7 +730,11 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
     else:
         trace_fd = -1
     argv = [real, *command[1:]]
-    if trace_on:
+    if trace_on and plan.get("trace_launcher"):
+        # No CAP_SYS_PTRACE (the local backend): the launcher attaches strace before the uid drops.
+        argv = [sys.executable, "-I", "-S", "-c", plan["trace_launcher"], json.dumps(
+            {"uid": plan["uid"], "gid": plan["gid"], "out": fifo, "strace_args": plan["attach_args"]}), *argv]
+    elif trace_on:
         argv = ["strace", *plan["strace_args"], "-o", fifo, "-u", plan["user"], "--", *argv]
     else:
         argv = ["setpriv", f"--reuid={plan['uid']}", f"--regid={plan['gid']}", "--clear-groups", "--", *argv]

@@ -44,9 +44,9 @@ from grader.sandbox.base import SandboxResult, run_in_sessions
 from grader.sandbox.docker_sandbox import BUILD_TIMEOUT_MS, HARNESS, STUDENT_ENV, _collect, _copy_readable
 from grader.sandbox.records import Limits, RunRecord, RunRequest
 from grader.sandbox.select import FORCE_FLAG
-from grader.sandbox.tracing import STRACE_ARGS
+from grader.sandbox.tracing import NO_PTRACE_LAUNCHER, STRACE_ARGS, attach_args
 
-__all__ = ["FORCE_FLAG", "LocalSandbox", "LocalSandboxError", "container_evidence"]
+__all__ = ["FORCE_FLAG", "TRACERS", "LocalSandbox", "LocalSandboxError", "container_evidence", "has_cap_sys_ptrace"]
 
 
 # The harness's fixed paths (harness.py's layout), laid out at the filesystem's root.
@@ -68,7 +68,13 @@ HARNESS_TASKS = 5                          # as Docker's pids limit: the harness
 THREAD_STACK = 8 * 2**20                   # glibc's default thread stack, counted by RLIMIT_DATA
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PR_SET_CHILD_SUBREAPER = 36
-TOOLS = ("strace", "setpriv", "ipcrm")
+TOOLS = ("strace", "setpriv", "ipcrm", "sed")
+CAP_SYS_PTRACE = 19
+# How strace comes to trace the student's program: "strace -u" (strace starts it as the student; needs
+# CAP_SYS_PTRACE), "attach" (tracing.NO_PTRACE_LAUNCHER: strace attaches while the program is still
+# root, then it drops to the student's uid; for containers without the capability, as PrairieLearn's
+# hosted graders), or "auto" (attach exactly when this process lacks the capability).
+TRACERS = ("auto", "strace-u", "attach")
 
 
 class LocalSandboxError(InfrastructureError):
@@ -106,6 +112,23 @@ def container_evidence() -> str | None:
         if proc.returncode == 0 and proc.stdout.strip() not in ("", "none"):
             return f"systemd-detect-virt -c says {proc.stdout.strip()}"
     return None
+
+
+def has_cap_sys_ptrace(status: str | None = None) -> bool:
+    """Whether this process holds CAP_SYS_PTRACE, from CapEff in /proc/self/status (or `status`, its text)."""
+    if status is None:
+        try:
+            with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+                status = fh.read()
+        except OSError:
+            return False
+    for line in status.splitlines():
+        if line.startswith("CapEff:"):
+            try:
+                return bool(int(line.split()[1], 16) >> CAP_SYS_PTRACE & 1)
+            except (IndexError, ValueError):
+                return False
+    return False
 
 
 def _uids_in_use() -> set[int]:
@@ -273,7 +296,7 @@ _LO_UP = (
 class LocalSandbox:
     """Runs submissions with the harness directly in this (disposable) container."""
 
-    def __init__(self, *, force: bool = False, python: str | None = None) -> None:
+    def __init__(self, *, force: bool = False, python: str | None = None, tracer: str | None = None) -> None:
         evidence = container_evidence()
         if evidence is None and not force:
             raise LocalSandboxError(
@@ -298,10 +321,24 @@ class LocalSandbox:
         # our own, never in a real machine's hierarchy (a forced run there goes without cgroups).
         parent = _cgroup_v2_parent() if evidence is not None else None
         self.cgroup_parent = parent if parent is not None and _enable_controllers(parent) else None
-        if not _probe(["strace", "-f", "-q", "-u", self.user, "-o", "/dev/null", "--", "/bin/true"]):
+        choice = tracer or os.environ.get("GRADER_LOCAL_TRACER") or "auto"
+        if choice not in TRACERS:
+            raise LocalSandboxError(f"unknown tracer {choice!r} for the local sandbox: choose one of {', '.join(TRACERS)}")
+        self.capability = has_cap_sys_ptrace()
+        self.tracer = choice if choice != "auto" else "strace-u" if self.capability else "attach"
+        if self.tracer == "strace-u" and not _probe(
+                ["strace", "-f", "-q", "-u", self.user, "-o", "/dev/null", "--", "/bin/true"]):
             raise LocalSandboxError(
                 f"strace cannot trace a program running as {self.user!r} in this container "
                 "(ptrace was refused: the container needs the SYS_PTRACE capability)")
+        if self.tracer == "attach" and not _probe(
+                [self.python, "-I", "-S", "-c", NO_PTRACE_LAUNCHER,
+                 json.dumps({"uid": self.uid, "gid": self.gid, "out": "/dev/null",
+                             "strace_args": attach_args(STRACE_ARGS)}), "/bin/true"]):
+            raise LocalSandboxError(
+                "strace cannot attach to a program in this container, even before it drops to the student's uid "
+                "(ptrace is refused altogether: a kernel.yama.ptrace_scope of 2 or more, or a seccomp profile "
+                "that forbids ptrace)")
         self.image_id = self._environment_id()
         # Orphans of the student's program (its processes killed at a limit, a daemon) are
         # re-parented to us rather than to the container's pid 1, which may never reap them:
@@ -333,6 +370,12 @@ class LocalSandbox:
         out["network"] = ("not isolated: the container's network (unshare not permitted)" if not self.unshare
                           else "private namespace, loopback only" if self.loopback
                           else "private namespace with no interface up (not even loopback)")
+        out["tracing"] = (
+            "strace -u: strace starts the program as the student's uid (CAP_SYS_PTRACE)" if self.tracer == "strace-u"
+            else "strace attached while the program was still root, then it dropped to the student's uid "
+                 f"({'no CAP_SYS_PTRACE in this container' if not self.capability else 'chosen by option'}); "
+                 "the call a task still waits in when a run is stopped is not read (root may not read the "
+                 "student's /proc/PID/syscall without the capability)")
         out["ipc"] = "the container's SysV IPC and POSIX queues, emptied between runs by the harness"
         out["scratch space"] = (f"tmpfs of {limits.tmpfs_bytes} bytes for /work" if self.tmpfs
                                 else "the container's disk for /work (mount not permitted); RLIMIT_FSIZE per file")
@@ -384,6 +427,9 @@ class LocalSandbox:
                 for r in requests
             ],
         }
+        if self.tracer == "attach":
+            plan["trace_launcher"] = NO_PTRACE_LAUNCHER
+            plan["attach_args"] = attach_args(STRACE_ARGS)
         linger = getattr(docker_sandbox, "LINGER_MS", None)
         if linger is not None:
             plan["linger_ms"] = linger

@@ -39,6 +39,8 @@ PROGRAMS = {
             os.wait()
     """,
     "sleep.py": "import time; time.sleep(1000)\n",
+    "exits.py": "import os, sys\nif os.fork() == 0:\n    os._exit(0)\nos.wait()\nprint('bye', flush=True)\nsys.exit(3)\n",
+    "segv.py": "import ctypes\nctypes.string_at(0)\n",
     "flood.py": """
         import sys
         block = b"y" * 65536
@@ -119,7 +121,7 @@ from grader.sandbox.records import Limits, RunRequest
 from grader.trace import parse_trace
 
 requests, limits = json.loads(sys.argv[1]), Limits(**json.loads(sys.argv[2]))
-sandbox = LocalSandbox()
+sandbox = LocalSandbox(tracer=sys.argv[3] if len(sys.argv) > 3 else None)
 result = sandbox.run(Path("/srv/programs"), [RunRequest(name=r["name"], command=tuple(r["command"]),
                      repeat=r.get("repeat", 1)) for r in requests], limits=limits)
 out = {"limits_in_force": result.limits_in_force, "internal_error": result.internal_error, "runs": {}}
@@ -134,6 +136,7 @@ for name, records in result.runs.items():
             "stdout": rec.stdout.decode("utf-8", "replace"), "internal_error": rec.internal_error,
             "stderr": rec.stderr.decode("utf-8", "replace")[-2000:], "stdout_total": rec.stdout_total, "output_limit_hit": rec.output_limit_hit,
             "processes": len(ex.processes()), "image_id": rec.image_id,
+            "programs": [e.path for task in ex.processes() for e in task.execs],
         })
 print(json.dumps(out))
 """
@@ -163,8 +166,8 @@ def box(autograder_zip: Path) -> Iterator[GradescopeLike]:
         container.remove()
 
 
-def run_local(box: GradescopeLike, requests: list[dict[str, Any]], **limits: Any) -> dict[str, Any]:
-    done = box.exec(["python3", "-I", "-c", DRIVER, json.dumps(requests), json.dumps(limits)])
+def run_local(box: GradescopeLike, requests: list[dict[str, Any]], tracer: str = "auto", **limits: Any) -> dict[str, Any]:
+    done = box.exec(["python3", "-I", "-c", DRIVER, json.dumps(requests), json.dumps(limits), tracer])
     assert done.code == 0, done.stdout + done.stderr
     data: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     assert data["internal_error"] is None, data
@@ -302,5 +305,63 @@ def test_local_refuses_outside_a_container_without_the_flag(autograder_zip: Path
         forced = bare.exec(["grader", "trace", "--sandbox", "local", FORCE_FLAG, sub, "--", "python3", "fork3.py"])
         assert forced.code == 0, forced
         assert "3 processes" in forced.stdout and "stdout: 3 lines" in forced.stdout
+    finally:
+        bare.remove()
+
+
+def _library(box: GradescopeLike, names: tuple[str, ...]) -> None:
+    files: dict[str, bytes] = {}
+    for name in names:
+        folder = ROOT / "assignments" / name
+        for path in folder.rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                files[f"{name}/{path.relative_to(folder).as_posix()}"] = path.read_bytes()
+    box.put("/srv/library", files)
+
+
+def test_without_sys_ptrace_strace_attaches_before_the_uid_drops(box: GradescopeLike, autograder_zip: Path) -> None:
+    # PrairieLearn's hosted graders give the container no CAP_SYS_PTRACE: `strace -u` is refused there, so
+    # the local backend sees the capability missing (CapEff) and attaches strace while the program is root.
+    bare = GradescopeLike(without=("SYS_PTRACE",))
+    try:
+        setup = bare.install(autograder_zip)
+        assert setup.code == 0, setup.stdout + setup.stderr
+        bare.put("/srv/programs", {name: textwrap.dedent(src).encode() for name, src in PROGRAMS.items()})
+        refused = bare.exec(["strace", "-f", "-q", "-o", "/dev/null", "-u", "nobody", "--", "/bin/true"])
+        assert refused.code != 0 and "Operation not permitted" in refused.stderr, refused
+        requests = [{"name": "fork", "command": ["python3", "fork3.py"]},
+                    {"name": "exits", "command": ["python3", "exits.py"]},
+                    {"name": "segv", "command": ["python3", "segv.py"]},
+                    {"name": "sleep", "command": ["python3", "sleep.py"]}]
+        attached = run_local(bare, requests, timeout_ms=2000)
+        assert attached["limits_in_force"]["tracing"].startswith("strace attached while the program was still root")
+        assert "no CAP_SYS_PTRACE" in attached["limits_in_force"]["tracing"]
+        started = run_local(box, requests, timeout_ms=2000)     # the same programs with the capability
+        assert started["limits_in_force"]["tracing"].startswith("strace -u")
+        for data in (attached, started):
+            (fork,) = data["runs"]["fork"]
+            assert fork["exit_code"] == 0 and fork["stdout"].splitlines() == ["hello os"] * 3
+            assert fork["processes"] == 3, fork
+            # The trace starts at the program's own exec, its arguments read: none of the launcher's lines.
+            assert len(fork["programs"]) == 1 and fork["programs"][0].startswith("/usr/bin/python3"), fork
+            (exits,) = data["runs"]["exits"]
+            assert (exits["exit_code"], exits["signal"], exits["stdout"]) == (3, None, "bye\n"), exits
+            assert exits["processes"] == 2
+            (segv,) = data["runs"]["segv"]
+            assert (segv["exit_code"], segv["signal"]) == (None, "SIGSEGV"), segv
+            (sleep,) = data["runs"]["sleep"]
+            assert sleep["timed_out"] and sleep["signal"] == "SIGKILL", (sleep, sleep["stderr"])
+        # Graded: the reference passes and every faulty solution fails what it declares, as with the capability.
+        _library(bare, ("fork-hello",))
+        _library(box, ("fork-hello",))
+        without = bare.exec(["grader", "validate", "--sandbox", "local", "/srv/library/fork-hello/assignment.yaml"])
+        with_cap = box.exec(["grader", "validate", "--sandbox", "local", "/srv/library/fork-hello/assignment.yaml"])
+        assert with_cap.code == 0, with_cap.stdout + with_cap.stderr
+        assert without.code == 0, without.stdout + without.stderr
+        assert without.stdout == with_cap.stdout
+        assert " ok " in without.stdout and "FAIL" not in without.stdout
+        # Nothing of the launcher or of strace is left running as the student or as root.
+        left = bare.exec(["sh", "-c", "ps -eo comm= | grep -c -E '^(strace|sed)$' || true"])
+        assert left.stdout.strip() == "0"
     finally:
         bare.remove()
