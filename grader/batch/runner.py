@@ -37,6 +37,7 @@ from grader.batch.gradebook import (
     write_lms_manifest,
     write_student_outputs,
 )
+from grader.batch.notes import note_message
 from grader.batch.store import STORE_NAME, Outcome, ResultStore, StoredResult, repair_store
 from grader.batch.summary import ClassSummary, render_index, roster_view, summarize
 from grader.errors import SubmissionError, UsageError
@@ -245,8 +246,7 @@ class _Grader:
 
     def _stamp(self, result: Result, submission_hash: str, elapsed_ms: int) -> Result:
         """The batch's keys on the result, so the stored JSON says what it was graded against."""
-        intake_notes = [Diagnosis(code="lms_intake", message=note, params={"note": note})
-                        for note in self.notes.get(result.submission, [])]
+        intake_notes = [_note_diagnosis(note) for note in self.notes.get(result.submission, [])]
         return replace(
             result,
             diagnoses=[*intake_notes, *result.diagnoses],
@@ -256,6 +256,16 @@ class _Grader:
             graded_at=result.graded_at or _now(),
             duration_ms=result.duration_ms or elapsed_ms,
         )
+
+
+def _note_diagnosis(note: str) -> Diagnosis:
+    """An LMS intake note for the student's page: with its catalog template when one fits (grader.batch.notes),
+    so the page says it in its own language; else the English line alone."""
+    message = note_message(note)
+    if message is None:
+        return Diagnosis(code="lms_intake", message=note, params={"note": note})
+    return Diagnosis(code="lms_intake", message=note, params={**message.params, "note": note},
+                     template=message.template)
 
 
 class _Stopped(Exception):
