@@ -24,4 +24,4 @@ if __name__ == "__main__":
     for w in workers:
         w.start()
     for i, w in enumerate(workers):
-        print(f"worker {i}: exit code {w.exitcode}", flush=True)
+        print(f"worker {i} (pid {w.pid}): exit code {w.exitcode}", flush=True)

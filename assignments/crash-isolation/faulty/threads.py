@@ -26,4 +26,4 @@ for w in workers:
 for w in workers:
     w.join()
 for i, _ in enumerate(workers):
-    print(f"worker {i}: exit code 0", flush=True)
+    print(f"worker {i} (pid {os.getpid()}): exit code 0", flush=True)

@@ -32,7 +32,7 @@ def main() -> None:
     for w in workers:
         w.join()
     for i, w in enumerate(workers):
-        print(f"worker {i}: {describe(w.exitcode)}", flush=True)
+        print(f"worker {i} (pid {w.pid}): {describe(w.exitcode)}", flush=True)
 
 
 if __name__ == "__main__":
