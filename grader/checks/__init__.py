@@ -8,6 +8,7 @@ from pydantic import Field
 
 from grader.checks.base import CheckBase, CheckOutcome, RunEvidence
 from grader.checks.captures import OutputIds, OutputValues
+from grader.checks.files import FileContents
 from grader.checks.ipc import IpcCleanup, IpcFlow, IpcUsed
 from grader.checks.lifecycle import (
     ProcessConcurrent,
@@ -35,6 +36,7 @@ from grader.checks.processes import (
     ProcessTree,
 )
 from grader.checks.resources import ResourceMemory, ResourcePids, ResourceTime
+from grader.checks.signals import ProcessGroup, ProcessSession, SignalDelivered, SignalHandler, SignalSent
 from grader.checks.threads import ThreadCount, ThreadSameProcess, ThreadWork
 from grader.checks.writers import OutputWriters
 
@@ -52,7 +54,9 @@ Check = Annotated[
     # lifecycle.py
     | ProcessReaped | ProcessNoZombies | ProcessNoOrphans | ProcessExitCode | ProcessKilled | ProcessConcurrent
     # ipc.py, resources.py
-    | IpcUsed | IpcFlow | IpcCleanup | ResourceTime | ResourceMemory | ResourcePids,
+    | IpcUsed | IpcFlow | IpcCleanup | ResourceTime | ResourceMemory | ResourcePids
+    # signals.py, files.py
+    | SignalSent | SignalDelivered | SignalHandler | ProcessGroup | ProcessSession | FileContents,
     Field(discriminator="kind"),
 ]
 

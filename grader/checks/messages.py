@@ -167,6 +167,72 @@ CLAUSES: dict[str, dict[str, str]] = {
         "main": N_("the main thread flushed other threads' lines"),
         "thread": N_("thread {flusher} flushed other threads' lines"),
     },
+    # signal.sent: why the sends counted fall short (grader.checks.signals)
+    "sent_why": {
+        "none": "",
+        "failed": N_("; {failed} attempt(s) to send it failed ({errno}), so they sent nothing"),
+        "to_group": N_("; {skipped} went to a process group, which this check does not count"),
+        "to_process": N_("; {skipped} went to a single process, which this check does not count"),
+        "elsewhere": N_("; pid {o_sender} sent it to pid {o_target} instead"),
+        "elsewhere_group": N_("; pid {o_sender} sent it to process group {o_group}, which held no process of "
+                              "{receiver} then"),
+        "elsewhere_own_group": N_("; pid {o_sender} sent it to its own process group, which held no process of "
+                                  "{receiver} then"),
+    },
+    "by_role": {
+        "none": "",
+        "role": N_(" from {sender}"),
+    },
+    # signal.delivered: why fewer deliveries were counted
+    "deliv_why": {
+        "none": "",
+        "lost": N_("; {sent} were sent to it: a standard signal sent again while one is still pending is merged "
+                   "with it, and a pending signal is lost when the process ends first"),
+        "ignored": N_("; {ignored} more arrived while it ignored the signal (SIG_IGN), so the kernel discarded "
+                      "them"),
+        "others": N_("; {others} more came from other senders"),
+    },
+    # signal.handler: what the signal met instead of a handler
+    "unhandled": {
+        "none": "",
+        "killed": N_("; the signal's default action killed it"),
+        "ignored": N_("; it ignored the signal (SIG_IGN) instead"),
+        "runtime": N_("; the only SIGINT handler was the one Python installs at start-up"),
+    },
+    "installed": {
+        "none": "",
+        "some": N_(" (it did install a handler)"),
+    },
+    # process.group: a process group, known by its id or the one the program started in
+    "pg": {
+        "known": N_("process group {pgid}"),
+        "start": N_("the process group the program was started in"),
+    },
+    "opg": {
+        "known": N_("process group {opgid}"),
+        "start": N_("the process group the program was started in"),
+    },
+    "tried": {
+        "none": "",
+        "failed": N_("; its {call} call at line {line} failed ({errno})"),
+    },
+    "changed": {
+        "none": "",
+        "by": N_("; pid {who} moved it there with {call} at line {line}"),
+    },
+    # process.session: why no process of the role became a session leader
+    "setsid_why": {
+        "none": "",
+        "eperm": N_("; pid {fpid}'s setsid() at line {line} failed with EPERM: a process-group leader cannot start "
+                    "a new session (fork first and call setsid in the child)"),
+        "failed": N_("; pid {fpid}'s setsid() at line {line} failed ({errno})"),
+        "other": N_("; pid {fpid}, which is not in {role}, did (line {line})"),
+    },
+    # file.contents: the copy was cut at the size limit
+    "cut": {
+        "none": "",
+        "some": N_(" (only its first {kept} of {size} bytes were read)"),
+    },
 }
 
 # ----------------------------------------------------------------- templates by check
@@ -382,6 +448,76 @@ TEMPLATES: dict[str, str] = {
     "pids.limit": N_("the program hit the limit of {limit} tasks"),
     "pids.failed": N_("the program hit the limit of {limit} tasks: {failed} fork/clone call(s) failed ({errno})"),
     "pids.peak": N_("{peak} processes were alive at once, more than {max}"),
+    # signal.sent, signal.delivered, signal.handler (grader.checks.signals)
+    "sent.ok": N_("{sender} sent {signal} to {receiver} {count} time(s), as expected (<bounds>)"),
+    "sent.ok_group": N_("{sender} sent {signal} to a process group holding {receiver} {count} time(s), as expected "
+                        "(<bounds>)"),
+    "sent.bad": N_("expected {sender} to send {signal} to {receiver} <bounds> time(s), the trace shows "
+                   "{count}<sent_why>"),
+    "sent.bad_group": N_("expected {sender} to send {signal} to a process group holding {receiver} <bounds> "
+                         "time(s), the trace shows {count}<sent_why>"),
+    "delivered.ok": N_("{signal} was delivered to {role}<by_role> {count} time(s), as expected (<bounds>)"),
+    "delivered.bad": N_("expected {signal} to be delivered to {role}<by_role> <bounds> time(s), it was delivered "
+                        "{count} time(s)<deliv_why>"),
+    "handler.ok": N_("pid {pid} ({role}) installed a handler for {signal}"),
+    "handler.ok_delivery": N_("pid {pid} ({role}) had a handler for {signal} in place each of the {count} time(s) "
+                              "it arrived"),
+    "handler.ok_unused": N_("pid {pid} ({role}) installed a handler for {signal}; no {signal} was delivered to it"),
+    "handler.ok_fork": N_("pid {pid} ({role}) installed a handler for {signal} before creating its first child"),
+    "handler.never": N_("pid {pid} ({role}) never installed a handler for {signal}<unhandled>"),
+    "handler.late_delivery": N_("{signal} reached pid {pid} ({role}) at line {line}, before it installed its "
+                                "handler at line {at}<unhandled>"),
+    "handler.unset_delivery": N_("{signal} reached pid {pid} ({role}) at line {line} while it had no handler for "
+                                 "it<unhandled>"),
+    "handler.late_fork": N_("pid {pid} ({role}) created its first child, pid {child}, before it installed a handler "
+                            "for {signal}: a signal from that child could arrive first"),
+    "handler.no_fork": N_("expected pid {pid} ({role}) to install a handler for {signal} before creating its first "
+                          "child, but it created no child<installed>"),
+    # process.group, process.session
+    "group.same_ok": N_("pid {pids} ({role}) and pid {opids} ({other}) were all in <pg>"),
+    "group.same_bad": N_("expected pid {pid} ({role}) to be in the same process group as pid {opid} ({other}), but "
+                         "it was in <pg> and pid {opid} in <opg><changed>"),
+    "group.apart_ok": N_("pid {pids} ({role}) were each in a different process group from pid {opids} ({other})"),
+    "group.apart_bad": N_("expected pid {pid} ({role}) to be in a different process group from pid {opid} "
+                          "({other}), but both were in <pg>"),
+    "group.leader_ok": N_("pid {pids} ({role}) each led their own process group"),
+    "group.notleader_ok": N_("none of pid {pids} ({role}) led a process group"),
+    "group.leader_bad": N_("expected pid {pid} ({role}) to lead its own process group, but it was in <pg><tried>"),
+    "group.notleader_bad": N_("expected pid {pid} ({role}) not to lead a process group, but it leads process group "
+                              "{pgid}"),
+    "session.ok": N_("pid {pid} ({role}) called setsid() and became the leader of session {sid}"),
+    "session.ok_daemon": N_("pid {pid} ({role}) became the leader of session {sid}, and pid {daemon}, which it "
+                            "created afterwards, stayed in that session without leading it and outlived it"),
+    "session.none": N_("expected at least {want} process(es) of {role} to call setsid() and become session "
+                       "leaders, {got} did<setsid_why>"),
+    "session.no_daemon": N_("pid {pid} ({role}) became the leader of session {sid}, but no process it created "
+                            "afterwards stayed in that session and outlived it (the double fork: fork again "
+                            "after setsid() and let the first child exit)"),
+    # file.contents (grader.checks.files)
+    "file.ok_exact": N_("{path} holds exactly the expected text"),
+    "file.ok_contains": N_("{path} contains {text}"),
+    "file.ok_regex": N_("{path} matches /{pattern}/"),
+    "file.ok_lines": N_("{path} has {count} line(s), as expected (<bounds>)"),
+    "file.ok_writer": N_("every write to {path} came from {role} (pid {pids})"),
+    "file.missing": N_("the program left no file {path} in its working directory<ended>"),
+    "file.symlink": N_("{path} is a symbolic link: the grader reads only a regular file the program wrote, never "
+                       "through a link"),
+    "file.not_regular": N_("{path} is not a regular file, so its contents were not read"),
+    "file.unreadable": N_("{path} could not be read after the run"),
+    "file.not_collected": N_("the grader kept no copy of {path} from this run"),
+    "file.exact_line": N_("{path} differs from the expected text at line {line}: expected {want}, got {got}<cut>"),
+    "file.exact_short": N_("{path} differs from the expected text at line {line}: expected {want}, got no more "
+                           "lines<cut>"),
+    "file.exact_long": N_("{path} differs from the expected text at line {line}: expected no more lines, got "
+                          "{got}<cut>"),
+    "file.contains_bad": N_("{path} does not contain {text}<cut>"),
+    "file.contains_empty": N_("{path} does not contain {text}: the file is empty"),
+    "file.regex_bad": N_("no part of {path} matches /{pattern}/<cut>"),
+    "file.regex_empty": N_("no part of {path} matches /{pattern}/: the file is empty"),
+    "file.lines_bad": N_("expected {path} to have <bounds> line(s), it has {count}<cut>"),
+    "file.writer_none": N_("the trace shows no write to {path} by any process (it must be written by {role})"),
+    "file.writer_bad": N_("{path} was also written by pid {pids}, which is not in {role} (pid {members})"),
+    "file.writer_other": N_("{path} was written by pid {pids}, not by {role} (pid {members})"),
 }
 
 

@@ -98,7 +98,7 @@ class DockerSandbox:
             "runs": [
                 {"name": r.name, "command": list(r.command), "repeat": r.repeat,
                  "stdin_b64": base64.b64encode(r.stdin).decode("ascii"),
-                 "stdout_mode": r.stdout_mode, "trace": r.trace}
+                 "stdout_mode": r.stdout_mode, "trace": r.trace, "collect": list(r.collect)}
                 for r in requests
             ],
         }

@@ -31,6 +31,7 @@ import resource
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import termios
@@ -44,6 +45,8 @@ TRACE_DIR = "/trace"
 SCRATCH_DIRS = ("/work", "/tmp", "/dev/shm", "/dev/mqueue")   # /dev/mqueue: the container's own
                                                           # mqueue fs (Docker mounts one per IPC namespace)
 POLL_S = 0.02
+COLLECT_BYTES = 1 << 20   # what is kept of one file a check reads (file.contents); its size is recorded
+COLLECT_FILES = 32
 
 
 def now_ms() -> int:
@@ -923,6 +926,49 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
     return record
 
 
+def collect_files(paths: list) -> list[dict]:
+    """Copy the files the checks read out of /work, once the run's processes have ended (as root, into the
+    record): regular files only, no symbolic link followed at any step, at most COLLECT_BYTES each."""
+    out = []
+    for rel in [str(p) for p in paths][:COLLECT_FILES]:
+        entry = {"path": rel, "status": "ok", "size": 0, "truncated": False, "data_b64": ""}
+        out.append(entry)
+        parts = [p for p in rel.split("/") if p not in ("", ".")]
+        if not parts or ".." in parts or rel.startswith("/"):
+            entry["status"] = "refused"
+            continue
+        fds = [os.open(WORK, os.O_RDONLY | os.O_DIRECTORY)]
+        name = ""
+        try:
+            for name in parts[:-1]:
+                fds.append(os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fds[-1]))
+            name = parts[-1]
+            fds.append(os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY, dir_fd=fds[-1]))
+            info = os.fstat(fds[-1])
+            if not stat.S_ISREG(info.st_mode):
+                entry["status"] = "not_regular"
+                continue
+            data = b""
+            while len(data) <= COLLECT_BYTES:
+                chunk = os.read(fds[-1], COLLECT_BYTES + 1 - len(data))
+                if not chunk:
+                    break
+                data += chunk
+            entry.update(size=max(info.st_size, len(data)), truncated=len(data) > COLLECT_BYTES,
+                         data_b64=base64.b64encode(data[:COLLECT_BYTES]).decode("ascii"))
+        except OSError as exc:
+            try:
+                linked = stat.S_ISLNK(os.lstat(name, dir_fd=fds[-1]).st_mode)
+            except OSError:
+                linked = False
+            entry["status"] = ("symlink" if linked or exc.errno == errno.ELOOP else
+                               "missing" if exc.errno in (errno.ENOENT, errno.ENOTDIR) else "unreadable")
+        finally:
+            for fd in fds:
+                os.close(fd)
+    return out
+
+
 def _run_build(command: list[str], env: dict[str, str], out_path: str, timeout_s: float, cap: int) -> int:
     try:
         proc = subprocess.Popen(command, cwd=WORK, env=env, stdin=subprocess.DEVNULL,
@@ -1008,6 +1054,9 @@ def main() -> int:
                 record = {"name": request["name"], "repeat_index": repeat,
                           "command": list(request["command"]),
                           "internal_error": f"harness: {exc.__class__.__name__}: {exc}"}
+            if request.get("collect"):
+                kill_student(plan)   # nothing of the program may write them after the copy
+                record["files"] = collect_files(request["collect"])
             write_json(f"{name}.json", record)
             if faults.get("root_file_in_tmp"):
                 # Test hook (tests/engine/test_sandbox.py): a file the student cannot remove, as a

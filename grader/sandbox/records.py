@@ -11,7 +11,7 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-__all__ = ["BuildRecord", "Isolation", "Limits", "RunRecord", "RunRequest", "StdoutMode"]
+__all__ = ["BuildRecord", "CollectedFile", "Isolation", "Limits", "RunRecord", "RunRequest", "StdoutMode"]
 
 StdoutMode = Literal["pipe", "pty"]
 Isolation = Literal["submission", "run"]
@@ -43,6 +43,7 @@ class RunRequest:
     stdout_mode: StdoutMode = "pipe"
     trace: bool = True
     isolation: Isolation = "submission"   # "run": each repeat in a fresh container (own network namespace)
+    collect: tuple[str, ...] = ()     # files (relative to the work dir) the harness copies out after each run
 
 
 @dataclass(slots=True)
@@ -58,6 +59,20 @@ class BuildRecord:
     @property
     def ok(self) -> bool:
         return self.exit_code == 0 and not self.timed_out
+
+
+@dataclass(slots=True)
+class CollectedFile:
+    """A file the program left in its work dir, copied by the harness once the run's processes had ended.
+
+    Only a regular file is read, and never through a symbolic link; at most COLLECT_BYTES of it are kept.
+    """
+
+    path: str                         # relative to the work dir, as the check names it
+    status: Literal["ok", "missing", "symlink", "not_regular", "unreadable", "refused"]
+    data: bytes = b""                 # its first bytes (all of it unless truncated)
+    size: int = 0                     # its size in bytes when copied
+    truncated: bool = False           # larger than what was kept
 
 
 @dataclass(slots=True)
@@ -117,6 +132,7 @@ class RunRecord:
     # open then (the waiting task's own process included):
     # {"pipe:[123]": [{"pid": 62, "fd": 4, "mode": "w"}, ...]}.
     open_ends: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    files: list[CollectedFile] = field(default_factory=list)  # RunRequest.collect, as the harness copied them
 
     @property
     def failed_to_start(self) -> bool:
@@ -143,6 +159,8 @@ class RunRecord:
             out[key] = base64.b64encode(getattr(self, key)).decode("ascii")
         if self.build is not None:
             out["build"]["output"] = base64.b64encode(self.build.output).decode("ascii")
+        for item in out.get("files", []):
+            item["data_b64"] = base64.b64encode(item.pop("data")).decode("ascii")
         return out
 
     @classmethod
@@ -158,4 +176,7 @@ class RunRecord:
             data["build"] = BuildRecord(**build)
         if "limits" in data and isinstance(data["limits"], dict):
             data["limits"] = Limits(**data["limits"])
+        data["files"] = [CollectedFile(path=f["path"], status=f["status"], data=base64.b64decode(f.get("data_b64", "")),
+                                       size=f.get("size", 0), truncated=f.get("truncated", False))
+                         for f in data.get("files", [])]
         return cls(**data)

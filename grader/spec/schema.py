@@ -10,6 +10,7 @@ from pydantic import Field, PlainValidator, PrivateAttr, TypeAdapter, WithJsonSc
 from pydantic_core import PydanticCustomError
 
 from grader.checks import Check, CheckBase
+from grader.checks.files import collected_paths
 from grader.checks.params import Duration, Points, PositiveInt, Size, StrictModel
 from grader.sandbox.records import Limits, RunRequest, StdoutMode
 
@@ -202,6 +203,7 @@ class Assignment(StrictModel):
             stdout_mode=test.stdout or self.stdout,
             isolation=test.isolation or self.isolation,
             trace=True,
+            collect=collected_paths(test.checks),
         )
 
     def requests(self, *, repeat: int | None = None) -> list[RunRequest]:

@@ -19,10 +19,12 @@ __all__ = [
     "Execution",
     "FailedExec",
     "Flow",
+    "GroupChange",
     "IpcKind",
     "IpcObject",
     "OutputLine",
     "Signal",
+    "SignalAction",
     "Task",
     "TaskKind",
     "Transfer",
@@ -84,6 +86,10 @@ class Task:
                                    # the kernel reaped it at once, it was never a zombie
     start_line: int = 0            # 1-based trace line where it first appears
     end_line: int = 0              # 1-based trace line of its exit/kill (0: none)
+    pgid: int | None = None        # its process group when it ended (or at the end of the run), as
+                                   # setpgid/setsid/getpgid and fork inheritance show it (grader.trace.signals);
+                                   # None: the group the program was started in, which no traced task leads
+    sid: int | None = None         # its session likewise (None: the session the program was started in)
 
     @property
     def is_process(self) -> bool:
@@ -180,6 +186,40 @@ class Signal:
     target: int | None             # tid/pid it was aimed at (as given to kill)
     delivered_to: int | None = None
     line: int = 0                  # 1-based trace line
+    syscall: str | None = None     # sent: kill, tkill, tgkill, rt_sigqueueinfo, pidfd_send_signal, ...
+    errno: str | None = None       # sent: the call failed (ESRCH, EPERM): nothing was delivered by it
+    to_group: bool = False         # sent to a process group (kill(-pgid), kill(0), killpg) or to all (-1)
+    group: int | None = None       # that group's id, when the trace knows it
+    recipients: list[int] = field(default_factory=list)  # sent: the processes (tgids) it was aimed at: the
+                                   # target, or the group's members at that moment as far as the trace knows
+
+
+@dataclass(slots=True)
+class SignalAction:
+    """A disposition a task set with rt_sigaction: a handler function, SIG_DFL or SIG_IGN."""
+
+    time: float
+    tid: int
+    signal: str                    # "SIGUSR1" (strace's name)
+    action: Literal["handler", "SIG_DFL", "SIG_IGN"]
+    flags: list[str] = field(default_factory=list)  # SA_RESTART, SA_SIGINFO, ...
+    runtime: bool = False          # set by the language runtime's start-up, not the program (CPython's
+                                   # SIGINT handler and its SIGPIPE/SIGXFSZ SIG_IGN, once after each exec)
+    line: int = 0
+
+
+@dataclass(slots=True)
+class GroupChange:
+    """A process group or session a call set or reported: setpgid, setsid, getpgid, getpgrp, getsid."""
+
+    time: float
+    tid: int                       # the task that made the call
+    call: str
+    pid: int                       # the process it is about (tgid)
+    pgid: int | None               # its group after the call (None: the call did not say)
+    sid: int | None                # its session after the call (None: the call did not say)
+    errno: str | None = None       # the call failed (EPERM, EACCES, ESRCH): nothing changed
+    line: int = 0
 
 
 @dataclass(slots=True)
@@ -236,6 +276,8 @@ class Execution:
     ipc: list[IpcObject] = field(default_factory=list)
     flows: list[Flow] = field(default_factory=list)
     signals: list[Signal] = field(default_factory=list)
+    signal_actions: list[SignalAction] = field(default_factory=list)  # dispositions set (not queries)
+    group_changes: list[GroupChange] = field(default_factory=list)
     blocked: list[Blocked] = field(default_factory=list)
     failed_forks: list[tuple[int, float, str]] = field(default_factory=list)  # (tid, time, errno)
     failed_execs: list[FailedExec] = field(default_factory=list)

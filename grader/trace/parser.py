@@ -35,11 +35,12 @@ from grader.trace.model import (
 )
 from grader.trace.moves import MOVE_HANDLERS
 from grader.trace.process import PROCESS_HANDLERS, SIGNALS
+from grader.trace.signals import SIGNAL_HANDLERS, finish_signals
 from grader.trace.state import Handler, _Parser, _Pending
 
 __all__ = ["HANDLERS", "bench_parse", "decode_string", "parse_trace", "split_args"]
 
-HANDLERS: dict[str, Handler] = {**PROCESS_HANDLERS, **FD_HANDLERS, **MOVE_HANDLERS}
+HANDLERS: dict[str, Handler] = {**PROCESS_HANDLERS, **FD_HANDLERS, **MOVE_HANDLERS, **SIGNAL_HANDLERS}
 # calls after which a pipe pair is no longer "just made for the next fork"
 _KEEPS_RECENT = frozenset({"pipe", "pipe2", "clone", "clone3", "fork", "vfork"})
 # calls whose `= ?` is normal: they do not return to the caller
@@ -274,6 +275,7 @@ def parse_trace(text: str, *, stdout_channel: str | None = None, stderr_channel:
     _parse_lines(p, text)
     _end_state(p)
     end_tasks(p, final_tasks or [])
+    finish_signals(p)
     p.ex.trace_truncated = truncated
     p.ex.stdout_channel = stdout_channel or p.std_fds.get(1)
     return p.ex
