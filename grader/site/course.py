@@ -143,8 +143,8 @@ def load_course(folder: Path) -> Course:
     try:
         course = Course.model_validate({**data, "folder": folder})
     except ValidationError as exc:
-        problems = [f"{path}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise UsageError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")) from None
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise UsageError(f"{path}: " + "; ".join(problems)) from None
     try:
         course.specs  # noqa: B018 - load and validate every assignment now, not on a student's first click
     except SpecError as exc:

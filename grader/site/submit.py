@@ -27,7 +27,7 @@ from grader.site.rules import lateness, rate_limited
 from grader.site.worker import submission_folder
 from grader.submission import IntakeLimits, intake, is_archive
 
-__all__ = ["INTAKE_LIMITS", "Refused", "Upload", "accept"]
+__all__ = ["INTAKE_LIMITS", "Refused", "Upload", "accept", "size_text"]
 
 INTAKE_LIMITS = IntakeLimits()
 _SNIFF = 8192
@@ -62,6 +62,15 @@ def _disk_full(exc: BaseException) -> bool:
 def _full() -> Refused:
     return Refused(_("The server's disk is full, so your submission was not saved (nothing of it was kept). "
                      "Tell your TA; your earlier attempts are safe."))
+
+
+def size_text(n: int) -> str:
+    """1.5 MiB, 80 KiB, 312 bytes."""
+    if n >= 2**20:
+        return f"{n / 2**20:.1f}".removesuffix(".0") + " MiB"
+    if n >= 1024:
+        return f"{n / 1024:.0f} KiB"
+    return f"{n} bytes"
 
 
 def _safe_name(name: str) -> str:
@@ -117,8 +126,8 @@ def accept(course: Course, site_dir: Path, user: Any, assignment: str, uploads: 
         raise Refused(_("That is too many files (%(n)d).") % {"n": len(uploads)})
     total = sum(u.size for u in uploads)
     if total > INTAKE_LIMITS.max_total_bytes:
-        raise Refused(_("The upload is %(mib).1f MiB; the limit is %(cap)d MiB.")
-                      % {"mib": total / 2**20, "cap": INTAKE_LIMITS.max_total_bytes // 2**20})
+        raise Refused(_("The upload is %(size)s; the limit is %(cap)s.")
+                      % {"size": size_text(total), "cap": size_text(INTAKE_LIMITS.max_total_bytes)})
     late, _pending = _check_rules(course, user, assignment, now)
     uploads_dir = Path(site_dir) / "uploads"
     try:

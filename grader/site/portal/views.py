@@ -221,7 +221,7 @@ def assignment_view(request: HttpRequest, assignment: str) -> HttpResponse:
 @require_POST
 @login_required
 def submit_view(request: HttpRequest, assignment: str) -> HttpResponse:
-    from grader.site.submit import INTAKE_LIMITS, Refused, Upload, accept
+    from grader.site.submit import INTAKE_LIMITS, Refused, Upload, accept, size_text
 
     runtime = current()
     _spec_or_404(assignment)
@@ -229,8 +229,8 @@ def submit_view(request: HttpRequest, assignment: str) -> HttpResponse:
     if declared > INTAKE_LIMITS.max_total_bytes + 2**20:
         request.read = lambda *a: b""  # type: ignore[method-assign,assignment]  # do not read a refused body
         return _assignment_page(request, assignment, status=413, refused=_(
-            "The upload is %(mib).1f MiB; the limit is %(cap)d MiB.") % {
-            "mib": declared / 2**20, "cap": INTAKE_LIMITS.max_total_bytes // 2**20})
+            "The upload is %(size)s; the limit is %(cap)s.") % {
+            "size": size_text(declared), "cap": size_text(INTAKE_LIMITS.max_total_bytes)})
     try:
         files = request.FILES.getlist("files")
     except TooManyFilesSent:
