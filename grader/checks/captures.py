@@ -336,6 +336,8 @@ def _fact_slot(fact: Fact | None, tasks: dict[int, Task]) -> tuple[str, dict[str
         return "writer", {"fact_pid": pid}
     if fact.kind == "thread":
         return "thread", {"fact_tid": pid}
+    if fact.kind == "depth":
+        return "depth", {"fact_pid": pid, "fact_depth": fact.value}
     if fact.kind == "root":
         return "root", {"fact_pid": pid}
     if fact.kind == "parent":

@@ -34,7 +34,7 @@ Names:
 - `proc(N)`: the task (process or thread) whose id is N; the trace must have it.
 
 A process (or thread) has: `pid`, `tid`, `ppid`, `parent`, `children` (creation order), `descendants`,
-`threads`, `exit_status` (none when a signal killed it or it never ended), `signal` (e.g. 'SIGSEGV',
+`depth` (how many parents above it in the run: 0 for the first process), `threads`, `exit_status` (none when a signal killed it or it never ended), `signal` (e.g. 'SIGSEGV',
 none when it exited), `signo` (the signal's number, e.g. 11), `py_exitcode` (multiprocessing's
 `Process.exitcode`: the exit status, or -N when signal N killed it), `core_dumped`, `reaped_by`
 (the process whose wait collected it, or none), `reaped` (the children it collected, in the order
@@ -414,6 +414,7 @@ PROCESS_ATTRIBUTES: dict[str, tuple[str, str]] = {
     "parent": ("proc", "the process that created it"),
     "children": ("procs", "its child processes, in creation order"),
     "descendants": ("procs", "its children, their children, and so on"),
+    "depth": ("num", "how many parents above it in the run: 0 for the first process, 1 for its children"),
     "threads": ("procs", "its threads besides the main one, in creation order"),
     "exit_status": ("num", "the status it exited with; none when a signal killed it or it never ended"),
     "signal": ("str", "the signal that killed it, e.g. 'SIGSEGV'; none when it exited"),
@@ -802,6 +803,14 @@ def _process_attr(view: ProcessView, name: str, env: _Env) -> Any:
                 todo.append(kid.task.tid)
         env.facts.append(Fact("children", task.tid, [k.task.tid for k in out]))
         return out
+    if name == "depth":
+        depth, seen, current = 0, {task.tgid}, trace.tasks.get(task.tgid, task)
+        while current.ppid is not None and current.ppid in trace.tasks and current.ppid not in seen:
+            seen.add(current.ppid)
+            current = trace.tasks[current.ppid]
+            depth += 1
+        env.facts.append(Fact("depth", task.tgid, depth))
+        return depth
     if name == "threads":
         found = sorted((t for t in trace.tasks.values() if t.kind == "thread" and t.tgid == task.tid),
                        key=lambda t: (t.start, t.tid))

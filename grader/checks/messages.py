@@ -155,6 +155,8 @@ CLAUSES: dict[str, dict[str, str]] = {
         "reaped": N_(", but the trace shows pid {fact_pid} waited for pids {fact_list}, in that order"),
         "reaped_none": N_(", but the trace shows pid {fact_pid} waited for no child process"),
         "procs": N_(", but the trace shows the run's processes are pids {fact_list}"),
+        "depth": N_(", but the trace shows pid {fact_pid} is at depth {fact_depth} of the process tree (the first "
+                    "process is at depth 0)"),
     },
     # output.values: a capture of one line (line: first|last)
     "which": {

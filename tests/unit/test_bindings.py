@@ -420,3 +420,14 @@ def test_pairs_beyond_the_bound_are_refused_not_judged_in_part() -> None:
     assert outcome.message == ("a.line <= b.line or a.n > b.n would be judged on more than 100000 lines or pairs "
                                "of lines; the assignment must name fewer")
     korean_has_same_numbers(outcome)
+
+
+def test_depth_is_counted_from_the_first_process() -> None:
+    caps = {"c": {"pattern": "^depth {d} pid {p} ppid {pp}$"}}
+    assert values(caps, "c.d == c.writer.depth", "root.depth == 0").evaluate(recorded("fork_chain_py")).passed
+    outcome = values(caps, "c.d == c.writer.depth").evaluate(recorded("fork_chain_py", {"depth 2 ": "depth 1 "}))
+    assert not outcome.passed
+    assert outcome.message == ("line 2 'depth 1 pid 19 ppid 18': c.d == c.writer.depth does not hold with c.d = 1, "
+                               "but the trace shows pid 19 is at depth 2 of the process tree (the first process "
+                               "is at depth 0)")
+    korean_has_same_numbers(outcome)
