@@ -624,6 +624,18 @@ def serve(course_dir: Path | None, host: str, port: int, workers: int | None, db
              force_local=force_local)
 
 
+def _every_help_says_its_exit_codes(group: click.Group) -> None:
+    """A command registered without an epilog still ends its --help with the exit codes."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _every_help_says_its_exit_codes(command)
+        if not command.epilog:
+            command.epilog = _DONE_EXITS
+
+
+_every_help_says_its_exit_codes(cli)
+
+
 def main() -> None:
     cli(prog_name="grader")
 
