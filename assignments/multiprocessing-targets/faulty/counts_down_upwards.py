@@ -22,4 +22,4 @@ if __name__ == "__main__":
         w.start()
     for w in workers:
         w.join()
-    print("all done", flush=True)
+    print(f"all done: joined {workers[0].pid} and {workers[1].pid}", flush=True)

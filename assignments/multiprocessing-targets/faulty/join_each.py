@@ -17,8 +17,10 @@ def count_down() -> None:
 
 
 if __name__ == "__main__":
+    pids = []
     for target in (count_up, count_down):
         p = multiprocessing.Process(target=target)
         p.start()
         p.join()
-    print("all done", flush=True)
+        pids.append(p.pid)
+    print(f"all done: joined {pids[0]} and {pids[1]}", flush=True)

@@ -22,7 +22,7 @@ def main() -> None:
         w.start()
     for w in workers:
         w.join()
-    print("all done", flush=True)
+    print(f"all done: joined {workers[0].pid} and {workers[1].pid}", flush=True)
 
 
 if __name__ == "__main__":
