@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, Literal
 
+from pydantic import Field
+
 from grader.checks.messages import quote, render, template_id
 from grader.checks.params import ROLE_PATTERN, StrictModel, Weight, compiled
 from grader.result import Evidence
@@ -373,11 +375,13 @@ class CheckBase(StrictModel):
     """Fields every check has; subclasses add a `kind` literal, parameters and `evaluate`."""
 
     kind: str
-    weight: Weight = 1.0
-    hint: str | None = None
-    hint_ko: str | None = None
-    label: str | None = None
-    id: str | None = None
+    weight: Weight = Field(
+        default=1.0, description="this check's share of the test's points, relative to the weights of the test's other checks")
+    hint: str | None = Field(default=None, description="a hint shown to the student when the check fails")
+    hint_ko: str | None = Field(default=None, description="the hint on the Korean page")
+    label: str | None = Field(default=None, description="the check's name on the page (default: its id, else its kind)")
+    id: str | None = Field(
+        default=None, description="a name for the check, unique in its test, for `fails:` and the page")
 
     # The parameter a scalar YAML value stands for (`process.reaped: all`), if any.
     shorthand: ClassVar[str | None] = None
@@ -399,7 +403,8 @@ class SubjectCheck(CheckBase):
     the test's score for that run (not awarded, not counted) and the page says so.
     """
 
-    if_none: IfNone = "fail"
+    if_none: IfNone = Field(
+        default="fail", description="when there is nothing to judge (no child, thread, matching line or IPC object): fail, pass, or not_applicable (left out of the test's score for that run)")
 
     def nothing(self, evidence: RunEvidence, base: str, params: dict[str, Any] | None = None, *,
                 slots: dict[str, str] | None = None, expected: str | None = None) -> CheckOutcome:

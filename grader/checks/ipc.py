@@ -46,8 +46,10 @@ class IpcUsed(CheckBase):
     """The program itself (not its runtime) used `mechanism`, between two or more processes unless told otherwise."""
 
     kind: Literal["ipc.used"]
-    mechanism: Mechanism
-    between_processes: bool = True
+    mechanism: Mechanism = Field(
+        description="the mechanism: pipe, fifo, socketpair, unix_socket, tcp_loopback, udp_loopback, posix_shm, sysv_shm, shared_mmap, mqueue, file, eventfd or memfd")
+    between_processes: bool = Field(
+        default=True, description="two or more processes must have used the same object (shared memory: mapped it shared and writable)")
     shorthand: ClassVar[str | None] = "mechanism"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
@@ -90,10 +92,11 @@ class IpcFlow(SubjectCheck):
     """
 
     kind: Literal["ipc.flow"]
-    sender: Role = Field(alias="from")
-    receiver: Role = Field(alias="to")
-    mechanism: FlowMechanism | None = None
-    min_bytes: PositiveInt = 1
+    sender: Role = Field(alias="from", description="the role that wrote the bytes (see Roles)")
+    receiver: Role = Field(alias="to", description="the role that read them")
+    mechanism: FlowMechanism | None = Field(
+        default=None, description="only bytes over this mechanism count (not a shared-memory one)")
+    min_bytes: PositiveInt = Field(default=1, description="at least this many bytes")
 
     @field_validator("mechanism", mode="before")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import model_validator
+from pydantic import Field
 
 from grader.checks.base import (
     CheckOutcome,
@@ -20,7 +20,7 @@ from grader.checks.base import (
     outcome,
     stop_clause,
 )
-from grader.checks.params import Count, PositiveInt, Role, RoleOrAll
+from grader.checks.params import Count, PositiveInt, Role, RoleOrAll, Signal
 from grader.result import Evidence
 from grader.trace.model import Task
 
@@ -57,12 +57,13 @@ def _pool(check: SubjectCheck, evidence: RunEvidence, role: str) -> tuple[list[T
 class ProcessReaped(SubjectCheck):
     """Every process of `of` (`all`: every process but the root) was reaped by its own parent.
 
-    Only a wait that returned the child's exit or death by signal reaps (Task.reaped_by); a wait that
+    Only a wait that returned the child's exit or death by signal reaps; a wait that
     reported a stop (WUNTRACED) or peeked (WNOWAIT) does not.
     """
 
     kind: Literal["process.reaped"]
-    of: RoleOrAll = "all"
+    of: RoleOrAll = Field(
+        default="all", description="whose reaping is checked: all (every process but the root) or a role (see Roles)")
     shorthand: ClassVar[str | None] = "of"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
@@ -182,8 +183,8 @@ class ProcessExitCode(SubjectCheck):
     """Every process of `role` (default root) exited normally with code `equals`."""
 
     kind: Literal["process.exit_code"]
-    role: Role = "root"
-    equals: Count = 0
+    role: Role = Field(default="root", description="the processes that must exit with the code (see Roles)")
+    equals: Count = Field(default=0, description="the exit code")
     shorthand: ClassVar[str | None] = "equals"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
@@ -229,17 +230,10 @@ class ProcessKilled(SubjectCheck):
     """
 
     kind: Literal["process.killed"]
-    role: Role = "children"
-    signal: str | None = None
-    min: PositiveInt = 1
-
-    @model_validator(mode="before")
-    @classmethod
-    def _normalise_signal(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("signal"), str):
-            name = data["signal"].upper()
-            data = {**data, "signal": name if name.startswith("SIG") else "SIG" + name}
-        return data
+    role: Role = Field(default="children", description="the processes considered (see Roles)")
+    signal: Signal | None = Field(
+        default=None, description="the signal that must have killed them: a name (SIGSEGV or SEGV) or its number (11); not given: any signal")
+    min: PositiveInt = Field(default=1, description="at least this many processes must have been killed")
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
         if not evidence.has_trace:
@@ -264,8 +258,9 @@ class ProcessConcurrent(SubjectCheck):
     """At least `min` tasks of `role` (default children) were alive at the same moment."""
 
     kind: Literal["process.concurrent"]
-    role: Role = "children"
-    min: PositiveInt = 2
+    role: Role = Field(
+        default="children", description="the tasks considered: processes, or threads with `threads` (see Roles)")
+    min: PositiveInt = Field(default=2, description="at least this many of them alive at the same moment")
     shorthand: ClassVar[str | None] = "min"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:

@@ -6,7 +6,7 @@ from collections import Counter
 from itertools import pairwise
 from typing import ClassVar, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, SubjectCheck, line_text, outcome
@@ -42,9 +42,9 @@ class OutputExact(CheckBase):
     """The whole stream equals `text` (trailing spaces and final newlines ignored unless strict)."""
 
     kind: Literal["output.exact"]
-    text: str
-    stream: Stream = "stdout"
-    strict: bool = False
+    text: str = Field(description="the expected text of the whole stream")
+    stream: Stream = Field(default="stdout", description="the stream judged: stdout or stderr")
+    strict: bool = Field(default=False, description="compare byte for byte: trailing spaces and final newlines count")
     shorthand: ClassVar[str | None] = "text"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
@@ -91,9 +91,9 @@ class OutputContains(CheckBase):
     """The stream contains `text` somewhere (or, with absent, nowhere)."""
 
     kind: Literal["output.contains"]
-    text: str
-    stream: Stream = "stdout"
-    absent: bool = False
+    text: str = Field(description="the text to look for: plain text, not a regular expression; it may span lines")
+    stream: Stream = Field(default="stdout", description="the stream judged: stdout or stderr")
+    absent: bool = Field(default=False, description="require instead that the text appears nowhere")
     shorthand: ClassVar[str | None] = "text"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
@@ -121,9 +121,10 @@ class OutputRegex(CheckBase):
     """A regular expression (multi-line mode) matches the stream (or, with absent, does not)."""
 
     kind: Literal["output.regex"]
-    pattern: Regex
-    stream: Stream = "stdout"
-    absent: bool = False
+    pattern: Regex = Field(
+        description="a regular expression searched in the whole stream, multi-line (^ and $ match at each line)")
+    stream: Stream = Field(default="stdout", description="the stream judged: stdout or stderr")
+    absent: bool = Field(default=False, description="require instead that it matches nowhere")
     shorthand: ClassVar[str | None] = "pattern"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
@@ -152,9 +153,10 @@ class OutputCount(Bounds, CheckBase):
     """
 
     kind: Literal["output.count"]
-    pattern: Regex
-    role: Role | None = None
-    stream: Stream = "stdout"
+    pattern: Regex = Field(description="a regular expression; the lines it matches (anywhere in the line) are counted")
+    role: Role | None = Field(
+        default=None, description="count only the lines written entirely by this role (see Roles)")
+    stream: Stream = Field(default="stdout", description="the stream judged: stdout or stderr")
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
         if self.role is not None and not evidence.has_trace:
@@ -186,9 +188,10 @@ class OutputUnordered(CheckBase):
     """The stream's lines, in any order, are exactly this multiset (or contain it, with extra allowed)."""
 
     kind: Literal["output.unordered"]
-    lines: list[str]
-    stream: Stream = "stdout"
-    allow_extra: bool = False
+    lines: list[str] = Field(
+        description="the expected lines, as many times as each must appear (trailing spaces ignored)")
+    stream: Stream = Field(default="stdout", description="the stream judged: stdout or stderr")
+    allow_extra: bool = Field(default=False, description="other lines may appear as well")
     shorthand: ClassVar[str | None] = "lines"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
@@ -216,8 +219,9 @@ class OutputOrdered(CheckBase):
     """Lines matching each pattern appear in this order (other lines may come between)."""
 
     kind: Literal["output.ordered"]
-    patterns: list[Regex]
-    stream: Stream = "stdout"
+    patterns: list[Regex] = Field(
+        description="regular expressions; a line matching each must come after a line matching the one before it")
+    stream: Stream = Field(default="stdout", description="the stream judged: stdout or stderr")
     shorthand: ClassVar[str | None] = "patterns"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
@@ -260,10 +264,12 @@ class OutputProcessOrder(SubjectCheck):
     """
 
     kind: Literal["output.process_order"]
-    patterns: list[Regex]
-    role: Role | None = None
-    require_all: bool = True
-    stream: Stream = "stdout"
+    patterns: list[Regex] = Field(description="regular expressions, in the order each process must print its lines")
+    role: Role | None = Field(
+        default=None, description="consider only the lines written entirely by this role (see Roles)")
+    require_all: bool = Field(
+        default=True, description="every process that printed one of the lines must print a line for each pattern")
+    stream: Stream = Field(default="stdout", description="the stream judged: stdout or stderr")
     shorthand: ClassVar[str | None] = "patterns"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
@@ -313,8 +319,8 @@ class OutputProcessOrder(SubjectCheck):
 class LineSelector(StrictModel):
     """Lines matching a pattern, optionally only those written (entirely) by a role."""
 
-    pattern: Regex
-    role: Role | None = None
+    pattern: Regex = Field(description="a regular expression; the lines it matches (anywhere in the line)")
+    role: Role | None = Field(default=None, description="only the lines written entirely by this role (see Roles)")
 
     def describe(self) -> str:
         """E.g. '/^done/ from root'."""
@@ -325,10 +331,11 @@ class OutputHappensBefore(CheckBase):
     """Every line chosen by `before` comes before every line chosen by `after` in the stream."""
 
     kind: Literal["output.happens_before"]
-    before: LineSelector
-    after: LineSelector
-    stream: Stream = "stdout"
-    require: bool = True
+    before: LineSelector = Field(description="the lines that must come first: {pattern, role}")
+    after: LineSelector = Field(description="the lines that must all come after every `before` line: {pattern, role}")
+    stream: Stream = Field(default="stdout", description="the stream judged: stdout or stderr")
+    require: bool = Field(
+        default=True, description="fail when either side matches no line (false: nothing to order passes)")
 
     @model_validator(mode="after")
     def _distinct(self) -> OutputHappensBefore:

@@ -21,7 +21,8 @@ class ProcessCount(Bounds, CheckBase):
     """The number of processes the program made (itself included; runtime helpers excluded)."""
 
     kind: Literal["process.count"]
-    include_helpers: bool = False
+    include_helpers: bool = Field(
+        default=False, description="count the language runtime's own helper processes too (e.g. multiprocessing's resource tracker)")
     shorthand: ClassVar[str | None] = "equals"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
@@ -48,7 +49,8 @@ class ProcessChildren(Bounds, CheckBase):
     """Each process of `role` (default root) has this many child processes."""
 
     kind: Literal["process.children"]
-    role: Role = "root"
+    role: Role = Field(
+        default="root", description="the processes whose child processes are counted; each must have the count")
     shorthand: ClassVar[str | None] = "equals"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
@@ -79,7 +81,8 @@ class ProcessChildren(Bounds, CheckBase):
 class TreeShape(StrictModel):
     """A node of an expected process tree; children in any order."""
 
-    children: list[TreeShape] = Field(default_factory=list)
+    children: list[TreeShape] = Field(
+        default_factory=list, description="the child processes of this node, each a {children: [...]} mapping")
 
     def canonical(self, shapes: Shapes | None = None) -> int:
         """This tree's shape id in `shapes` (equal ids: equal trees, children in any order); no recursion."""
@@ -228,8 +231,10 @@ class ProcessTree(CheckBase):
     """The process tree from the root has a given shape, or is a chain of N processes."""
 
     kind: Literal["process.tree"]
-    shape: TreeShape | None = None
-    chain: PositiveInt | None = None
+    shape: TreeShape | None = Field(
+        default=None, description="the expected tree under the root, as nested {children: [...]}; children in any order")
+    chain: PositiveInt | None = Field(
+        default=None, description="the tree is a chain of this many processes, the root included (each the only child of the one before)")
 
     @model_validator(mode="after")
     def _one_form(self) -> ProcessTree:
@@ -273,8 +278,8 @@ class ProcessSiblings(CheckBase):
     """At least `min` processes of `role` (default children) exist, with distinct pids and one shared parent."""
 
     kind: Literal["process.siblings"]
-    role: Role = "children"
-    min: PositiveInt = 2
+    role: Role = Field(default="children", description="the processes that must be siblings (see Roles)")
+    min: PositiveInt = Field(default=2, description="at least this many of them")
     shorthand: ClassVar[str | None] = "min"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
@@ -296,9 +301,10 @@ class ProcessExec(CheckBase):
     """At least `min` processes (of `role`, if given) exec'd `program` (a path, or a name matched on basename)."""
 
     kind: Literal["process.exec"]
-    program: str
-    role: Role | None = None
-    min: Count = 1
+    program: str = Field(
+        description="a path (compared whole) or a program name (compared with the last part of the exec'd path)")
+    role: Role | None = Field(default=None, description="only processes of this role count (see Roles)")
+    min: Count = Field(default=1, description="at least this many processes must have exec'd it")
     shorthand: ClassVar[str | None] = "program"
 
     def _matches(self, path: str) -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+from pydantic import Field
+
 from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, outcome
 from grader.checks.params import Duration, PositiveInt
 
@@ -18,7 +20,8 @@ class ResourceTime(CheckBase):
     """The run finished before the time limit (and within `max`, if given)."""
 
     kind: Literal["resource.time"]
-    max: Duration | None = None
+    max: Duration | None = Field(
+        default=None, description="the run must also finish within this wall-clock time, with its unit ('2s'); not given: only the assignment's timeout")
     shorthand: ClassVar[str | None] = "max"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
@@ -50,7 +53,8 @@ class ResourcePids(CheckBase):
     """No fork or clone failed for lack of pids (and at most `max` processes were alive at once, if given)."""
 
     kind: Literal["resource.pids"]
-    max: PositiveInt | None = None
+    max: PositiveInt | None = Field(
+        default=None, description="at most this many processes alive at once; not given: only the pids limit")
     shorthand: ClassVar[str | None] = "max"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+from pydantic import Field
+
 from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, SubjectCheck, outcome
 from grader.checks.params import Bounds, PositiveInt, Regex, Role, Stream
 
@@ -14,7 +16,8 @@ class ThreadCount(Bounds, CheckBase):
     """Each process of `role` (default root) started this many threads besides its main thread."""
 
     kind: Literal["thread.count"]
-    role: Role = "root"
+    role: Role = Field(
+        default="root", description="the processes whose threads are counted (besides each one's main thread); each must have the count")
     shorthand: ClassVar[str | None] = "equals"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
@@ -42,7 +45,7 @@ class ThreadSameProcess(CheckBase):
     """At least `min` threads exist, all in one process (one tgid), each with its own tid."""
 
     kind: Literal["thread.same_process"]
-    min: PositiveInt = 2
+    min: PositiveInt = Field(default=2, description="at least this many threads besides the main thread")
     shorthand: ClassVar[str | None] = "min"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
@@ -75,10 +78,11 @@ class ThreadWork(SubjectCheck):
     """
 
     kind: Literal["thread.work"]
-    pattern: Regex
-    by: Literal["threads", "processes"] = "threads"
-    min: PositiveInt = 2
-    stream: Stream = "stdout"
+    pattern: Regex = Field(description="a regular expression; the lines it matches are the work")
+    by: Literal["threads", "processes"] = Field(
+        default="threads", description="threads: the lines come from `min` threads of one process; processes: from `min` processes")
+    min: PositiveInt = Field(default=2, description="at least this many threads (or processes)")
+    stream: Stream = Field(default="stdout", description="the stream judged: stdout or stderr")
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
         hits = evidence.matching(self.pattern, self.stream)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from grader.checks.base import CheckOutcome, RunEvidence, SubjectCheck, outcome
@@ -19,25 +19,46 @@ __all__ = ["OutputWriters"]
 
 
 class OutputWriters(SubjectCheck):
-    """Lines matching `pattern` come from N distinct processes/threads, and/or from a role.
+    """Which processes or threads wrote the lines matching `pattern`: how many distinct ones, and/or who.
 
-    `role` filters lines by owner as everywhere else: at least `min_lines` matching lines must be
-    written by the role; with `exclusive` (default) no matching line may come from anyone else.
+    A line is credited to a process (or thread) only when that one task wrote every byte of it; a
+    line assembled from several processes' writes counts for none of them. `distinct_processes` and
+    `distinct_threads` count the writers of the matching lines; `written_by` requires that at least
+    `min_lines` of them were written by that role and, with `exclusive` (the default), that none was
+    written by anyone else.
     """
 
     kind: Literal["output.writers"]
-    pattern: Regex
-    distinct_processes: Count | None = None
-    distinct_threads: Count | None = None
-    role: Role | None = None
-    exclusive: bool = True
-    min_lines: Count = 1
-    stream: Stream = "stdout"
+    pattern: Regex = Field(description="a regular expression; the lines it matches (anywhere in the line) are judged")
+    distinct_processes: Count | None = Field(
+        default=None, description="the matching lines were written by exactly this many different processes")
+    distinct_threads: Count | None = Field(
+        default=None, description="the matching lines were written by exactly this many different threads")
+    written_by: Role | None = Field(
+        default=None, description="the role that must have written the matching lines (see Roles)")
+    exclusive: bool = Field(
+        default=True, description="with `written_by`: no matching line may come from outside the role")
+    min_lines: Count = Field(
+        default=1, description="at least this many lines must match (with `written_by`: be written by the role)")
+    stream: Stream = Field(default="stdout", description="the stream whose lines are judged: stdout or stderr")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _role_was_renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "role" in data:
+            raise PydanticCustomError(
+                "writers",
+                "output.writers takes no `role`: in every other check `role` only picks which lines are "
+                "considered, but here it used to require who wrote them; to require that, write "
+                "`written_by: {role}` instead of `role: {role}`",
+                {"role": str(data["role"])},
+            )
+        return data
 
     @model_validator(mode="after")
     def _says_something(self) -> OutputWriters:
-        if self.distinct_processes is None and self.distinct_threads is None and self.role is None:
-            raise PydanticCustomError("writers", "give distinct_processes, distinct_threads or role", {})
+        if self.distinct_processes is None and self.distinct_threads is None and self.written_by is None:
+            raise PydanticCustomError("writers", "give distinct_processes, distinct_threads or written_by", {})
         return self
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
@@ -85,30 +106,30 @@ class OutputWriters(SubjectCheck):
                 expected=f"{self.distinct_threads} threads", observed=f"{len(threads)} threads",
                 evidence=shown,
             )
-        if self.role is not None:
-            mine = [(i, ln) for i, ln in hits if evidence.line_in_role(ln, self.role)]
-            outside = [(i, ln) for i, ln in hits if not evidence.line_in_role(ln, self.role)]
+        if self.written_by is not None:
+            mine = [(i, ln) for i, ln in hits if evidence.line_in_role(ln, self.written_by)]
+            outside = [(i, ln) for i, ln in hits if not evidence.line_in_role(ln, self.written_by)]
             if len(mine) < max(self.min_lines, 1):
                 unowned_slot, unowned_params = evidence.unowned(outside)
                 return outcome(
                     False, "writers.role_few",
-                    {"pattern": self.pattern, "want": max(self.min_lines, 1), "got": len(mine), "role": self.role,
+                    {"pattern": self.pattern, "want": max(self.min_lines, 1), "got": len(mine), "role": self.written_by,
                      **unowned_params},
                     slots=unowned_slot,
-                    expected=f">= {self.min_lines} line(s) from {self.role}", observed=f"{len(mine)} from {self.role}",
-                    evidence=[evidence.line_evidence(f"lines not from {self.role}", outside)],
+                    expected=f">= {self.min_lines} line(s) from {self.written_by}", observed=f"{len(mine)} from {self.written_by}",
+                    evidence=[evidence.line_evidence(f"lines not from {self.written_by}", outside)],
                 )
             if outside and self.exclusive:
-                members = [t.tid for t in evidence.role(self.role)]
+                members = [t.tid for t in evidence.role(self.written_by)]
                 unowned_slot, unowned_params = evidence.unowned(outside)
                 return outcome(
                     False, "writers.outside",
-                    {"count": len(outside), "pattern": self.pattern, "role": self.role, "members": members,
+                    {"count": len(outside), "pattern": self.pattern, "role": self.written_by, "members": members,
                      "line": outside[0][0] + 1, **unowned_params},
                     slots=unowned_slot,
-                    expected=f"every such line from {self.role}",
+                    expected=f"every such line from {self.written_by}",
                     observed=f"{len(outside)} from elsewhere",
-                    evidence=[evidence.line_evidence(f"lines not from {self.role}", outside)],
+                    evidence=[evidence.line_evidence(f"lines not from {self.written_by}", outside)],
                 )
         return outcome(True, "writers.ok", {"count": len(hits), "pattern": self.pattern,
                                              "processes": len(processes), "threads": len(threads)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import types
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -43,6 +44,10 @@ class _Located:
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 key = self._loader.construct_object(key_node, deep=True)
+                if isinstance(key, bool) or key is None:
+                    # YAML 1.1 reads a bare `on`, `off`, `yes`, `no` or `null` key as a boolean or null; no
+                    # key of an assignment is one, so the key is the word the author wrote (`on: pipe`).
+                    key = key_node.value
                 if not isinstance(key, (str, int, float, bool)) and key is not None:
                     self.problems.append((loc, f"keys must be plain names, got {key!r}"))
                     continue
@@ -104,19 +109,68 @@ def _normalise_checks(data: Any, problems: list[tuple[Loc, str]]) -> None:
                 checks[c] = dict(_STAND_IN)
 
 
+def _required(kind: str) -> list[str]:
+    """The parameters a check kind cannot do without (by the names an author writes)."""
+    fields = CHECK_TYPES[kind].model_fields
+    return [f.alias or name for name, f in fields.items() if f.is_required() and name != "kind"]
+
+
+def _written(kind: str, params: dict[str, Any] | None = None) -> str:
+    """How to write a check item: `- process.no_zombies: {}`, `- output.count: {pattern: ..., ...}`."""
+    shown = {**{name: "..." for name in _required(kind)}, **(params or {})}
+    if not shown:
+        return f"`- {kind}: {{}}`"
+    inner = ", ".join(f"{k}: {v if v == '...' else _flow(v)}" for k, v in shown.items())
+    return f"`- {kind}: {{{inner}}}`"
+
+
+def _flow(value: Any) -> str:
+    """A value as YAML flow text (for a suggestion)."""
+    text = str(yaml.safe_dump(value, default_flow_style=True, width=1000)).strip()
+    return text.removesuffix("...").strip()
+
+
+def _not_one_key(item: Any) -> str:
+    """Why a check item is not `kind: {parameters}`, and what to write instead."""
+    if isinstance(item, str):
+        word = item.strip()
+        if word in CHECK_TYPES:
+            return f"got {item!r}: write {_written(word)}"
+        head, _, rest = word.partition(":")
+        if head.strip() in CHECK_TYPES and rest:
+            return f"got {item!r}: put a space after the colon, as in `- {head.strip()}: {rest.strip()}`"
+        close = difflib.get_close_matches(word, list(CHECK_TYPES), n=1, cutoff=0.6)
+        if close:
+            return f"got {item!r}: write {_written(close[0])} (did you mean {close[0]!r}?)"
+        return f"got {item!r}"
+    if not isinstance(item, dict):
+        return f"got {item!r}"
+    keys = list(item)
+    if isinstance(item.get("kind"), str) and item["kind"] in CHECK_TYPES:
+        kind = item["kind"]
+        return (f"got the kind as a `kind:` key; write the kind as the key: "
+                f"{_written(kind, {k: v for k, v in item.items() if k != 'kind'})}")
+    known = [k for k in keys if k in CHECK_TYPES]
+    if known:
+        return (f"has keys {', '.join(map(repr, keys))}; put {', '.join(k for k in keys if k not in known)} "
+                f"inside {known[0]}'s mapping")
+    if not keys:
+        return "got an empty mapping: name the check kind, e.g. `- process.no_zombies: {}`"
+    return f"got {item!r}"
+
+
 def _normalise_one(checks: list[Any], c: int, item: Any, loc: Loc, problems: list[tuple[Loc, str]]) -> None:
     """Normalise one check item in place, or add a problem."""
     if not isinstance(item, dict) or len(item) != 1:
-        keys = list(item) if isinstance(item, dict) else []
-        known = [k for k in keys if k in CHECK_TYPES]
-        why = (f"has keys {', '.join(map(repr, keys))}; put {', '.join(k for k in keys if k not in known)} "
-               f"inside {known[0]}'s mapping") if known else f"got {item!r}"
-        problems.append((loc, f"a check is a one-key mapping `kind: {{parameters}}`, {why}"))
+        problems.append((loc, f"a check is a one-key mapping `kind: {{parameters}}`, {_not_one_key(item)}"))
         return
     kind, value = next(iter(item.items()))
     cls = CHECK_TYPES.get(kind)
     if cls is None:
-        problems.append(((*loc, kind), f"unknown check kind {kind!r}{_suggest(kind, CHECK_TYPES)}"))
+        head = str(kind).partition(":")[0].strip()
+        fix = (f" (put a space after the colon: `- {head}: ...`)" if head in CHECK_TYPES and head != kind
+               else _suggest(str(kind), CHECK_TYPES))
+        problems.append(((*loc, kind), f"unknown check kind {kind!r}{fix}"))
         return
     if isinstance(value, dict):
         if "kind" in value:
@@ -128,7 +182,8 @@ def _normalise_one(checks: list[Any], c: int, item: Any, loc: Loc, problems: lis
     elif cls.shorthand is not None:
         checks[c] = {"kind": kind, cls.shorthand: value}
     else:
-        problems.append(((*loc, kind), f"expected a mapping of parameters (or nothing), got {value!r}"))
+        problems.append(((*loc, kind), f"expected a mapping of parameters (or nothing), got {value!r}: write "
+                                       f"{_written(kind)}"))
 
 
 def _strip(annotation: Any) -> Any:
@@ -183,7 +238,10 @@ def _describe(error: Any) -> tuple[Loc, str]:
     if kind == "missing":
         return loc, "this required field is missing"
     if kind == "literal_error":
-        return loc, f"expected one of {ctx.get('expected')}, got {got}"
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        value = error.get("input")
+        near = _suggest(value, choices) if isinstance(value, str) else ""
+        return loc, f"expected one of {ctx.get('expected')}, got {got}{near}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return loc, f"expected a mapping, got {got}"
     if kind == "list_type":
@@ -206,7 +264,7 @@ def _describe(error: Any) -> tuple[Loc, str]:
         return loc, "expected a check `kind: {parameters}`"
     message = str(error["msg"])
     message = message.removeprefix("Value error, ")
-    if error["type"] not in {"integer", "number", "regex", "role", "duration", "size", "path", "argv", "id",
+    if error["type"] not in {"integer", "number", "regex", "role", "duration", "size", "signal", "path", "argv", "id",
                              "capture", "expression", "bounds", "limits", "tree", "writers", "happens_before"}:
         message = message[:1].lower() + message[1:] + f", got {got}"
     return loc, message

@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from grader.checks import Check, CheckBase
 from grader.checks.files import collected_paths
-from grader.checks.params import Duration, Points, PositiveInt, Size, StrictModel
+from grader.checks.params import Duration, Points, PositiveInt, Size, StrictModel, format_duration, format_size
 from grader.sandbox.records import Limits, RunRequest, StdoutMode
 
 __all__ = ["INTERPRETERS", "MIN_MEMORY", "Assignment", "FaultySpec", "LimitsSpec", "TestSpec", "check_id"]
@@ -67,7 +67,8 @@ def _memory(value: Any) -> int:
     size: int = TypeAdapter(Size).validate_python(value)
     if size < MIN_MEMORY:
         raise PydanticCustomError(
-            "limits", "expected at least 4MiB (a program cannot start in less), got {got}", {"got": repr(value)}
+            "limits", "expected at least 4MiB (a program cannot start in less), got {got}{fix}",
+            {"got": repr(value), "fix": f" (a bare number is bytes: write '{value}MiB')" if isinstance(value, int) else ""},
         )
     return size
 
@@ -85,15 +86,31 @@ Isolation = Literal["submission", "run"]
 class LimitsSpec(StrictModel):
     """Resource limits in readable units; `to_limits` gives the sandbox's Limits (ms, bytes)."""
 
-    timeout: Duration = _DEFAULTS.timeout_ms
-    memory: Memory = _DEFAULTS.memory_bytes
-    pids: PositiveInt = _DEFAULTS.pids
-    cpus: float = Field(default=_DEFAULTS.cpus, gt=0, le=64)
-    output: Size = _DEFAULTS.output_bytes
-    tmpfs: Size = _DEFAULTS.tmpfs_bytes
-    open_files: PositiveInt = _DEFAULTS.open_files
-    file_size: Size = _DEFAULTS.file_bytes
-    trace: Size = _DEFAULTS.trace_bytes
+    # Defaults are written the way an author writes them ('10s', '256MiB') and validated like any value,
+    # so the JSON Schema and the reference show them with their units.
+    timeout: Duration = Field(
+        default=format_duration(_DEFAULTS.timeout_ms), validate_default=True,
+        description="wall-clock time one run may take before the grader stops it (a duration with its unit)")
+    memory: Memory = Field(
+        default=format_size(_DEFAULTS.memory_bytes), validate_default=True,
+        description="memory the program's processes may use together, no swap (at least 4MiB)")
+    pids: PositiveInt = Field(
+        default=_DEFAULTS.pids, description="tasks (processes and threads together) alive at once")
+    cpus: float = Field(default=_DEFAULTS.cpus, gt=0, le=64, description="CPU time quota, in CPUs (0.5 = half of one)")
+    output: Size = Field(
+        default=format_size(_DEFAULTS.output_bytes), validate_default=True,
+        description="bytes kept of each of stdout and stderr; a run that prints more is stopped")
+    tmpfs: Size = Field(
+        default=format_size(_DEFAULTS.tmpfs_bytes), validate_default=True,
+        description="size of the writable working folder (and of /tmp and /dev/shm, each)")
+    open_files: PositiveInt = Field(
+        default=_DEFAULTS.open_files, description="file descriptors one process may hold open (RLIMIT_NOFILE)")
+    file_size: Size = Field(
+        default=format_size(_DEFAULTS.file_bytes), validate_default=True,
+        description="largest file the program may write (RLIMIT_FSIZE)")
+    trace: Size = Field(
+        default=format_size(_DEFAULTS.trace_bytes), validate_default=True,
+        description="size of the system-call trace beyond which the run is stopped")
 
     def to_limits(self) -> Limits:
         """The sandbox's Limits."""
@@ -115,27 +132,33 @@ class TestSpec(StrictModel):
 
     __test__ = False  # not a pytest class
 
-    name: str = Field(min_length=1)
-    name_ko: str | None = None     # the test's name on the Korean page
-    points: Points = 1.0
-    visibility: Literal["visible", "hidden", "after_due_date"] = "visible"
-    run: Argv | None = None
-    stdin: str = ""
-    repeat: PositiveInt | None = None
-    stdout: StdoutMode | None = None
-    isolation: Isolation | None = None
-    all_or_nothing: bool = False
-    description: str | None = None
-    description_ko: str | None = None
-    checks: list[Check] = Field(min_length=1)
+    name: str = Field(min_length=1, description="the test's name, unique in the assignment; `fails:` can use it")
+    name_ko: str | None = Field(default=None, description="the test's name on the Korean page")
+    points: Points = Field(default=1.0, description="points of the test, shared among its checks by weight")
+    visibility: Literal["visible", "hidden", "after_due_date"] = Field(
+        default="visible", description="when students see the test's result (on platforms that hide tests)")
+    run: Argv | None = Field(
+        default=None, description="the command of this test, e.g. [python3, hello.py, --twice] (default: the assignment's `run`)")
+    stdin: str = Field(default="", description="text given to the program on standard input")
+    repeat: PositiveInt | None = Field(
+        default=None, description="how many times the program is run; a check passes only if it passes in every run (some runs: flaky) (default: the assignment's `repeat`)")
+    stdout: StdoutMode | None = Field(
+        default=None, description="pipe, or pty (a terminal: line-buffered stdio) (default: the assignment's `stdout`)")
+    isolation: Isolation | None = Field(
+        default=None, description="submission (one container for all runs) or run (a fresh container per run) (default: the assignment's `isolation`)")
+    all_or_nothing: bool = Field(default=False, description="the test scores its points only if every check passed")
+    description: str | None = Field(default=None, description="what the test is about, shown to students")
+    description_ko: str | None = Field(default=None, description="the description on the Korean page")
+    checks: list[Check] = Field(min_length=1, description="the checks every run must pass (see Check kinds)")
 
 
 class FaultySpec(StrictModel):
     """A known-faulty solution and the checks it must fail (kinds, check ids, or 'test name::kind')."""
 
-    path: RelativePath
-    fails: list[str] = Field(min_length=1)
-    note: str | None = None
+    path: RelativePath = Field(description="the faulty solution: a file or folder, relative to the assignment file")
+    fails: list[str] = Field(
+        min_length=1, description="the checks it must fail, and only those (see Naming checks in `fails:`)")
+    note: str | None = Field(default=None, description="what is wrong with it, for the authors")
 
 
 def check_id(test: TestSpec, check: CheckBase) -> str:
@@ -146,22 +169,29 @@ def check_id(test: TestSpec, check: CheckBase) -> str:
 class Assignment(StrictModel):
     """An assignment: what to build and run, the tests and their checks, and known solutions."""
 
-    id: AssignmentId
-    title: str = Field(min_length=1)
-    title_ko: str | None = None
-    language: Literal["python", "c"]
-    files: list[RelativePath] = Field(min_length=1)
-    build: Argv | None = None
-    run: Argv
-    limits: LimitsSpec = LimitsSpec()
-    repeat: PositiveInt = 1
-    stdout: StdoutMode = "pipe"
-    isolation: Isolation = "submission"
+    id: AssignmentId = Field(description="the assignment's id: lowercase letters, digits, '.', '_' or '-'")
+    title: str = Field(min_length=1, description="the title students see")
+    title_ko: str | None = Field(default=None, description="the title on the Korean page")
+    language: Literal["python", "c"] = Field(description="python or c")
+    files: list[RelativePath] = Field(min_length=1, description="the files a submission must contain")
+    build: Argv | None = Field(
+        default=None, description="the command that builds the submission, e.g. [make]; a failed build fails every test")
+    run: Argv = Field(description="the command every test runs unless it gives its own, e.g. [python3, hello.py]")
+    limits: LimitsSpec = Field(default=LimitsSpec(), description="resource limits of every run (see Limits)")
+    repeat: PositiveInt = Field(
+        default=1, description="how many times each test's program is run; a check passes only if it passes in every run")
+    stdout: StdoutMode = Field(
+        default="pipe", description="the program's stdout: pipe, or pty (a terminal, so stdio is line-buffered)")
+    isolation: Isolation = Field(
+        default="submission", description="submission: one container runs every run of every test; run: a fresh container per run")
     # Where its programs run when the command line does not say: see grader.sandbox.select.
-    sandbox: Literal["auto", "docker", "local"] = "auto"
-    tests: list[TestSpec] = Field(min_length=1)
-    reference: RelativePath | None = None
-    faulty: list[FaultySpec] = Field(default_factory=list)
+    sandbox: Literal["auto", "docker", "local"] = Field(
+        default="auto", description="where programs run when the command line does not say: docker, local (this machine, only inside a disposable container) or auto")
+    tests: list[TestSpec] = Field(min_length=1, description="the tests")
+    reference: RelativePath | None = Field(
+        default=None, description="the reference solution (file or folder): `grader validate` requires full marks")
+    faulty: list[FaultySpec] = Field(
+        default_factory=list, description="known-faulty solutions and the checks each must fail (see Faulty solutions)")
 
     _folder: Path | None = PrivateAttr(default=None)
     _source: Path | None = PrivateAttr(default=None)

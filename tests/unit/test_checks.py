@@ -89,7 +89,7 @@ CASES: list[tuple[str, dict[str, Any], Any, Any]] = [
      lambda: copies(1, 0), lambda: _single("total=3999")),
     ("output.writers", {"pattern": "^hello os$", "distinct_processes": 3}, hello, lambda: threads_print(3)),
     ("output.writers", {"pattern": "^worker", "distinct_threads": 3}, lambda: threads_print(3), lambda: threads_print(2)),
-    ("output.writers", {"pattern": "^done", "role": "root"}, hello, lambda: _child_says_done()),
+    ("output.writers", {"pattern": "^done", "written_by": "root"}, hello, lambda: _child_says_done()),
 ]
 
 

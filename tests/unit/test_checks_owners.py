@@ -59,7 +59,7 @@ def test_bytes_no_traced_call_wrote_make_a_line_nobodys() -> None:
     outcome = check("output.writers", pattern="hello", distinct_processes=3).evaluate(run)
     assert not outcome.passed
     assert "bytes of line 1 were written by no traced call, so it counts for no process" in outcome.message
-    role = check("output.writers", pattern="hello", role="root").evaluate(run)
+    role = check("output.writers", pattern="hello", written_by="root").evaluate(run)
     assert not role.passed and "bytes of line 1 were written by no traced call" in role.message
 
 
@@ -91,8 +91,8 @@ def test_role_filters_lines_by_owner_everywhere() -> None:
 
 def test_writers_role_needs_the_role_to_have_written_a_line() -> None:
     run = _run([_line("parent got: x", 101)])
-    outcome = check("output.writers", pattern="^parent got:", role="root").evaluate(run)
+    outcome = check("output.writers", pattern="^parent got:", written_by="root").evaluate(run)
     assert not outcome.passed
     assert outcome.message == "expected at least 1 line(s) matching /^parent got:/ written by root, found 0"
-    shared = check("output.writers", pattern="^parent got:", role="children", exclusive=False)
+    shared = check("output.writers", pattern="^parent got:", written_by="children", exclusive=False)
     assert shared.evaluate(_run([_line("parent got: x", 101), _line("parent got: y", 100)])).passed
