@@ -11,12 +11,15 @@ from grader.checks.captures import OutputIds, OutputValues
 from grader.checks.files import FileContents
 from grader.checks.ipc import IpcCleanup, IpcFlow, IpcUsed
 from grader.checks.lifecycle import (
+    ProcessBlockedIn,
     ProcessConcurrent,
     ProcessExitCode,
     ProcessKilled,
     ProcessNoOrphans,
     ProcessNoZombies,
     ProcessReaped,
+    ProcessReapOrder,
+    ProcessZombie,
 )
 from grader.checks.output import (
     OutputContains,
@@ -37,7 +40,7 @@ from grader.checks.processes import (
 )
 from grader.checks.resources import ResourceMemory, ResourcePids, ResourceTime
 from grader.checks.signals import ProcessGroup, ProcessSession, SignalDelivered, SignalHandler, SignalSent
-from grader.checks.threads import ThreadCount, ThreadSameProcess, ThreadWork
+from grader.checks.threads import ThreadCount, ThreadJoined, ThreadSameProcess, ThreadWork
 from grader.checks.writers import OutputWriters
 
 __all__ = ["CHECK_TYPES", "Check", "CheckBase", "CheckOutcome", "RunEvidence", "check_kind"]
@@ -53,6 +56,7 @@ Check = Annotated[
     | ThreadCount | ThreadSameProcess | ThreadWork
     # lifecycle.py
     | ProcessReaped | ProcessNoZombies | ProcessNoOrphans | ProcessExitCode | ProcessKilled | ProcessConcurrent
+    | ProcessZombie | ProcessReapOrder | ProcessBlockedIn | ThreadJoined
     # ipc.py, resources.py
     | IpcUsed | IpcFlow | IpcCleanup | ResourceTime | ResourceMemory | ResourcePids
     # signals.py, files.py

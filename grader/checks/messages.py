@@ -169,6 +169,69 @@ CLAUSES: dict[str, dict[str, str]] = {
         "main": N_("the main thread flushed other threads' lines"),
         "thread": N_("thread {flusher} flushed other threads' lines"),
     },
+    # process.zombie: what ended a zombie's time
+    "until": {
+        "reaped": N_("its parent pid {parent} waited for it"),
+        "parent_end": N_("its parent pid {parent} ended"),
+        "run_end": N_("the end of the run"),
+    },
+    # process.zombie: why a process was never a zombie
+    "never": {
+        "stopped": N_("the grader stopped it <stop>"),
+        "auto": N_("its parent ignored SIGCHLD, so the kernel reaped it at once"),
+        "running": N_("it had not ended when the run ended"),
+        "orphan": N_("its parent pid {parent} ended first, so it was an orphan, adopted by pid {adopter}"),
+        "other": N_("it did not end while its parent pid {parent} was alive"),
+    },
+    # process.zombie: the time it must have been a zombie
+    "span": {
+        "min": N_("at least {want} s"),
+        "range": N_("between {want} and {max} s"),
+    },
+    # process.reap_order: the order asked for
+    "order": {
+        "creation": N_("the order they were created in"),
+        "reverse": N_("the reverse of the order they were created in"),
+        "roles": N_("{roles}"),
+    },
+    # process.reap_order: why a child was not reaped by its parent
+    "unreaped": {
+        "never": N_("it was never waited for"),
+        "stopped": N_("the grader stopped it <stop>"),
+        "orphan": N_("it outlived pid {parent}"),
+    },
+    # process.blocked_in: the kind of descriptor asked for
+    "want_on": {
+        "none": "",
+        "pipe": N_(" on a pipe"),
+        "fifo": N_(" on a FIFO"),
+        "socket": N_(" on a socket"),
+        "stdin": N_(" on its standard input"),
+    },
+    # process.blocked_in: the descriptor the call waited on
+    "got_on": {
+        "none": "",
+        "channel": N_(" on {channel}"),
+    },
+    # process.blocked_in: the other side, as far as the trace knows it
+    "got_end": {
+        "none": "",
+        "holders": N_(", whose other end pid {others} held open"),
+        "waits": N_(", waiting for pid {others}"),
+        "joins": N_(", waiting for thread {others}"),
+    },
+    # process.blocked_in: what a task was doing instead
+    "got": {
+        "call": N_("it was in {got_call}<got_on>"),
+        "running": N_("it was running, not waiting in a system call"),
+        "outside": N_("it was not inside a system call"),
+        "unnamed": N_("it was inside a system call the grader could not name"),
+    },
+    # process.blocked_in: which task
+    "task": {
+        "process": N_("pid {pid}"),
+        "thread": N_("thread {tid} of pid {pid}"),
+    },
     # signal.sent: why the sends counted fall short (grader.checks.signals)
     "sent_why": {
         "none": "",
@@ -450,6 +513,60 @@ TEMPLATES: dict[str, str] = {
     "pids.limit": N_("the program hit the limit of {limit} tasks"),
     "pids.failed": N_("the program hit the limit of {limit} tasks: {failed} fork/clone call(s) failed ({errno})"),
     "pids.peak": N_("{peak} processes were alive at once, more than {max}"),
+    # process.no_zombies with max
+    "zombie.late": N_("pid {pid} was a zombie for {seconds} s before its parent pid {parent} waited for it, "
+                      "longer than {max} s<more>"),
+    # process.zombie
+    "zombie_for.ok": N_("{count} process(es) in {role} were each a zombie for <span>; the shortest, pid {pid}, "
+                        "for {seconds} s, until <until>"),
+    "zombie_for.ok_one": N_("pid {pid} was a zombie for {seconds} s, from its exit until <until>: <span>, as "
+                            "expected"),
+    "zombie_for.brief": N_("pid {pid} was a zombie for less than a millisecond, from its exit until <until>; it "
+                           "must stay one for <span><more>"),
+    "zombie_for.short": N_("pid {pid} was a zombie for only {seconds} s, from its exit until <until>; it must "
+                           "stay one for <span><more>"),
+    "zombie_for.long": N_("pid {pid} was a zombie for {seconds} s, from its exit until <until>; it must stay "
+                          "one for <span><more>"),
+    "zombie_for.never": N_("pid {pid} was never a zombie: <never>; it must stay one for <span><more>"),
+    # process.reap_order
+    "reap_order.ok": N_("pid {parent} reaped pids {want_pids} in the expected order (<order>)"),
+    "reap_order.bad": N_("pid {parent} reaped pid {early} before pid {late}: it reaped pids {got_pids}, the "
+                         "expected order (<order>) is pids {want_pids}"),
+    "reap_order.unreaped": N_("pid {parent} did not reap pid {pid}: <unreaped>; the expected order (<order>) "
+                              "is pids {want_pids}"),
+    "reap_order.few": N_("there was no order to check: {role} had at most {count} child process(es) to reap, "
+                         "and an order needs two<ended>"),
+    # process.blocked_in
+    "blocked.ok": N_("when the run hit its time limit, <task> ({role}) was blocked in {got_call}<got_on>"
+                     "<got_end>, as expected<more>"),
+    "blocked.elsewhere": N_("expected <task> ({role}) to be blocked in {calls}<want_on> when the run hit its "
+                            "time limit; <got>"),
+    "blocked.ended": N_("expected <task> ({role}) to be blocked in {calls}<want_on> when the run hit its time "
+                        "limit, but it had already ended"),
+    "blocked.other_end": N_("when the run hit its time limit, <task> ({role}) was blocked in {got_call}<got_on>"
+                            "<got_end>, not on {other_role} (pid {members}) as expected"),
+    "blocked.end_unknown": N_("when the run hit its time limit, <task> ({role}) was blocked in {got_call}"
+                              "<got_on>, but the trace does not show what was on the other side, so whether "
+                              "it waited on {other_role} cannot be checked"),
+    "blocked.finished": N_("expected {role} to be blocked in {calls}<want_on> when the run hit its time limit, "
+                           "but the program ended on its own after {seconds} s"),
+    "blocked.limit": N_("expected {role} to be blocked in {calls}<want_on> when the run hit its time limit, "
+                        "but the grader stopped the program <stop> first"),
+    # thread.joined
+    "joined.ok": N_("all {count} thread(s) of pid {pids} ended on their own before their process ended"),
+    "joined.exit_group_main": N_("thread {tid} of pid {pid} was still running when the main thread called "
+                                 "exit_group (returned from main, called exit, or the program ended), which "
+                                 "ended every thread: join it first<more>"),
+    "joined.exit_group": N_("thread {tid} of pid {pid} was still running when thread {ender} called exit_group, "
+                            "which ended every thread of the process<more>"),
+    "joined.exec": N_("thread {tid} of pid {pid} was still running when thread {ender} ran another program "
+                      "(execve), which ended every other thread<more>"),
+    "joined.signal": N_("thread {tid} of pid {pid} was still running when its process was killed by "
+                        "{signal}<more>"),
+    "joined.stopped": N_("thread {tid} of pid {pid} never ended on its own: the grader stopped it <stop><more>"),
+    "joined.running": N_("thread {tid} of pid {pid} had not ended when the trace ended<more>"),
+    "joined.with_process": N_("thread {tid} of pid {pid} ended with its process, without an exit of its "
+                              "own<more>"),
     # signal.sent, signal.delivered, signal.handler (grader.checks.signals)
     "sent.ok": N_("{sender} sent {signal} to {receiver} {count} time(s), as expected (<bounds>)"),
     "sent.ok_group": N_("{sender} sent {signal} to a process group holding {receiver} {count} time(s), as expected "

@@ -1,15 +1,29 @@
-"""Threads: how many per process, one tgid with distinct tids, and whether threads or processes did the work."""
+"""Threads: how many per process, one tgid with distinct tids, whether threads or processes did the work, and
+whether each thread ended on its own before its process did."""
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, SubjectCheck, outcome
+from grader.checks.base import (
+    CheckBase,
+    CheckOutcome,
+    RunEvidence,
+    SubjectCheck,
+    describe_task,
+    more,
+    outcome,
+    stop_clause,
+)
 from grader.checks.params import Bounds, PositiveInt, Regex, Role, Stream
+from grader.result import Evidence
+from grader.trace.endstate import join_waits
+from grader.trace.ends import ThreadEnd, thread_end
+from grader.trace.model import Task
 
-__all__ = ["ThreadCount", "ThreadSameProcess", "ThreadWork"]
+__all__ = ["ThreadCount", "ThreadJoined", "ThreadSameProcess", "ThreadWork"]
 
 
 class ThreadCount(Bounds, CheckBase):
@@ -133,3 +147,86 @@ class ThreadWork(SubjectCheck):
             expected=f">= {self.min} threads",
             observed=f"{len(all_threads)} thread(s) in {len(tgids)} process(es)", evidence=shown,
         )
+
+
+class ThreadJoined(SubjectCheck):
+    """Every thread of the processes of `role` ended on its own (its own exit) before its process ended.
+
+    What strace shows: a thread that returns from its function (or calls pthread_exit; a Python thread
+    whose run() returned) makes its own `exit` call, then ends; a thread still running when another
+    thread calls `exit_group` (C's main returning or exit(), the end of a Python program, os._exit) ends
+    with no call of its own: the kernel ended it with the process (grader.trace.ends.thread_end). This
+    check fails on the latter, on a thread killed with its process by a signal, and on one the grader
+    stopped at a limit.
+
+    What it proves: no thread was cut short by its process ending. What it does not prove: that anyone
+    called join. A thread that finished before its process ended passes whether or not it was joined: a
+    join of a thread that has already ended makes no system call, so no trace can show it, and CPython
+    joins its non-daemon threads itself when the program ends (threading._shutdown). Where the trace
+    shows futex calls (the grader's own tracing leaves futex out: every contended lock would be a line),
+    a pthread_join that waited is named in the evidence: a futex wait by another thread on the thread's
+    cleared-on-exit id word with its id as the value (grader.trace.endstate.join_waits). CPython 3.11's
+    Thread.join waits on a lock the thread releases, which the trace cannot tie to the thread.
+    """
+
+    kind: Literal["thread.joined"]
+    role: Role = Field("root", description="the processes whose threads are checked (threads: every thread "
+                                           "of the program)")
+
+    def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
+        if not evidence.has_trace:
+            return self.no_trace()
+        ex = evidence.execution
+        if self.role == "threads":
+            threads = evidence.role("threads")
+        else:
+            ids = {t.tid for t in evidence.role(self.role) if t.is_process}
+            threads = [t for t in evidence.role("threads") if t.tgid in ids]
+        if not threads:
+            return self.nothing(evidence, "none.threads")
+        waits = join_waits(evidence.record)
+        shown: list[str] = []
+        bad: list[tuple[Task, ThreadEnd, int | None]] = []
+        for thread in threads:
+            how, by = thread_end(ex, thread)
+            waiters = waits.get(thread.tid, [])
+            if how == "itself":
+                line = f"exit at {thread.exit_call_at:.3f} s" if thread.exit_call_at is not None else "exit"
+                line = f"ended itself ({thread.exit_call} call) at {line.removeprefix('exit at ')}"
+                if waiters:
+                    line += ", waited for by " + ", ".join(f"thread {w}" for w in waiters) + \
+                            " (futex on its id word: pthread_join)"
+            else:
+                bad.append((thread, how, by))
+                line = {"exit_group": f"still running when thread {by} called exit_group, which ended it",
+                        "exec": f"still running when thread {by} ran execve, which ended it",
+                        "signal": f"killed with its process by {thread.signal}",
+                        "stopped": "stopped by the grader",
+                        "running": "still running when the trace ended",
+                        "process": "ended with its process, without an exit call of its own"}[how]
+            shown.append(f"{describe_task(thread)}: {line}")
+        listing = [Evidence(label="how each thread ended", lines=shown, tasks=[t.tid for t in threads],
+                            run=evidence.run)]
+        pids = sorted({t.tgid for t in threads})
+        if not bad:
+            return outcome(True, "joined.ok", {"count": len(threads), "pids": pids}, evidence=listing)
+        thread, how, by = bad[0]
+        more_slot, more_params = more(len(bad) - 1)
+        params: dict[str, Any] = {"tid": thread.tid, "pid": thread.tgid, **more_params}
+        slots = dict(more_slot)
+        if how == "exit_group":
+            key = "joined.exit_group_main" if by == thread.tgid else "joined.exit_group"
+            params["ender"] = by
+        elif how == "exec":
+            key, params["ender"] = "joined.exec", by
+        elif how == "signal":
+            key, params["signal"] = "joined.signal", thread.signal
+        elif how == "stopped":
+            key, slots["stop"] = "joined.stopped", stop_clause(thread)
+        elif how == "running":
+            key = "joined.running"
+        else:
+            key = "joined.with_process"
+        return outcome(False, key, params, slots=slots, expected="every thread ends on its own first",
+                       observed=f"{len(bad)} of {len(threads)} thread(s) ended with their process",
+                       evidence=listing)

@@ -14,18 +14,22 @@ The words mean what the team's PITFALLS.md says:
   it). Processes the grader stopped together are not orphans of each other: when the parent's end was
   the grader's stop, the child is not an orphan. A child still running after its parent exited on its
   own, then stopped by the grader (stopped_for "linger"), is both an orphan and stopped_by "linger".
+- an orphan that a traced process reaped (a subreaper, PR_SET_CHILD_SUBREAPER) was adopted by that
+  process (reparented_to), and was its zombie from its end (or its first parent's end, if later) until
+  that reap (zombie_seconds). An orphan adopted by a subreaper that never reaps it cannot be seen: prctl
+  is not traced.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from grader.trace.lex import _FD, split_args
 from grader.trace.model import Blocked, Execution, Task
 from grader.trace.state import _Parser
 
-__all__ = ["end_tasks"]
+__all__ = ["ThreadEnd", "end_tasks", "thread_end"]
 
 _RESUMING = re.compile(r"<\.\.\. resuming interrupted ([A-Za-z0-9_]+) \.\.\.>")
 _WAITS = frozenset({"wait4", "waitpid", "waitid"})
@@ -79,6 +83,9 @@ def _orphans_and_zombies(p: _Parser) -> None:
             task.orphan = False          # stopped together with its parent, not left by it
             task.reparented_to = None
         task.auto_reaped = task.tid in p.auto_reaped
+        if task.orphan and task.reaped_by is not None:
+            _adopted(p, task)
+            continue
         began = p.zombie_from.get(task.tid)
         if began is None or task.stopped_by is not None:
             continue
@@ -89,6 +96,59 @@ def _orphans_and_zombies(p: _Parser) -> None:
             ends.append(p.proc_end[task.ppid])
         task.zombie_seconds = round(max(0.0, min(ends) - began), 6)
         task.zombie = task.reaped_by is None
+
+
+def _adopted(p: _Parser, task: Task) -> None:
+    """An orphan a traced process reaped: that process was its subreaper, and so its parent from then on.
+
+    Only a parent can reap, so the reaper (not init) adopted it. It was that parent's zombie from when
+    both it had ended and its first parent was gone, until the reap.
+    """
+    reaper = p.ex.process_of(task.reaped_by) if task.reaped_by is not None else None
+    if reaper is None:
+        return
+    task.reparented_to = reaper
+    first_parent_end = p.proc_end.get(task.ppid) if task.ppid is not None else None
+    if task.end is None or task.reaped_at is None or first_parent_end is None:
+        return
+    began = max(task.end, first_parent_end)
+    if task.reaped_at >= began:
+        task.zombie_seconds = round(task.reaped_at - began, 6)
+
+
+ThreadEnd = Literal["itself", "exit_group", "exec", "signal", "stopped", "running", "process"]
+
+
+def thread_end(ex: Execution, task: Task) -> tuple[ThreadEnd, int | None]:
+    """How a thread ended, and the task that ended it (for exit_group/exec), from what strace shows.
+
+    - "itself": it made its own exit call (Task.exit_call): its function returned, or pthread_exit, or it
+      called exit_group itself.
+    - "exit_group": another task of its process called exit_group (C's main returning, exit(), the end
+      of a Python program, os._exit) while it was still running: the kernel ended it with the process.
+    - "exec": another task of its process ran execve, which ends every other thread.
+    - "signal": its process was killed by a signal (Task.signal) that the grader did not send.
+    - "stopped": the grader killed it at a limit (Task.stopped_by).
+    - "running": it had not ended when the trace ended.
+    - "process": it ended with its process in a way the trace does not show (no exit call of its own).
+    """
+    if task.exit_call is not None:
+        return "itself", task.tid
+    if task.stopped_by is not None:
+        return "stopped", None
+    if task.end is None:
+        return "running", None
+    if task.signal is not None:
+        return "signal", None
+    members = [t for t in ex.tasks.values() if t.tgid == task.tgid and t.tid != task.tid]
+    ender = next((t for t in members if t.exit_call == "exit_group" and t.exit_call_at is not None
+                  and t.exit_call_at <= task.end), None)
+    if ender is not None:
+        return "exit_group", ender.tid
+    execer = next((t for t in members if any(task.start <= e.time <= task.end for e in t.execs)), None)
+    if execer is not None:
+        return "exec", execer.tid
+    return "process", None
 
 
 def _blocked(p: _Parser, final_tasks: list[dict[str, Any]]) -> None:

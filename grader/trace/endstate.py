@@ -17,7 +17,10 @@ from grader.result import N_, Message
 from grader.sandbox.records import RunRecord
 from grader.trace.model import Blocked, Channel, ChannelKind, Execution
 
-__all__ = ["blocked_at_end", "blocked_words", "holders_phrase", "who", "STOPPED_WORDS"]
+__all__ = [
+    "CALL_FAMILIES", "NOT_IN_A_CALL", "STOPPED_WORDS", "UNNAMED_CALL", "blocked_at_end", "blocked_words",
+    "holders_phrase", "join_waits", "who",
+]
 
 _READS = frozenset({"read", "readv", "pread64", "preadv", "preadv2", "recvfrom", "recvmsg", "recv",
                     "recvmmsg"})
@@ -25,13 +28,37 @@ _WRITES = frozenset({"write", "writev", "pwrite64", "pwritev", "pwritev2", "send
                      "sendmmsg", "sendfile", "splice", "tee", "vmsplice"})
 _WAITS = frozenset({"wait4", "waitid", "waitpid"})
 _POLLS = frozenset({"poll", "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait", "epoll_pwait2"})
+# The call families an assignment can name (process.blocked_in): family -> the calls that are in it.
+# "join" is the futex wait of pthread_join: a futex whose word is a thread's cleared-on-exit tid
+# (Blocked.waits_for names the thread); "futex" is any futex wait (lock, condition variable or join).
+CALL_FAMILIES: dict[str, frozenset[str]] = {
+    "read": _READS,
+    "write": _WRITES,
+    "futex": frozenset({"futex"}),
+    "join": frozenset({"futex"}),
+    "wait": _WAITS,
+    "sleep": frozenset({"nanosleep", "clock_nanosleep"}),
+    "poll": _POLLS,
+    "accept": frozenset({"accept", "accept4"}),
+    "connect": frozenset({"connect"}),
+    "open": frozenset({"open", "openat"}),
+    "signal": frozenset({"pause", "rt_sigsuspend", "sigsuspend", "rt_sigtimedwait", "sigtimedwait"}),
+    "message_queue": frozenset({"mq_timedreceive", "msgrcv", "mq_timedsend", "msgsnd"}),
+    "semaphore": frozenset({"semop", "semtimedop"}),
+    "file_lock": frozenset({"flock", "fcntl"}),
+}
 # clone/clone3 lines that name the word a new thread's tid is cleared from when it ends (pthread_join
 # waits on that word with futex)
 _CHILD_TID = re.compile(r"^(\d+)\s+\S+\s+clone3?\((?=.*CLONE_THREAD).*?child_tid(?:ptr)?=(0x[0-9a-f]+).*"
                         r"\s=\s(\d+)\s*$", re.M)
 
+# a futex wait strace shows (only when futex is traced): the waiting task, the word, the value expected there
+_FUTEX_WAIT = re.compile(r"^(\d+)\s+\S+\s+futex\((0x[0-9a-f]+), FUTEX_WAIT(?:_BITSET)?(?:_PRIVATE)?"
+                         r"(?:\|FUTEX_CLOCK_REALTIME)?, (\d+)\b", re.M)
+
 _NOT_IN_A_CALL = "-"          # Blocked.syscall of a task /proc shows waiting outside any system call
 _UNNAMED_CALL = "?"           # Blocked.syscall of a task inside a call whose number has no known name
+NOT_IN_A_CALL, UNNAMED_CALL = _NOT_IN_A_CALL, _UNNAMED_CALL   # for the checks that name what a task was in
 
 # What the grader's stop is called, per RunRecord.stopped_for / Task.stopped_by.
 STOPPED_WORDS: dict[str, str] = {
@@ -76,6 +103,27 @@ def _thread_words(record: RunRecord) -> dict[int, int]:
     if "CLONE_THREAD" not in record.trace:
         return {}
     return {int(m.group(2), 16): int(m.group(3)) for m in _CHILD_TID.finditer(record.trace)}
+
+
+def join_waits(record: RunRecord) -> dict[int, list[int]]:
+    """Thread tid -> the tasks that waited for it in futex on its cleared-on-exit tid word.
+
+    That is pthread_join's wait (glibc: futex(&thread->tid, FUTEX_WAIT..., tid)), made only when the
+    thread had not ended yet; a join of a thread that has already ended makes no system call. CPython
+    3.11's Thread.join waits on a lock the thread releases, not on this word, so it is not seen here.
+    Empty unless the trace shows futex calls: the grader's own STRACE_ARGS do not trace futex (every
+    contended mutex would be a line).
+    """
+    if "futex(" not in record.trace:
+        return {}
+    words = _thread_words(record)
+    out: dict[int, list[int]] = {}
+    for m in _FUTEX_WAIT.finditer(record.trace):
+        waiter, word, value = int(m.group(1)), int(m.group(2), 16), int(m.group(3))
+        thread = words.get(word)
+        if thread is not None and thread == value and waiter != thread and waiter not in out.get(thread, []):
+            out.setdefault(thread, []).append(waiter)
+    return out
 
 
 def _wait_targets(execution: Execution, tid: int, call: str, first: int | None, second: int | None) -> list[int]:

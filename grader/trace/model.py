@@ -90,6 +90,11 @@ class Task:
                                    # setpgid/setsid/getpgid and fork inheritance show it (grader.trace.signals);
                                    # None: the group the program was started in, which no traced task leads
     sid: int | None = None         # its session likewise (None: the session the program was started in)
+    exit_call: str | None = None   # the call this task itself made to end: "exit" (it alone: a thread that
+                                   # returned from its function or called pthread_exit) or "exit_group" (its
+                                   # whole process); None: it made none (another thread's exit_group, a
+                                   # signal, or another thread's execve ended it)
+    exit_call_at: float | None = None  # when it made that call
 
     @property
     def is_process(self) -> bool:

@@ -171,6 +171,9 @@ def _helper_shape(path: str, argv: list[str], creator_image: str | None, creator
 
 
 def _h_exit(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, line: int) -> None:
+    task = p.ex.tasks.get(tid)
+    if task is not None and task.exit_call is None:
+        task.exit_call, task.exit_call_at = name, t   # it ended itself (Task.exit_call)
     if name == "exit_group":
         p.exit_group.add(p.ex.process_of(tid))
 
