@@ -27,7 +27,7 @@ from grader.site.rules import lateness, rate_limited
 from grader.site.worker import submission_folder
 from grader.submission import IntakeLimits, intake, is_archive
 
-__all__ = ["INTAKE_LIMITS", "Refused", "Upload", "accept", "size_text"]
+__all__ = ["INTAKE_LIMITS", "Refused", "Upload", "accept", "required_files", "size_text"]
 
 INTAKE_LIMITS = IntakeLimits()
 _SNIFF = 8192
@@ -104,6 +104,28 @@ def _check_rules(course: Course, user: Any, assignment: str, now: datetime) -> t
     return late, pending
 
 
+def required_files(spec: Any) -> list[tuple[str, list[str]]]:
+    """(language, files) for each way of doing the assignment: one, or one per variant (python, c, ...)."""
+    variants = getattr(spec, "variants", None) or {}
+    if variants:
+        return [(str(v.language or name), list(v.files)) for name, v in variants.items()]
+    return [(str(getattr(spec, "language", "") or ""), list(spec.files))]
+
+
+def _all_files(spec: Any) -> str:
+    return _(" or ").join(", ".join(files) for _lang, files in required_files(spec))
+
+
+def _resolve(spec: Any, folder: Path, present: list[str]) -> tuple[Any, str | None]:
+    """The plain assignment this upload is graded as (its variant, by the files it has), or why none is."""
+    if not getattr(spec, "variants", None):
+        return spec, None
+    from grader.submission import choose_variant  # type: ignore[attr-defined]
+
+    choice = choose_variant(spec, present)
+    return choice.assignment, (choice.problem.message if choice.problem is not None else None)
+
+
 def _binary(folder: Path, files: Iterable[str]) -> str | None:
     for name in files:
         with (folder / name).open("rb") as fh:
@@ -121,7 +143,7 @@ def accept(course: Course, site_dir: Path, user: Any, assignment: str, uploads: 
     spec = course.specs[assignment]
     if not uploads:
         raise Refused(_("Choose the files to submit (%(files)s) or one archive of them.")
-                      % {"files": ", ".join(spec.files)})
+                      % {"files": _all_files(spec)})
     if len(uploads) > INTAKE_LIMITS.max_entries:
         raise Refused(_("That is too many files (%(n)d).") % {"n": len(uploads)})
     total = sum(u.size for u in uploads)
@@ -158,8 +180,11 @@ def accept(course: Course, site_dir: Path, user: Any, assignment: str, uploads: 
         if binary is not None:
             raise Refused(_("%(name)s is not a text file: upload your source files (%(files)s) or an archive of "
                             "them, not compiled programs or documents.") % {"name": binary,
-                                                                            "files": ", ".join(spec.files)})
-        missing, present = missing_files(spec, taken.path)
+                                                                            "files": _all_files(spec)})
+        resolved, problem = _resolve(spec, taken.path, taken.files)
+        if problem is not None:
+            raise Refused(problem)
+        missing, present = missing_files(resolved, taken.path)
         if missing:
             raise Refused(_("This assignment needs %(missing)s; your upload has %(present)s.")
                           % {"missing": ", ".join(missing), "present": ", ".join(present) or _("no files")})

@@ -202,9 +202,10 @@ def _assignment_page(request: HttpRequest, assignment: str, *, refused: str = ""
     subs = Submission.objects.filter(user=request.user, assignment=assignment).order_by("-number")
     attempts, counted_number = _attempt_rows(subs, course.score_rule(assignment))
     now = timezone.now()
-    from grader.site.submit import INTAKE_LIMITS
+    from grader.site.submit import INTAKE_LIMITS, required_files
 
     return render(request, "portal/assignment.html", {
+        "required": required_files(spec),
         "aid": assignment, "spec": spec, "entry": entry, "attempts": attempts, "counted_number": counted_number,
         "rule": course.score_rule(assignment), "refused": refused, "lateness": lateness(entry, now),
         "max_mib": INTAKE_LIMITS.max_total_bytes // 2**20, "max_files": INTAKE_LIMITS.max_entries,
