@@ -66,7 +66,7 @@ def test_batch_killed_and_resumed_matches_uninterrupted(tmp_path):
     whole = tmp_path / "whole"
     proc = batch(submissions, whole, "-j", "2")
     out, _ = proc.communicate(timeout=600)
-    assert proc.returncode == 0, out.decode()
+    assert proc.returncode == 3, out.decode()          # slipper.zip is refused: exit 3 (README, Exit codes)
     reference = read_csv(whole / "grades.csv")
     assert len(reference) == expected_students
     by_student = {row["student"]: row for row in reference}
@@ -87,7 +87,7 @@ def test_batch_killed_and_resumed_matches_uninterrupted(tmp_path):
 
     proc = batch(submissions, interrupted, "-j", "2")
     out, _ = proc.communicate(timeout=600)
-    assert proc.returncode == 0, out.decode()
+    assert proc.returncode == 3, out.decode()
     assert graded_rows(interrupted) == expected_students, "nothing lost, nothing duplicated"
     resumed = read_csv(interrupted / "grades.csv")
     assert resumed == reference

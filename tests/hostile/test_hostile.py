@@ -454,7 +454,7 @@ def run_archives(case: Path, spec: dict[str, Any], assignment: Path, sandbox: An
             check=False, capture_output=True, text=True, timeout=120, cwd=tmp_path,
             env=dict(os.environ, TMPDIR=tempfile.gettempdir()),
         )
-        if proc.returncode != 2 or "Traceback" in proc.stderr + proc.stdout or "error:" not in proc.stderr:
+        if proc.returncode != 3 or "Traceback" in proc.stderr + proc.stdout or "error:" not in proc.stderr:
             problems.append(f"CLI on {name}: exit {proc.returncode}, stderr {proc.stderr[-400:]!r}")
     if spec.get("folder_symlink"):
         folder = tmp_path / "folder-with-link"
