@@ -301,7 +301,8 @@ class LocalSandbox:
         if evidence is None and not force:
             raise LocalSandboxError(
                 "the local sandbox runs the student's program on this machine itself, and this does not look "
-                f"like a disposable container; use Docker (--sandbox docker) or pass {FORCE_FLAG}")
+                f"like a disposable container; use Docker (--sandbox docker) or pass {FORCE_FLAG}",
+                exit_code=2)      # a refusal the command line fixes: usage (2), not a broken machine (4)
         if os.geteuid() != 0:
             raise LocalSandboxError("the local sandbox must run as root (it switches to the student's uid)")
         missing = [tool for tool in TOOLS if shutil.which(tool) is None]
