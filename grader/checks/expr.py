@@ -5,6 +5,17 @@ and lists expressions in `expect`. Each expression is parsed once, when the assi
 by the grammar below (a recursive-descent parser owned by this module: nothing is ever handed to
 Python's `eval`). A typo is a load error naming the field and the nearest known name.
 
+Captures (the `captures:` of an output.values check): `pattern` is a regular expression with
+placeholders. `{x}` captures an integer (`-?\d+`), `{x:regex}` what `regex` matches (a number when it
+looks like one, else text). A placeholder may appear more than once: in alternatives
+(`^(?:pid={p} tid={t}|tid={t} pid={p})$` accepts either order) or twice in a row (`{x} and {x}`,
+which matches only where both print the same value). A placeholder inside an optional group
+(`(?: exited with {code})?`) is absent on the lines that do not print it. `role` keeps only lines
+written entirely by one task of the role; `line: first` or `line: last` keeps only the first or last
+line of the stream (written by the role), which must then match. Placeholders named pid, ppid and tid
+are also checked against the line's writer, as output.ids checks them: name a pid the line reports
+about another process otherwise (`child {c} exited`).
+
 Grammar (lowest precedence first)::
 
     expr       := or

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from exec_builder import ExecBuilder
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_checks import check
 from trace_fixtures import load
 
@@ -431,3 +433,41 @@ def test_depth_is_counted_from_the_first_process() -> None:
                                "but the trace shows pid 19 is at depth 2 of the process tree (the first process "
                                "is at depth 0)")
     korean_has_same_numbers(outcome)
+
+
+# ----------------------------------------------------------------------------- untrusted text, no trace
+TOKENS = [*"ab.()[]'\"=<>!+-*/%,0123456789_ ", "and ", " or ", "not ", " in ", "proc", "c", "root", "writer"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=25).map("".join))
+def test_any_text_parses_or_is_an_expression_error(text: str) -> None:
+    try:
+        compile_expression(text, {"c": frozenset({"a", "b"})})
+    except ExprError as err:
+        assert err.message and 0 <= err.position <= len(text)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(max_size=30), max_size=6))
+def test_any_printed_line_is_judged_without_an_internal_error(printed: list[str]) -> None:
+    b = ExecBuilder()
+    kid = b.fork(100)
+    for text in printed:
+        b.say(kid, "v " + text.replace("\n", " "))
+    b.exit(kid)
+    b.exit(100)
+    caps = {"c": {"pattern": "^v {x:.*}$"}}
+    for expect in ("c.x == c.writer.pid", "proc(c.x).exit_status == 0", "c.x * 2 > len(c.text) or c.x in procs.pid",
+                   "count(c) >= 0 and sorted(c.x) == sorted(c.x)"):
+        outcome = values(caps, expect, require=False).evaluate(b.evidence())
+        assert outcome.template is not None and outcome.message
+
+
+def test_without_a_trace_printed_values_are_still_compared_and_trace_facts_are_not_guessed() -> None:
+    evidence = total(400000)
+    bare = RunEvidence(type(evidence.execution)(), [], [], evidence.record)
+    caps = {"total": {"pattern": "^total={n}$"}}
+    assert values(caps, "last(total.n) == 4 * 100000").evaluate(bare).passed
+    outcome = values(caps, "total.n == len(procs)").evaluate(bare)
+    assert not outcome.passed and outcome.template == "trace.none"
