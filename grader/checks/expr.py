@@ -1,4 +1,4 @@
-"""Binding expressions: a small, safe language over printed values and the kernel's account of the run.
+r"""Binding expressions: a small, safe language over printed values and the kernel's account of the run.
 
 An `output.values` check names *captures* (lines matched by a pattern with `{name}` placeholders)
 and lists expressions in `expect`. Each expression is parsed once, when the assignment is loaded,
