@@ -597,7 +597,8 @@ def _values_formats_section() -> list[str]:
         " (binary), `1MB` (decimal), or a whole number of bytes (`65536`). A size too small to be"
         " meant as bytes (memory below 4MiB) is an error that suggests the unit.",
         "- **Signal** (`process.killed.signal`): a name with or without `SIG` (`SIGSEGV`, `SEGV`,"
-        " `segv`) or its Linux number (`11`), as a program prints it. Numbers are Linux's, whatever"
+        " `segv`) or its Linux number (`11`), as a program prints it; real-time signals as `SIGRTMIN+n`,"
+        " `SIGRTMAX-n` or 32 to 64 (strace's `SIGRT_n` is signal 32 + n). Numbers are Linux's, whatever"
         f" machine the grader runs on: {example_signals}, ...",
         "- **Regular expression**: Python's `re` syntax, searched in each line (not anchored unless"
         " you write `^`/`$`). Quote it with single quotes in YAML (`'^child \\d+$'`): inside single"

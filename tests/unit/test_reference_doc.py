@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -33,7 +34,12 @@ def reference() -> str:
 
 
 def test_the_reference_is_current(reference: str) -> None:
-    assert DOC.read_text(encoding="utf-8") == reference, f"docs/checks.md is stale: run `{REGENERATE}`"
+    written = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    if written != reference:
+        diff = list(difflib.unified_diff(written.splitlines(), reference.splitlines(), "docs/checks.md",
+                                         "generated", lineterm="", n=1))
+        shown = "\n".join(diff[:40]) + (f"\n... and {len(diff) - 40} more diff lines" if len(diff) > 40 else "")
+        pytest.fail(f"docs/checks.md is stale: run `{REGENERATE}`\n{shown}", pytrace=False)
 
 
 def test_nothing_the_reference_needs_is_missing() -> None:
