@@ -606,11 +606,11 @@ TEMPLATES: dict[str, str] = {
                               "{pgid}"),
     "session.ok": N_("pid {pid} ({role}) called setsid() and became the leader of session {sid}"),
     "session.ok_daemon": N_("pid {pid} ({role}) became the leader of session {sid}, and pid {daemon}, which it "
-                            "created afterwards, stayed in that session without leading it and outlived it"),
+                            "created afterwards, stayed in that session without leading it"),
     "session.none": N_("expected at least {want} process(es) of {role} to call setsid() and become session "
                        "leaders, {got} did<setsid_why>"),
     "session.no_daemon": N_("pid {pid} ({role}) became the leader of session {sid}, but no process it created "
-                            "afterwards stayed in that session and outlived it (the double fork: fork again "
+                            "afterwards stayed in that session without leading it (the double fork: fork again "
                             "after setsid() and let the first child exit)"),
     # file.contents (grader.checks.files)
     "file.ok_exact": N_("{path} holds exactly the expected text"),

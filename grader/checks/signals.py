@@ -475,15 +475,16 @@ class ProcessSession(SubjectCheck):
     """At least `min` processes of `role` called setsid() successfully and became session leaders.
 
     With `daemon: true`, the double-fork idiom is also required: a process the session leader created
-    after its setsid() stayed in that session without leading it (so it can never acquire a
-    controlling terminal) and was still running when the session leader ended.
+    after its setsid() stayed in that session without leading it, so it can never acquire a
+    controlling terminal. Whether it outlived the leader is not required: a short-lived daemon may end
+    before its parent's exit is seen, and that order says nothing about the program.
     """
 
     kind: Literal["process.session"]
     role: Role = Field("children", description="the role whose processes must start a session")
     min: PositiveInt = Field(1, description="how many processes of `role` must become session leaders")
     daemon: bool = Field(False, description="also require the double fork: a process the leader created after "
-                                            "setsid() stays in its session, not leading it, and outlives the leader")
+                                            "setsid() stays in its session without leading it")
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
         if not evidence.has_trace:
@@ -519,8 +520,7 @@ class ProcessSession(SubjectCheck):
             for kid in ex.processes():
                 if kid.ppid != leader.tid or kid.start < became or kid.tid in evidence.helpers:
                     continue
-                outlived = leader.end is not None and (kid.end is None or kid.end > leader.end)
-                if kid.sid == leader.tid and kid.pgid != kid.tid and outlived:
+                if kid.sid == leader.tid and kid.pgid != kid.tid:
                     return outcome(True, "session.ok_daemon",
                                    {**base, "pid": leader.tid, "sid": leader.tid, "daemon": kid.tid}, evidence=shown)
         return outcome(False, "session.no_daemon", {**base, "pid": leaders[0].tid, "sid": leaders[0].tid},

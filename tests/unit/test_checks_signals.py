@@ -155,7 +155,7 @@ def test_session_leader_and_the_double_fork() -> None:
     ev = run_of("daemon_py")
     assert judged(ev, "process.session", role="child[0]").passed
     daemon = judged(ev, "process.session", role="child[0]", daemon=True)
-    assert daemon.passed and "outlived it" in daemon.message
+    assert daemon.passed and "stayed in that session without leading it" in daemon.message
     none = judged(run_of("signals_py"), "process.session", role="children")
     assert not none.passed and none.message.endswith("0 did")
 
@@ -247,3 +247,29 @@ def test_signals_by_name_or_number_are_the_names_the_trace_shows(given: object, 
 def test_an_unknown_signal_is_refused_when_loaded() -> None:
     with pytest.raises(Exception, match="expected a signal"):
         check("signal.sent", signal="SIGFOO", min=1)
+
+
+def _session_run(*lines: str) -> RunEvidence:
+    from grader.trace import parse_trace
+
+    text = "\n".join(lines)
+    return RunEvidence(parse_trace(text), [], [], RunRecord(name="x", repeat_index=0, command=["./a"], trace=text))
+
+
+FORK = "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f)"
+
+
+def test_the_daemon_may_end_before_its_parent_is_seen_to_end() -> None:
+    # the double fork done right; the grandchild happens to finish first (a race strace can show)
+    ev = _session_run(f"10 1.000000 {FORK} = 11", "11 1.000100 setsid() = 11", f"11 1.000200 {FORK} = 12",
+                      "12 1.000300 +++ exited with 0 +++", "11 1.000400 +++ exited with 0 +++",
+                      "10 1.000500 +++ exited with 0 +++")
+    assert judged(ev, "process.session", role="child[0]", daemon=True).passed
+
+
+def test_a_single_fork_daemon_is_its_own_session_leader_and_fails() -> None:
+    ev = _session_run(f"10 1.000000 {FORK} = 11", "11 1.000100 setsid() = 11",
+                      "11 1.000400 +++ exited with 0 +++", "10 1.000500 +++ exited with 0 +++")
+    assert judged(ev, "process.session", role="child[0]").passed
+    bad = judged(ev, "process.session", role="child[0]", daemon=True)
+    assert not bad.passed and "fork again after setsid()" in bad.message
