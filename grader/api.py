@@ -24,11 +24,13 @@ def default_sandbox() -> Any:
 
 
 def grade_path(assignment: Path, submission: Path, *, repeat: int | None = None,
-               sandbox: Any | None = None, label: str | None = None) -> Result:
-    """Grade one submission (folder, archive or lone file) against an assignment file."""
+               sandbox: Any | None = None, label: str | None = None, variant: str | None = None) -> Result:
+    """Grade one submission (folder, archive or lone file) against an assignment file.
+
+    variant: which of the assignment's variants grades it (default: the one whose files it has)."""
     from grader.grading import grade
     from grader.spec.loader import load_assignment
-    from grader.submission import intake, is_archive
+    from grader.submission import intake, is_archive, lone_file_name
 
     spec = load_assignment(assignment)
     submission = Path(submission)
@@ -37,15 +39,16 @@ def grade_path(assignment: Path, submission: Path, *, repeat: int | None = None,
     from grader.sandbox.workdirs import scratch
 
     with scratch("intake-") as tmp:
-        if submission.is_file() and not is_archive(submission) and len(spec.files) == 1:
-            # A lone file stands for the one file the assignment asks for, whatever its name.
+        lone = lone_file_name(spec, submission, variant=variant) if submission.is_file() else None
+        if lone is not None and not is_archive(submission):
+            # A lone file stands for the one file the assignment (or its variant) asks for, whatever its name.
             folder = Path(tmp) / "lone" / submission.stem
             folder.mkdir(parents=True)
-            shutil.copyfile(submission, folder / spec.files[0])
+            shutil.copyfile(submission, folder / lone)
             submission = folder
         taken = intake(submission, Path(tmp) / "taken")
         result = grade(spec, taken.path, sandbox or default_sandbox(), repeat=repeat,
-                       label=label or taken.student)
+                       label=label or taken.student, variant=variant)
         result.submission_hash = taken.content_hash
         return result
 

@@ -313,17 +313,19 @@ def _summary(result: Any) -> str:
               help="Write Gradescope's results.json here ('-': stdout).")
 @click.option("--junit", "junit_out", type=_OUT, help="Write JUnit XML here ('-': stdout).")
 @click.option("--repeat", type=click.IntRange(min=1), help="Override the assignment's repeat count.")
+@click.option("--variant", help="Grade as this variant of the assignment (e.g. python, c); default: the variant "
+              "whose files the submission has.")
 @_sandbox_options
 @_friendly
 def run(assignment: Path, submission: Path, json_out: Path | None, html_out: Path | None, lang: str,
-        gradescope_out: Path | None, junit_out: Path | None, repeat: int | None, sandbox_choice: str | None,
-        force_local: bool) -> None:
+        gradescope_out: Path | None, junit_out: Path | None, repeat: int | None, variant: str | None,
+        sandbox_choice: str | None, force_local: bool) -> None:
     """Grade one SUBMISSION (folder, zip, tar or single file) against ASSIGNMENT."""
     from grader.api import grade_path
 
     to_stdout = _one_stdout(json=json_out, html=html_out, gradescope=gradescope_out, junit=junit_out)
     log.info("grading %s against %s", submission, assignment)
-    result = grade_path(assignment, submission, repeat=repeat,
+    result = grade_path(assignment, submission, repeat=repeat, variant=variant,
                         sandbox=_make_sandbox(sandbox_choice, force_local, assignment))
     click.echo(_summary(result), err=to_stdout)
     _write_exports(result, json_out=json_out, html_out=html_out, lang=lang,
@@ -448,10 +450,13 @@ def validate(assignments: tuple[Path, ...], junit_out: Path | None, repeat: int 
 @click.option("--roster-columns", help="Name the roster's columns: id=COLUMN,name=COLUMN (default: by header).")
 @click.option("--export", "exports", multiple=True, type=click.Choice(["canvas", "moodle", "blackboard", "csv"]),
               help="Also write the gradebook this LMS imports (repeatable).")
+@click.option("--variant", help="Grade every submission as this variant of the assignment (e.g. python, c); "
+              "default: each submission's variant by its files.")
 @_friendly
 def batch(assignment: Path, submissions: Path, out_dir: Path, jobs: int | None, regrade: bool,
           repeat: int | None, lang: str, repair: bool, layout: str, deadline: str | None,
-          roster_file: Path | None, roster_columns: str | None, exports: tuple[str, ...]) -> None:
+          roster_file: Path | None, roster_columns: str | None, exports: tuple[str, ...],
+          variant: str | None) -> None:
     """Grade a whole class: a folder (or archive) of per-student folders or archives, or an LMS's download."""
     from grader.api import default_sandbox
     from grader.batch.runner import run_batch
@@ -460,16 +465,21 @@ def batch(assignment: Path, submissions: Path, out_dir: Path, jobs: int | None, 
     from grader.spec.loader import load_assignment
 
     spec = load_assignment(assignment)
+    if variant is not None:
+        from grader.submission import choose_variant
+
+        choose_variant(spec, [], explicit=variant)   # an unknown variant stops here, before any grading
     roster = _read_roster(roster_file, parse_columns(roster_columns), load_roster) if roster_file else None
     sandbox = default_sandbox()
 
     def grade_one(folder: Path, student: str) -> Any:
-        return grade(spec, folder, sandbox, repeat=repeat, label=student)
+        return grade(spec, folder, sandbox, repeat=repeat, label=student, variant=variant)
 
     summary = run_batch(submissions=submissions, out_dir=out_dir, grade_fn=grade_one,
-                        assignment_hash=spec.content_hash + (f"-r{repeat}" if repeat else ""),
+                        assignment_hash=spec.content_hash + (f"-r{repeat}" if repeat else "")
+                        + (f"-v{variant}" if variant else ""),
                         grader_version=__version__, jobs=jobs, regrade=regrade, lang=lang, repair=repair,
-                        layout=layout, required_files=[str(f) for f in spec.files], deadline=deadline,
+                        layout=layout, required_files=[str(f) for f in spec.all_files], deadline=deadline,
                         roster=roster, exports=exports, assignment_title=spec.title,
                         progress=False if _quiet() else None)
     click.echo(str(summary))

@@ -1,12 +1,19 @@
-"""Grading: required files, sandbox runs, trace parsing, checks per run, aggregation, diagnoses, score."""
+"""Grading: variant, pitfalls, required files, sandbox runs, trace parsing, checks per run, aggregation, score.
+
+Tests whose run configuration is the same (command, stdin, stdout mode, repeat, isolation, limits) are
+one RunGroup: the sandbox runs the program `repeat` times for all of them, each run is parsed once, and
+every test of the group checks those runs (TestResult.run_id names the group). A test with
+`own_runs: true` is a group of its own.
+"""
 
 from __future__ import annotations
 
+import copy
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,12 +29,13 @@ from grader.diagnose import (
 from grader.errors import GraderError, InfrastructureError
 from grader.result import Diagnosis, Result, RunSummary, TestResult
 from grader.sandbox.base import Sandbox, SandboxResult
-from grader.sandbox.records import RunRecord
+from grader.sandbox.records import Limits, RunRecord, RunRequest
 from grader.scoring import aggregate_check, overall_status, score_checks, total_score
 from grader.spec.schema import Assignment, TestSpec
 from grader.trace.model import Execution
 
-__all__ = ["PackedTraces", "grade", "grade_runs", "missing_files", "read_run"]
+__all__ = ["PackedTraces", "RunGroup", "grade", "grade_group", "grade_runs", "missing_files", "read_run",
+           "run_groups"]
 
 
 def read_run(record: RunRecord) -> RunEvidence:
@@ -126,13 +134,50 @@ class _Tally:
     errors: list[str] = field(default_factory=list)
 
 
-def grade_runs(test: TestSpec, records: list[RunRecord], *, traces: PackedTraces | None = None) -> TestResult:
-    """Evaluate one test's checks on each of its runs and aggregate them into a TestResult.
+@dataclass(frozen=True, slots=True)
+class RunGroup:
+    """Tests that check the same runs: one sandbox request (named after the first test) for all of them."""
 
-    traces: where the records' traces wait compressed (grade() packs them); each run's text and model
-    live only while that run is graded.
+    run_id: str                      # "r1", "r2", ... in the order of the tests
+    request: RunRequest
+    tests: tuple[int, ...]           # indices into the assignment's tests
+
+
+def _configuration(request: RunRequest, limits: Limits) -> tuple[object, ...]:
+    """What makes two tests' runs interchangeable: everything the sandbox is told except the name."""
+    return (replace(request, name=""), limits)
+
+
+def run_groups(assignment: Assignment, *, repeat: int | None = None, share: bool = True) -> list[RunGroup]:
+    """The assignment's tests grouped by run configuration, in the order of their first tests.
+
+    share=False (or `own_runs: true` on a test) gives a test a group of its own.
     """
-    tallies = [_Tally() for _ in test.checks]
+    limits = assignment.limits.to_limits()
+    keyed: dict[object, list[int]] = {}
+    requests: dict[object, RunRequest] = {}
+    for index, test in enumerate(assignment.tests):
+        request = assignment.request_for(test, repeat=repeat)
+        key: object = _configuration(request, limits) if share and not test.own_runs else ("own", index)
+        keyed.setdefault(key, []).append(index)
+        requests.setdefault(key, request)
+    return [RunGroup(run_id=f"r{number}", request=requests[key], tests=tuple(indices))
+            for number, (key, indices) in enumerate(keyed.items(), start=1)]
+
+
+def grade_runs(test: TestSpec, records: list[RunRecord], *, traces: PackedTraces | None = None) -> TestResult:
+    """Evaluate one test's checks on each of its runs and aggregate them into a TestResult."""
+    return grade_group([test], records, traces=traces)[0]
+
+
+def grade_group(tests: Sequence[TestSpec], records: list[RunRecord], *, traces: PackedTraces | None = None,
+                run_id: str = "") -> list[TestResult]:
+    """Evaluate the checks of tests that share runs on each run, and aggregate them per test.
+
+    Each run is parsed once for all the tests. traces: where the records' traces wait compressed (grade()
+    packs them); each run's text and model live only while that run is graded.
+    """
+    tallies = [[_Tally() for _ in test.checks] for test in tests]
     per_run_diagnoses: list[list[Diagnosis]] = []
     summaries: list[RunSummary] = []
     run_errors: list[str] = []
@@ -150,14 +195,26 @@ def grade_runs(test: TestSpec, records: list[RunRecord], *, traces: PackedTraces
                 continue
             summaries.append(_summary(record, evidence.execution))
             per_run_diagnoses.append(diagnose_run(evidence.execution, record))
-            for check, tally in zip(test.checks, tallies):
-                try:
-                    tally.outcomes.append((record.repeat_index, check.evaluate(evidence)))
-                except Exception as err:  # noqa: BLE001 - a check's bug is reported as the grader's, never the student's
-                    tally.errors.append(f"{type(err).__name__}: {err}")
+            for test, test_tallies in zip(tests, tallies):
+                for check, tally in zip(test.checks, test_tallies):
+                    try:
+                        tally.outcomes.append((record.repeat_index, check.evaluate(evidence)))
+                    except Exception as err:  # noqa: BLE001 - a check's bug is reported as the grader's, never the student's
+                        tally.errors.append(f"{type(err).__name__}: {err}")
             del evidence
+    results: list[TestResult] = []
+    for number, (test, test_tallies) in enumerate(zip(tests, tallies)):
+        # merge_diagnoses and attach fill in each test's own counts and links: each test gets its copy.
+        diagnoses = per_run_diagnoses if number == len(tests) - 1 else copy.deepcopy(per_run_diagnoses)
+        results.append(_aggregate(test, test_tallies, diagnoses, summaries, run_errors, run_id))
+    return results
+
+
+def _aggregate(test: TestSpec, tallies: list[_Tally], per_run_diagnoses: list[list[Diagnosis]],
+               summaries: list[RunSummary], run_errors: list[str], run_id: str) -> TestResult:
+    """One test's TestResult from its checks' tallies over the runs it checked."""
     result = TestResult(name=test.name, status="error", score=0.0, max_score=test.points,
-                        visibility=test.visibility, runs=summaries)
+                        visibility=test.visibility, runs=list(summaries), run_id=run_id)
     if not per_run_diagnoses:
         result.message = "the test could not be run: " + ("; ".join(run_errors) or "the sandbox returned no runs")
         return result
@@ -188,9 +245,21 @@ def grade(
     *,
     repeat: int | None = None,
     label: str = "",
+    variant: str | None = None,
+    share_runs: bool = True,
 ) -> Result:
-    """Grade one submission folder. A student's failure is a result; only the infrastructure raises."""
+    """Grade one submission folder. A student's failure is a result; only the infrastructure raises.
+
+    variant: which of the assignment's variants grades it (default: the one whose files it has; an
+    unknown name raises UsageError). share_runs=False runs every test on its own (for comparisons).
+    """
+    from grader.pitfalls import find_pitfalls
+    from grader.submission import choose_variant
+
     started = time.monotonic()
+    present = _present(submission_dir)
+    choice = choose_variant(assignment, present, explicit=variant)
+    assignment = choice.assignment
     result = Result(
         assignment_id=assignment.id,
         assignment_title=assignment.title,
@@ -201,6 +270,7 @@ def grade(
         grader_version=grader.__version__,
         assignment_hash=assignment.content_hash,
         graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        variant=assignment.variant,
     )
 
     def done() -> Result:
@@ -210,6 +280,16 @@ def grade(
         result.duration_ms = round((time.monotonic() - started) * 1000)
         return result
 
+    if choice.problem is not None:
+        result.variant = None
+        result.diagnoses.append(choice.problem)
+        result.tests = _not_run(assignment, "not run: " + choice.problem.message)
+        return done()
+
+    try:
+        result.warnings = find_pitfalls(assignment, submission_dir, present)
+    except Exception:  # noqa: BLE001 - a warning is advice: its bug must not cost the student a grade
+        result.warnings = []
     missing, present = missing_files(assignment, submission_dir)
     if missing:
         diagnosis = diagnose_missing_files(missing, present)
@@ -217,10 +297,11 @@ def grade(
         result.tests = _not_run(assignment, "not run: " + diagnosis.message)
         return done()
 
+    groups = run_groups(assignment, repeat=repeat, share=share_runs)
     try:
         outcome: SandboxResult = sandbox.run(
             submission_dir,
-            assignment.requests(repeat=repeat),
+            [group.request for group in groups],
             limits=assignment.limits.to_limits(),
             build=assignment.build,
         )
@@ -240,16 +321,29 @@ def grade(
             return done()
 
     traces = PackedTraces([r for runs in outcome.runs.values() for r in runs])
-    for test in assignment.tests:
-        records = outcome.runs.get(test.name, [])
+    graded: dict[int, TestResult] = {}
+    for group in groups:
+        records = outcome.runs.get(group.request.name, [])
+        tests = [assignment.tests[i] for i in group.tests]
         try:
-            test_result = grade_runs(test, records, traces=traces)
+            group_results = grade_group(tests, records, traces=traces, run_id=group.run_id)
         except Exception as err:  # noqa: BLE001 - an internal failure becomes a result that says so
-            test_result = TestResult(name=test.name, status="error", score=0.0, max_score=test.points,
-                                     visibility=test.visibility, message=f"the grader failed on this test: {err!r}")
-        if test_result.status == "error" and not records and outcome.internal_error:
-            test_result.message = f"the test could not be run: {outcome.internal_error}"
-        result.tests.append(test_result)
+            group_results = [TestResult(name=t.name, status="error", score=0.0, max_score=t.points,
+                                        visibility=t.visibility, run_id=group.run_id,
+                                        message=f"the grader failed on this test: {err!r}") for t in tests]
+        for index, test_result in zip(group.tests, group_results):
+            if test_result.status == "error" and not records and outcome.internal_error:
+                test_result.message = f"the test could not be run: {outcome.internal_error}"
+            graded[index] = test_result
+    result.tests = [graded[i] for i in range(len(assignment.tests))]
     if outcome.internal_error and all(t.status == "error" for t in result.tests):
         result.error = outcome.internal_error
     return done()
+
+
+def _present(submission_dir: Path) -> list[str]:
+    """The submission's files as relative POSIX paths (symbolic links left out: intake never makes them)."""
+    if not submission_dir.is_dir():
+        return []
+    return sorted(p.relative_to(submission_dir).as_posix() for p in submission_dir.rglob("*")
+                  if p.is_file() and not p.is_symlink())

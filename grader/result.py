@@ -204,6 +204,8 @@ class TestResult:
     runs: list[RunSummary] = field(default_factory=list)
     message: str | None = None       # for status "error": why the test could not run
     name_ko: str | None = None       # the test's name in Korean, if the assignment gives one
+    run_id: str = ""                 # the runs it checked: tests with one run configuration share them
+                                     # ("r1", "r2", ... in the assignment's order; "" = not run)
 
 
 @dataclass(slots=True)
@@ -225,6 +227,9 @@ class Result:
     graded_at: str = ""              # ISO 8601 UTC
     duration_ms: int = 0
     assignment_title_ko: str | None = None  # the assignment's title in Korean, if given
+    variant: str | None = None       # the assignment's variant that was graded (e.g. "python", "c")
+    warnings: list[Diagnosis] = field(default_factory=list)  # pitfalls seen in the files before any run
+                                     # (grader.pitfalls); they change no score
 
     @property
     def full_marks(self) -> bool:

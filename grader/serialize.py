@@ -209,6 +209,7 @@ def result_from_json(data: dict[str, Any]) -> Result:
     d.pop("full_marks", None)
     d["tests"] = [_test(t) for t in d.get("tests", [])]
     d["diagnoses"] = [_diagnosis(x) for x in d.get("diagnoses", [])]
+    d["warnings"] = [_diagnosis(x) for x in d.get("warnings", [])]
     if d.get("build_output") is not None:
         d["build_output"] = bytes_from_json(d["build_output"])
     return Result(**d)

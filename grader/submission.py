@@ -26,18 +26,25 @@ import tempfile
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
-from grader.errors import SubmissionError
+from grader.errors import SubmissionError, UsageError
+from grader.result import Diagnosis, Evidence, Message, N_
+
+if TYPE_CHECKING:
+    from grader.spec.schema import Assignment
 
 __all__ = [
     "CLASS_ARCHIVE_LIMITS",
     "IntakeLimits",
     "Submission",
+    "VariantChoice",
+    "choose_variant",
+    "lone_file_name",
     "content_hash",
     "discover",
     "intake",
@@ -598,3 +605,85 @@ def discover(
         taken.add(unique.casefold())
         found.append((unique, child))
     return found
+
+
+# --------------------------------------------------------------------------- variants
+
+VARIANT_AMBIGUOUS = N_("The submission has the files of more than one way to do this assignment: {variants}. "
+                       "The grader cannot tell which one to grade, so nothing was run. Submit the files of "
+                       "one of them only.")
+VARIANT_NONE = N_("The submission has the files of none of the ways to do this assignment: {variants}. "
+                  "Nothing was run.")
+VARIANT_FILES = "{variant}: {files}"     # no words of its own to translate
+FILES_LABEL = N_("files in the submission")
+
+
+@dataclass(frozen=True, slots=True)
+class VariantChoice:
+    """Which variant of an assignment grades a submission, or why none can."""
+
+    assignment: Assignment         # the resolved variant (or the assignment itself when it has none)
+    problem: Diagnosis | None = None   # the submission fits no variant, or more than one: nothing runs
+
+
+def _variant_phrase(name: str, files: Sequence[str]) -> Message:
+    return Message(VARIANT_FILES, {"variant": name, "files": list(files)})
+
+
+def choose_variant(assignment: Assignment, present: Collection[str], *, explicit: str | None = None) -> VariantChoice:
+    """The variant whose required files are all in `present` (relative POSIX paths), or `explicit`.
+
+    An explicit name that is not a variant is the caller's mistake (UsageError). With no explicit name:
+    exactly one complete variant is chosen; two or more is a problem naming each (nothing runs); none
+    complete picks the variant with the most of its files present, so the missing files are named
+    (none at all is a problem naming each variant's files).
+    """
+    if not assignment.variants:
+        if explicit is not None:
+            raise UsageError(f"--variant {explicit!r}: the assignment {assignment.id!r} has no variants")
+        return VariantChoice(assignment)
+    if explicit is not None:
+        if explicit not in assignment.variants:
+            raise UsageError(f"--variant {explicit!r}: the assignment {assignment.id!r} has the variants "
+                             + ", ".join(assignment.variants))
+        return VariantChoice(assignment.for_variant(explicit))
+    have = set(present)
+    complete = [name for name, spec in assignment.variants.items() if all(f in have for f in spec.files)]
+    if len(complete) == 1:
+        return VariantChoice(assignment.for_variant(complete[0]))
+    listed = sorted(present)[:40]
+    if len(complete) > 1:
+        phrases = [_variant_phrase(name, assignment.variants[name].files) for name in complete]
+        message = Message(VARIANT_AMBIGUOUS, {"variants": phrases, "candidates": complete})
+        return VariantChoice(assignment.for_variant(complete[0]), _problem("variant_ambiguous", message, listed))
+    partial = {name: sum(f in have for f in spec.files) for name, spec in assignment.variants.items()}
+    best = max(partial.values())
+    leaders = [name for name, count in partial.items() if count == best]
+    if best > 0 and len(leaders) == 1:
+        return VariantChoice(assignment.for_variant(leaders[0]))   # its missing files are named when graded
+    phrases = [_variant_phrase(name, spec.files) for name, spec in assignment.variants.items()]
+    message = Message(VARIANT_NONE, {"variants": phrases, "candidates": list(assignment.variants)})
+    first = next(iter(assignment.variants))
+    return VariantChoice(assignment.for_variant(first), _problem("variant_none", message, listed))
+
+
+def _problem(code: str, message: Message, listed: list[str]) -> Diagnosis:
+    return Diagnosis(code=code, message=message.english, params=dict(message.params), template=message.template,
+                     evidence=[Evidence(label=FILES_LABEL, lines=listed)])
+
+
+def lone_file_name(assignment: Assignment, path: Path, *, variant: str | None = None) -> str | None:
+    """The required file a lone submitted file stands for, whatever its own name, or None.
+
+    Without variants (or with `variant` chosen): the one required file, when there is one. With variants:
+    the one file of the only single-file variant whose file has the lone file's extension (hello.c for
+    printf_before_fork.c); None when that is not exactly one.
+    """
+    if variant is not None and assignment.variants:
+        assignment = assignment.for_variant(variant) if variant in assignment.variants else assignment
+    if not assignment.variants:
+        return assignment.files[0] if len(assignment.files) == 1 else None
+    suffix = path.suffix.lower()
+    fits = [spec.files[0] for spec in assignment.variants.values()
+            if len(spec.files) == 1 and Path(spec.files[0]).suffix.lower() == suffix]
+    return fits[0] if len(fits) == 1 else None

@@ -112,11 +112,11 @@ def declared_checks(assignment: Assignment, fails: Iterable[str]) -> set[tuple[i
 def faulty_coverage(assignments: Iterable[Assignment]) -> dict[str, list[str]]:
     """Check kind -> the faulty solutions ('<assignment id>/<path>') that declare a check of that kind."""
     covered: dict[str, list[str]] = {}
-    for assignment in assignments:
-        for faulty in assignment.faulty:
-            kinds = {assignment.tests[t].checks[c].kind for t, c in declared_checks(assignment, faulty.fails)}
+    for variant in (v for a in assignments for v in a.resolved_variants()):
+        for faulty in variant.faulty:
+            kinds = {variant.tests[t].checks[c].kind for t, c in declared_checks(variant, faulty.fails)}
             for kind in sorted(kinds):
-                covered.setdefault(kind, []).append(f"{assignment.id}/{faulty.path}")
+                covered.setdefault(kind, []).append(f"{variant.id}/{faulty.path}")
     return covered
 
 
@@ -264,17 +264,21 @@ def validate_assignment(
                           solution=Path(path).name,
                           ok=True, detail=f"valid: {len(assignment.tests)} test(s), "
                                           f"{sum(len(t.checks) for t in assignment.tests)} check(s), "
-                                          f"{len(assignment.faulty)} faulty solution(s)",
+                                          f"{sum(len(v.faulty) for v in assignment.resolved_variants())} faulty solution(s)"
+                                          + (f", variants {', '.join(assignment.variants)}" if assignment.variants else ""),
                           duration_ms=round((time.monotonic() - started) * 1000))]
-    if assignment.reference is None:
-        rows.append(ValidationRow(assignment=assignment.id, source=source, role="reference", solution="-",
-                                  ok=False, detail="the assignment names no reference solution"))
-    else:
-        result = _grade(assignment, assignment.resolve(assignment.reference), sandbox, repeat, grade)
-        rows.append(judge_reference(assignment, result, solution=assignment.reference, source=source))
-    for faulty in assignment.faulty:
-        result = _grade(assignment, assignment.resolve(faulty.path), sandbox, repeat, grade)
-        rows.append(judge_faulty(assignment, result, solution=faulty.path, fails=faulty.fails, source=source))
+    # Each variant (python, c, ...) is its own assignment here: its reference and its faulty solutions.
+    for variant in assignment.resolved_variants():
+        tag = f" ({variant.variant})" if variant.variant else ""
+        if variant.reference is None:
+            rows.append(ValidationRow(assignment=assignment.id, source=source, role="reference", solution="-" + tag,
+                                      ok=False, detail=f"the assignment{tag} names no reference solution"))
+        else:
+            result = _grade(variant, variant.resolve(variant.reference), sandbox, repeat, grade)
+            rows.append(judge_reference(variant, result, solution=variant.reference + tag, source=source))
+        for faulty in variant.faulty:
+            result = _grade(variant, variant.resolve(faulty.path), sandbox, repeat, grade)
+            rows.append(judge_faulty(variant, result, solution=faulty.path + tag, fails=faulty.fails, source=source))
     return rows
 
 
@@ -286,7 +290,7 @@ def expected_rows(assignment_paths: Sequence[Path]) -> int:
     total = 0
     for path in assignment_paths:
         try:
-            total += 2 + len(load_assignment(Path(path)).faulty)
+            total += 1 + sum(1 + len(v.faulty) for v in load_assignment(Path(path)).resolved_variants())
         except SpecError:
             total += 1
     return total

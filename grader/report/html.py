@@ -195,6 +195,8 @@ class TestView:
     total_runs: int
     diagnosis_refs: list[DiagnosisRef] = field(default_factory=list)
     not_run_above: bool = False     # did not run because of a cause told at the top of the page
+    run_id: str = ""                # the runs it checked (tests with one run configuration share them)
+    shares_runs_with: list[int] = field(default_factory=list)  # numbers of the other tests that checked them
 
 
 @dataclass(slots=True)
@@ -216,6 +218,8 @@ class PageView:
     grader_version: str = ""
     graded_at: str = ""
     submission_hash: str = ""
+    variant: str | None = None      # the assignment's variant that was graded (python, c, ...)
+    warnings: list[DiagnosisView] = field(default_factory=list)  # pitfalls seen in the files before any run
 
 
 def _text(value: str | None) -> str | None:
@@ -413,6 +417,13 @@ def _page(result: Result, lang: str, audience: str, after_due_date: bool) -> Pag
     page_messages = {d.message for d in result.diagnoses}
     tests = [_test(i + 1, t, lang, _reduced(t, audience, after_due_date), told, page_messages)
              for i, t in enumerate(shown.tests)]
+    for view, test in zip(tests, shown.tests):
+        view.run_id = test.run_id
+        view.shares_runs_with = [other.number for other, t in zip(tests, shown.tests)
+                                 if test.run_id and t.run_id == test.run_id and other is not view]
+    warnings = [_diagnosis(w, lang) for w in result.warnings]
+    for index, box in enumerate(warnings):
+        box.anchor = f"warning-{index + 1}"
     counts: dict[str, int] = {"passed": 0, "failed": 0, "flaky": 0, "error": 0, "hidden": 0}
     for view in tests:
         key = "hidden" if view.hidden else view.status
@@ -437,6 +448,8 @@ def _page(result: Result, lang: str, audience: str, after_due_date: bool) -> Pag
         grader_version=clean_text(result.grader_version or __version__)[0],
         graded_at=clean_text(result.graded_at)[0],
         submission_hash=clean_text(result.submission_hash)[0],
+        variant=clean_text(result.variant)[0] if result.variant else None,
+        warnings=warnings,
     )
 
 

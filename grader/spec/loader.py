@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from grader.checks import CHECK_TYPES
 from grader.errors import SpecError
-from grader.spec.schema import Assignment
+from grader.spec.schema import VARIANT_ONLY, Assignment
 
 __all__ = ["format_field", "load_assignment", "parse_assignment"]
 
@@ -95,14 +95,25 @@ def _suggest(word: str, choices: Any) -> str:
 
 def _normalise_checks(data: Any, problems: list[tuple[Loc, str]]) -> None:
     """Turn each `- kind: {params}` / `- kind: scalar` into `{kind: ..., **params}` in place."""
-    if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
+    if not isinstance(data, dict):
         return
-    for t, test in enumerate(data["tests"]):
+    _normalise_tests(data.get("tests"), ("tests",), problems)
+    if isinstance(data.get("variants"), dict):
+        for name, variant in data["variants"].items():
+            if isinstance(variant, dict):
+                _normalise_tests(variant.get("tests"), ("variants", name, "tests"), problems)
+
+
+def _normalise_tests(tests: Any, where: Loc, problems: list[tuple[Loc, str]]) -> None:
+    """_normalise_checks for one list of tests (the assignment's or a variant's), at `where`."""
+    if not isinstance(tests, list):
+        return
+    for t, test in enumerate(tests):
         if not isinstance(test, dict) or not isinstance(test.get("checks"), list):
             continue
         checks = test["checks"]
         for c, item in enumerate(checks):
-            loc: Loc = ("tests", t, "checks", c)
+            loc: Loc = (*where, t, "checks", c)
             before = len(problems)
             _normalise_one(checks, c, item, loc, problems)
             if len(problems) > before:
@@ -271,28 +282,57 @@ def _describe(error: Any) -> tuple[Loc, str]:
 
 
 def _semantic_problems(assignment: Assignment, folder: Path) -> list[tuple[Loc, str]]:
-    """Cross-field rules: unique test names, paths that exist, faulty `fails` that name real checks."""
+    """Cross-field rules: unique test names, paths that exist, faulty `fails` that name real checks;
+    with variants, each variant's own fields and each variant's solutions against its tests."""
+    if not assignment.variants:
+        problems: list[tuple[Loc, str]] = [
+            ((name,), "this required field is missing") for name, value in
+            (("language", assignment.language), ("files", assignment.files), ("run", assignment.run),
+             ("tests", assignment.tests)) if not value]
+        return problems or _variant_problems(assignment, folder, (), ())
+    problems = [((name,), f"with variants, {name!r} belongs inside each variant (variants.<name>.{name})")
+                for name in VARIANT_ONLY if name in assignment.model_fields_set]
+    for name, spec in assignment.variants.items():
+        if spec.tests is None and not assignment.tests:
+            problems.append((("variants", name, "tests"),
+                             "this variant needs its own tests: the assignment gives none to share"))
+    if problems:
+        return problems
+    for name, spec in assignment.variants.items():
+        resolved = assignment.for_variant(name)
+        here: Loc = ("variants", name)
+        problems.extend(_variant_problems(resolved, folder, here, here if spec.tests is not None else ()))
+    return problems
+
+
+def _variant_problems(assignment: Assignment, folder: Path, where: Loc, tests_at: Loc) -> list[tuple[Loc, str]]:
+    """The cross-field rules for one plain assignment (or one resolved variant): its fields are at
+    `where` in the file, its tests at `tests_at`."""
     problems: list[tuple[Loc, str]] = []
     seen: dict[str, int] = {}
     for index, test in enumerate(assignment.tests):
         if test.name in seen:
-            problems.append((("tests", index, "name"), f"test name {test.name!r} is already used by tests[{seen[test.name]}]"))
+            problems.append(((*tests_at, "tests", index, "name"),
+                             f"test name {test.name!r} is already used by tests[{seen[test.name]}]"))
         seen.setdefault(test.name, index)
         ids = [c.id for c in test.checks if c.id]
         for c, check in enumerate(test.checks):
             if check.id and ids.count(check.id) > 1:
-                problems.append((("tests", index, "checks", c, check.kind, "id"), f"check id {check.id!r} is used twice"))
+                problems.append(((*tests_at, "tests", index, "checks", c, check.kind, "id"),
+                                 f"check id {check.id!r} is used twice"))
     if assignment.reference is not None and not (folder / assignment.reference).exists():
-        problems.append((("reference",), f"file not found: {assignment.reference!r} (relative to {folder})"))
+        problems.append(((*where, "reference"), f"file not found: {assignment.reference!r} (relative to {folder})"))
     known = assignment.check_ids()
     for index, faulty in enumerate(assignment.faulty):
         if not (folder / faulty.path).exists():
-            problems.append((("faulty", index, "path"), f"file not found: {faulty.path!r} (relative to {folder})"))
+            problems.append(((*where, "faulty", index, "path"),
+                             f"file not found: {faulty.path!r} (relative to {folder})"))
         for f, name in enumerate(faulty.fails):
             if name not in known:
-                problems.append((("faulty", index, "fails", f), f"no check is called {name!r}{_suggest(name, known)}"))
+                problems.append(((*where, "faulty", index, "fails", f),
+                                 f"no check is called {name!r}{_suggest(name, known)}"))
     if len(set(assignment.files)) != len(assignment.files):
-        problems.append((("files",), "a file is listed twice"))
+        problems.append(((*where, "files"), "a file is listed twice"))
     return problems
 
 

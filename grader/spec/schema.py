@@ -14,7 +14,8 @@ from grader.checks.files import collected_paths
 from grader.checks.params import Duration, Points, PositiveInt, Size, StrictModel, format_duration, format_size
 from grader.sandbox.records import Limits, RunRequest, StdoutMode
 
-__all__ = ["INTERPRETERS", "MIN_MEMORY", "Assignment", "FaultySpec", "LimitsSpec", "TestSpec", "check_id"]
+__all__ = ["INTERPRETERS", "MIN_MEMORY", "VARIANT_ONLY", "Assignment", "FaultySpec", "LimitsSpec", "TestSpec",
+           "VariantSpec", "check_id"]
 
 MIN_MEMORY = 4 * 2**20
 # Inside the sandbox image the interpreter is run by its real path: no pyenv-style shims on PATH.
@@ -138,14 +139,24 @@ class TestSpec(StrictModel):
     visibility: Literal["visible", "hidden", "after_due_date"] = Field(
         default="visible", description="when students see the test's result (on platforms that hide tests)")
     run: Argv | None = Field(
-        default=None, description="the command of this test, e.g. [python3, hello.py, --twice] (default: the assignment's `run`)")
+        default=None, description="the command of this test, e.g. [python3, hello.py, --twice] (default: the "
+                                  "assignment's `run`)")
     stdin: str = Field(default="", description="text given to the program on standard input")
     repeat: PositiveInt | None = Field(
-        default=None, description="how many times the program is run; a check passes only if it passes in every run (some runs: flaky) (default: the assignment's `repeat`)")
+        default=None, description="how many times the program is run; a check passes only if it passes in every "
+                                  "run (some runs: flaky) (default: the assignment's `repeat`)")
     stdout: StdoutMode | None = Field(
-        default=None, description="pipe, or pty (a terminal: line-buffered stdio) (default: the assignment's `stdout`)")
+        default=None, description="pipe, or pty (a terminal: line-buffered stdio) (default: the assignment's "
+                                  "`stdout`)")
     isolation: Isolation | None = Field(
-        default=None, description="submission (one container for all runs) or run (a fresh container per run) (default: the assignment's `isolation`)")
+        default=None, description="submission (one container for all runs) or run (a fresh container per run) "
+                                  "(default: the assignment's `isolation`)")
+    # Tests whose run configuration (command, stdin, stdout mode, repeat, isolation, limits) is the same
+    # check the same runs; a test that must have runs of its own (e.g. it counts something a run of
+    # another test could disturb) says so here.
+    own_runs: bool = Field(default=False, description="run the program for this test alone; by default tests with "
+                                                      "the same command, stdin, stdout, repeat and isolation check "
+                                                      "the same runs")
     all_or_nothing: bool = Field(default=False, description="the test scores its points only if every check passed")
     description: str | None = Field(default=None, description="what the test is about, shown to students")
     description_ko: str | None = Field(default=None, description="the description on the Korean page")
@@ -156,9 +167,52 @@ class FaultySpec(StrictModel):
     """A known-faulty solution and the checks it must fail (kinds, check ids, or 'test name::kind')."""
 
     path: RelativePath = Field(description="the faulty solution: a file or folder, relative to the assignment file")
-    fails: list[str] = Field(
-        min_length=1, description="the checks it must fail, and only those (see Naming checks in `fails:`)")
+    fails: list[str] = Field(min_length=1, description="the checks it must fail, and only those (see Naming checks in "
+                                                       "`fails:`)")
     note: str | None = Field(default=None, description="what is wrong with it, for the authors")
+
+
+_VARIANT_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+def _variant_name(value: Any) -> str:
+    if not isinstance(value, str) or not _VARIANT_NAME.match(value):
+        raise PydanticCustomError(
+            "id", "expected a variant name of lowercase letters, digits, '_' or '-' (e.g. python, c), got {got}",
+            {"got": repr(value)},
+        )
+    return value
+
+
+VariantName = Annotated[str, PlainValidator(_variant_name),
+                        WithJsonSchema({"type": "string", "pattern": _VARIANT_NAME.pattern})]
+
+
+class VariantSpec(StrictModel):
+    """One way to do the assignment (a language): its files, build and run, its known solutions, and
+    what it changes of the assignment's shared settings (limits key by key; tests as a whole list)."""
+
+    language: Literal["python", "c"] = Field(description="the language of this variant's submissions")
+    files: list[RelativePath] = Field(min_length=1, description="the files a submission of this variant must "
+                                                                "contain; the grader picks the variant whose files "
+                                                                "are all there")
+    build: Argv | None = Field(default=None, description="this variant's build command, e.g. [gcc, -o, hello, hello.c]")
+    run: Argv = Field(description="this variant's command, e.g. [./hello]")
+    limits: LimitsSpec | None = Field(default=None, description="limits that differ for this variant: only the "
+                                                                "keys given replace the assignment's")
+    repeat: PositiveInt | None = Field(default=None, description="this variant's repeat (default: the assignment's)")
+    stdout: StdoutMode | None = Field(default=None, description="this variant's stdout (default: the assignment's)")
+    isolation: Isolation | None = Field(default=None, description="this variant's isolation (default: the "
+                                                                  "assignment's)")
+    tests: list[TestSpec] | None = Field(default=None, min_length=1, description="this variant's tests, instead of "
+                                                                                 "the assignment's")
+    reference: RelativePath | None = Field(default=None, description="this variant's reference solution")
+    faulty: list[FaultySpec] = Field(default_factory=list, description="this variant's known-faulty solutions, "
+                                                                       "each checked against this variant's tests")
+
+
+# Top-level fields that belong to a variant when the assignment has variants.
+VARIANT_ONLY = ("language", "files", "build", "run", "reference", "faulty")
 
 
 def check_id(test: TestSpec, check: CheckBase) -> str:
@@ -172,30 +226,79 @@ class Assignment(StrictModel):
     id: AssignmentId = Field(description="the assignment's id: lowercase letters, digits, '.', '_' or '-'")
     title: str = Field(min_length=1, description="the title students see")
     title_ko: str | None = Field(default=None, description="the title on the Korean page")
-    language: Literal["python", "c"] = Field(description="python or c")
-    files: list[RelativePath] = Field(min_length=1, description="the files a submission must contain")
-    build: Argv | None = Field(
-        default=None, description="the command that builds the submission, e.g. [make]; a failed build fails every test")
-    run: Argv = Field(description="the command every test runs unless it gives its own, e.g. [python3, hello.py]")
+    # language, files and run are required unless `variants` gives them per variant (the loader says so).
+    language: Literal["python", "c"] | None = Field(default=None, description="python or c (with `variants`: each "
+                                                                              "variant's own)")
+    files: list[RelativePath] = Field(default_factory=list, description="the files a submission must contain "
+                                                                        "(with `variants`: each variant's own)")
+    build: Argv | None = Field(default=None, description="the command that builds the submission, e.g. [make]; a "
+                                                         "failed build fails every test")
+    run: Argv | None = Field(default=None, description="the command every test runs unless it gives its own, e.g. "
+                                                       "[python3, hello.py] (with `variants`: each variant's own)")
     limits: LimitsSpec = Field(default=LimitsSpec(), description="resource limits of every run (see Limits)")
-    repeat: PositiveInt = Field(
-        default=1, description="how many times each test's program is run; a check passes only if it passes in every run")
-    stdout: StdoutMode = Field(
-        default="pipe", description="the program's stdout: pipe, or pty (a terminal, so stdio is line-buffered)")
-    isolation: Isolation = Field(
-        default="submission", description="submission: one container runs every run of every test; run: a fresh container per run")
+    repeat: PositiveInt = Field(default=1, description="how many times each test's program is run; a check passes "
+                                                       "only if it passes in every run")
+    stdout: StdoutMode = Field(default="pipe", description="the program's stdout: pipe, or pty (a terminal, so "
+                                                           "stdio is line-buffered)")
+    isolation: Isolation = Field(default="submission", description="submission: one container runs every run of "
+                                                                   "every test; run: a fresh container per run")
     # Where its programs run when the command line does not say: see grader.sandbox.select.
     sandbox: Literal["auto", "docker", "local"] = Field(
-        default="auto", description="where programs run when the command line does not say: docker, local (this machine, only inside a disposable container) or auto")
-    tests: list[TestSpec] = Field(min_length=1, description="the tests")
+        default="auto", description="where programs run when the command line does not say: docker, local "
+                                    "(this machine, only inside a disposable container) or auto")
+    tests: list[TestSpec] = Field(default_factory=list, description="the tests (required unless every variant "
+                                                                    "gives its own)")
     reference: RelativePath | None = Field(
         default=None, description="the reference solution (file or folder): `grader validate` requires full marks")
     faulty: list[FaultySpec] = Field(
         default_factory=list, description="known-faulty solutions and the checks each must fail (see Faulty solutions)")
+    # Ways to do the assignment (e.g. python and c), each graded by the files a submission holds or
+    # by an explicit choice: see `for_variant`. Empty: the top-level fields are the only way.
+    variants: dict[VariantName, VariantSpec] = Field(
+        default_factory=dict, description="ways to do the assignment, e.g. python and c: each with its files, build, "
+                                          "run and solutions (see Variants)")
 
     _folder: Path | None = PrivateAttr(default=None)
     _source: Path | None = PrivateAttr(default=None)
     _hash: str = PrivateAttr(default="")
+    _variant: str | None = PrivateAttr(default=None)
+
+    @property
+    def variant(self) -> str | None:
+        """The variant this assignment was resolved to (None: not a variant of anything)."""
+        return self._variant
+
+    def for_variant(self, name: str) -> Assignment:
+        """The plain assignment one variant makes: its files, build, run and solutions, the shared
+        settings with the variant's changes (limits key by key, tests replaced), and no variants."""
+        if name not in self.variants:
+            known = ", ".join(self.variants) or "none"
+            raise KeyError(f"no variant {name!r} (variants: {known})")
+        spec = self.variants[name]
+        limits = self.limits
+        if spec.limits is not None:
+            limits = limits.model_copy(update={k: getattr(spec.limits, k) for k in spec.limits.model_fields_set})
+        resolved = self.model_copy(update={
+            "language": spec.language, "files": list(spec.files), "build": spec.build, "run": spec.run,
+            "limits": limits, "repeat": spec.repeat or self.repeat, "stdout": spec.stdout or self.stdout,
+            "isolation": spec.isolation or self.isolation,
+            "tests": list(spec.tests) if spec.tests is not None else list(self.tests),
+            "reference": spec.reference, "faulty": list(spec.faulty), "variants": {},
+        })
+        resolved._folder, resolved._source, resolved._hash = self._folder, self._source, self._hash
+        resolved._variant = name
+        return resolved
+
+    def resolved_variants(self) -> list[Assignment]:
+        """Each variant as a plain assignment, in the file's order ([self] when there are none)."""
+        return [self.for_variant(name) for name in self.variants] if self.variants else [self]
+
+    @property
+    def all_files(self) -> list[str]:
+        """Every file a submission may be asked for: the files, or each variant's, once each in order."""
+        if not self.variants:
+            return list(self.files)
+        return list(dict.fromkeys(f for spec in self.variants.values() for f in spec.files))
 
     @property
     def folder(self) -> Path:
@@ -218,12 +321,16 @@ class Assignment(StrictModel):
 
     @property
     def max_score(self) -> float:
-        """Total points."""
-        return sum(t.points for t in self.tests)
+        """Total points (of the first variant's tests when there are variants and no shared tests)."""
+        tests = self.tests or (self.resolved_variants()[0].tests if self.variants else [])
+        return sum(t.points for t in tests)
 
     def request_for(self, test: TestSpec, *, repeat: int | None = None) -> RunRequest:
         """The sandbox request for one test: its command, repeats, stdin and stdout mode."""
-        command = list(test.run or self.run)
+        run = test.run or self.run
+        if run is None:
+            raise ValueError("an assignment with variants is run through one of them: see for_variant")
+        command = list(run)
         command[0] = INTERPRETERS.get(command[0], command[0])
         return RunRequest(
             name=test.name,

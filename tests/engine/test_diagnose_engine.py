@@ -135,11 +135,11 @@ MAIN_DIAGNOSIS: dict[tuple[str, str], str] = {
     ("fork-copies-memory", "faulty/big_buffer.py"): "oom",
     ("fork-hello", "faulty/no_wait.py"): "orphan",
     ("fork-hello", "faulty/print_before_fork.py"): "fork_buffer_duplicate",
-    ("fork-hello-c", "faulty/printf_before_fork.c"): "fork_buffer_duplicate",
-    ("fork-hello-c", "faulty/syntax_error.c"): "compile_error",
+    ("fork-hello", "faulty/printf_before_fork.c"): "fork_buffer_duplicate",
+    ("fork-hello", "faulty/syntax_error.c"): "compile_error",
     ("fork-tree", "faulty/chain_no_base_case.py"): "fork_bomb",
-    ("pipe-c", "faulty/write_end_open.c"): "pipe_write_end_open",
-    ("pipe-c", "faulty/no_wait.c"): "zombie",
+    ("pipe-message", "faulty/write_end_open.c"): "pipe_write_end_open",
+    ("pipe-message", "faulty/no_wait.c"): "zombie",
     ("pipe-message", "faulty/write_end_open.py"): "pipe_write_end_open",
     ("race-fix", "faulty/compile_error.c"): "compile_error",
 }
@@ -164,7 +164,7 @@ def test_faulty_solution_page_names_its_cause_first(assignment: str, faulty: str
 
     yaml = ASSIGNMENTS / assignment / "assignment.yaml"
     spec = load_assignment(yaml)
-    (entry,) = [f for f in spec.faulty if str(f.path) == faulty]
+    (entry,) = [f for variant in spec.resolved_variants() for f in variant.faulty if str(f.path) == faulty]
     result = grade_path(yaml, yaml.parent / faulty, repeat=1, sandbox=docker_sandbox)
     main = _main_diagnosis(result)
     assert main is not None and main.code == MAIN_DIAGNOSIS[(assignment, faulty)], (entry.note, main)

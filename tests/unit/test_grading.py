@@ -34,6 +34,7 @@ tests:
       - process.count: 3
   - name: the parent waits
     points: 1
+    own_runs: true     # these tests feed each test its own recorded runs
     checks:
       - process.reaped: all
 """

@@ -232,11 +232,12 @@ def test_library_assignment_is_complete(path: Path) -> None:
     folder = path.parent
     assert spec.id == folder.name
     assert (folder / "README.md").is_file() and (folder / "README.ko.md").is_file()
-    assert all((folder / "starter" / f).is_file() for f in spec.files), "a starter for every required file"
-    assert spec.reference is not None and (folder / spec.reference).is_file()
-    assert len(spec.faulty) >= 2
-    for faulty in spec.faulty:
-        assert declared_checks(spec, faulty.fails), f"{faulty.path} declares no check"
+    for variant in spec.resolved_variants():      # each variant (python, c) is complete on its own
+        assert all((folder / "starter" / f).is_file() for f in variant.files), "a starter for every required file"
+        assert variant.reference is not None and (folder / variant.reference).is_file()
+        assert len(variant.faulty) >= 2
+        for faulty in variant.faulty:
+            assert declared_checks(variant, faulty.fails), f"{faulty.path} declares no check"
 
 
 def test_library_faulty_solutions_cover_every_check_kind() -> None:

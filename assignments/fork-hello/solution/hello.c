@@ -1,4 +1,4 @@
-/* fork-hello-c reference. */
+/* fork-hello reference (C). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>

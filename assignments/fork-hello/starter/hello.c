@@ -1,4 +1,4 @@
-/* fork-hello-c: make three processes that each print "hello os" once.
+/* fork-hello (C): make three processes that each print "hello os" once.
  *
  * The parent forks two children. Each of the three processes prints
  *     hello os

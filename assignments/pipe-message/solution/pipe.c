@@ -1,4 +1,4 @@
-/* pipe-c reference. */
+/* pipe-message reference (C). */
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>

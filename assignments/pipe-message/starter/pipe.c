@@ -1,4 +1,4 @@
-/* pipe-c: the child sends a message to its parent through a pipe.
+/* pipe-message (C): the child sends a message to its parent through a pipe.
  *
  * 1. pipe(fds), then fork().
  * 2. The child writes  "hello from child <its pid>"  into the pipe and exits.
