@@ -26,7 +26,7 @@ from grader.checks.base import (
 from grader.checks.params import Count, Duration, PositiveInt, Role, RoleOrAll, Signal
 from grader.result import Evidence
 from grader.trace.endstate import CALL_FAMILIES, NOT_IN_A_CALL, UNNAMED_CALL, blocked_at_end, blocked_words
-from grader.trace.model import Blocked, Task
+from grader.trace.model import Blocked, Execution, Task
 
 __all__ = [
     "ProcessBlockedIn",
@@ -651,7 +651,7 @@ class ProcessBlockedIn(SubjectCheck):
             return none
         ex, record = evidence.execution, evidence.record
         base: dict[str, Any] = {"role": self.role, "calls": _CALL_NAMES[self.call]}
-        want = {"want_on": self.on or "none"}
+        want: dict[str, str] = {"want_on": self.on or "none"}
         stopped = record.stopped_for or ex.stopped_for or ("timeout" if record.timed_out else None)
         if stopped not in ("timeout", "linger"):
             if stopped is None:
@@ -711,19 +711,17 @@ class ProcessBlockedIn(SubjectCheck):
                        slots={**self._got_slots(ex, b), "got_end": self._end_slot(b), **more_slot},
                        evidence=shown)
 
-    def _got(self, ex: Any, b: Blocked) -> dict[str, Any]:
-        task = ex.tasks.get(b.tid)
+    def _got(self, ex: Execution, b: Blocked) -> dict[str, Any]:
+        """The facts of the call a task was found in: which task, the call, its descriptor, the other side."""
         params: dict[str, Any] = {"pid": ex.process_of(b.tid), "tid": b.tid, "got_call": b.syscall}
         if b.channel is not None:
             params["channel"] = b.channel.ident
         others = self._others(b)
         if others:
             params["others"] = others
-        if task is not None and not task.is_process:
-            params["tid"] = task.tid
         return params
 
-    def _got_slots(self, ex: Any, b: Blocked) -> dict[str, str]:
+    def _got_slots(self, ex: Execution, b: Blocked) -> dict[str, str]:
         task = ex.tasks.get(b.tid)
         return {"task": "thread" if task is not None and not task.is_process else "process",
                 "got_on": "channel" if b.channel is not None else "none"}

@@ -19,8 +19,8 @@ from grader.checks.base import (
 )
 from grader.checks.params import Bounds, PositiveInt, Regex, Role, Stream
 from grader.result import Evidence
-from grader.trace.endstate import join_waits
 from grader.trace.ends import ThreadEnd, thread_end
+from grader.trace.endstate import join_waits
 from grader.trace.model import Task
 
 __all__ = ["ThreadCount", "ThreadJoined", "ThreadSameProcess", "ThreadWork"]

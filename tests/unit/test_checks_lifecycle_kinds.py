@@ -21,8 +21,8 @@ from grader.errors import SpecError
 from grader.grading import read_run
 from grader.sandbox.records import RunRecord
 from grader.spec import parse_assignment
-from grader.trace.endstate import join_waits
 from grader.trace.ends import thread_end
+from grader.trace.endstate import join_waits
 
 RUNS = Path(__file__).resolve().parents[1] / "data" / "runs" / "lifecycle"
 
