@@ -255,8 +255,9 @@ class Assignment(StrictModel):
     # Ways to do the assignment (e.g. python and c), each graded by the files a submission holds or
     # by an explicit choice: see `for_variant`. Empty: the top-level fields are the only way.
     variants: dict[VariantName, VariantSpec] = Field(
-        default_factory=dict, description="ways to do the assignment, e.g. python and c: each with its files, build, "
-                                          "run and solutions (see Variants)")
+        default_factory=dict, description="ways to do the assignment, e.g. python and c, each with its files, build, "
+                                          "run and solutions; a submission is graded by the variant whose files it "
+                                          "holds (or `--variant`)")
 
     _folder: Path | None = PrivateAttr(default=None)
     _source: Path | None = PrivateAttr(default=None)
