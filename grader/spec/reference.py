@@ -33,6 +33,7 @@ from pydantic.fields import FieldInfo
 from grader.checks import CHECK_TYPES, CheckBase
 from grader.checks import params as P
 from grader.checks.base import SubjectCheck
+from grader.checks.captures import CapturePattern
 from grader.checks.messages import CLAUSES, TEMPLATES
 from grader.spec import schema as S
 
@@ -142,6 +143,7 @@ _TYPE_NAMES: list[tuple[Any, str]] = [
     (S.Argv, "command: a list of strings"),
     (S.RelativePath, "path, relative to the assignment file"),
     (S.AssignmentId, "id"),
+    (CapturePattern, "pattern with placeholders"),
 ]
 _MODEL_NAMES: list[tuple[type[BaseModel], str]] = [
     (S.TestSpec, "test (see [Test keys](#test-keys))"),
@@ -164,6 +166,13 @@ def _alias_name(metadata: tuple[Any, ...]) -> str | None:
         wanted = _metadata(alias)
         if wanted and all(any(m is w for m in metadata) for w in wanted):
             return name
+    # A parameter type defined elsewhere names itself in its JSON Schema: "a signal: SIGUSR1, ..." -> "signal".
+    for item in metadata:
+        described = getattr(item, "json_schema", None)
+        text = described.get("description", "") if isinstance(described, dict) else ""
+        head = text.split(":", 1)[0].removeprefix("a ").removeprefix("an ")
+        if ":" in text and 0 < len(head.split()) <= 3:
+            return head
     return None
 
 
