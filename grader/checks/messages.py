@@ -105,10 +105,18 @@ CLAUSES: dict[str, dict[str, str]] = {
     "before_from": {
         "none": "",
         "role": N_(" from {before_role}"),
+        "first": N_(" (the first line)"),
+        "first_role": N_(" (the first line from {before_role})"),
+        "last": N_(" (the last line)"),
+        "last_role": N_(" (the last line from {before_role})"),
     },
     "after_from": {
         "none": "",
         "role": N_(" from {after_role}"),
+        "first": N_(" (the first line)"),
+        "first_role": N_(" (the first line from {after_role})"),
+        "last": N_(" (the last line)"),
+        "last_role": N_(" (the last line from {after_role})"),
     },
     "extra": {
         "none": "",
@@ -435,6 +443,8 @@ TEMPLATES: dict[str, str] = {
     "porder.missing": N_("pid {pid} never printed a line matching /{pattern}/"),
     "before.ok": N_("every line /{before}/<before_from> came before every line /{after}/<after_from>"),
     "before.missing": N_("no line /{pattern}/<from> was printed<unowned>"),
+    "before.not_chosen": N_("the <which> line<from> is line {chosen} {chosen_text}, which does not match "
+                            "/{pattern}/"),
     "before.bad": N_("line {late} {late_text} matches /{after}/<after_from> but comes before line {early} "
                      "{early_text} which matches /{before}/<before_from>"),
     # output.ids, values

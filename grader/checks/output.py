@@ -321,25 +321,50 @@ class LineSelector(StrictModel):
 
     pattern: Regex = Field(description="a regular expression; the lines it matches (anywhere in the line)")
     role: Role | None = Field(default=None, description="only the lines written entirely by this role (see Roles)")
+    line: Literal["all", "first", "last"] = Field(
+        default="all", description="all: every matching line; first or last: only the first or last line of the "
+                                   "stream (written by `role`, if given), which must match")
 
     def describe(self) -> str:
-        """E.g. '/^done/ from root'."""
+        """E.g. '/^done/ from root', '/^done/ (the last line from root)'."""
+        if self.line != "all":
+            return f"/{self.pattern}/ (the {self.line} line" + (f" from {self.role})" if self.role else ")")
         return f"/{self.pattern}/" + (f" from {self.role}" if self.role else "")
+
+    def slot(self) -> str:
+        """The <before_from>/<after_from> clause that says which lines it selects."""
+        if self.line == "all":
+            return "role" if self.role else "none"
+        return f"{self.line}_role" if self.role else self.line
+
+    def chosen(self, evidence: RunEvidence, stream: str) -> tuple[list[tuple[int, OutputLine]],
+                                                                   tuple[int, OutputLine] | None]:
+        """The lines it selects, and (with line: first|last) the line that was looked at, matching or not."""
+        if self.line == "all":
+            return ([(i, ln) for i, ln in evidence.matching(self.pattern, stream)
+                     if evidence.line_in_role(ln, self.role)], None)
+        owned = [(i, ln) for i, ln in enumerate(evidence.lines(stream)) if evidence.line_in_role(ln, self.role)]
+        if not owned:
+            return [], None
+        looked = owned[0] if self.line == "first" else owned[-1]
+        return ([looked] if compiled(self.pattern).search(line_text(looked[1])) else []), looked
 
 
 class OutputHappensBefore(CheckBase):
     """Every line chosen by `before` comes before every line chosen by `after` in the stream."""
 
     kind: Literal["output.happens_before"]
-    before: LineSelector = Field(description="the lines that must come first: {pattern, role}")
-    after: LineSelector = Field(description="the lines that must all come after every `before` line: {pattern, role}")
+    before: LineSelector = Field(description="the lines that must come first: {pattern, role, line}")
+    after: LineSelector = Field(
+        description="the lines that must all come after every `before` line: {pattern, role, line}")
     stream: Stream = Field(default="stdout", description="the stream judged: stdout or stderr")
     require: bool = Field(
         default=True, description="fail when either side matches no line (false: nothing to order passes)")
 
     @model_validator(mode="after")
     def _distinct(self) -> OutputHappensBefore:
-        if self.before.pattern == self.after.pattern and self.before.role == self.after.role:
+        if (self.before.pattern, self.before.role, self.before.line) == \
+                (self.after.pattern, self.after.role, self.after.line):
             raise PydanticCustomError("happens_before", "before and after select the same lines", {})
         return self
 
@@ -348,9 +373,19 @@ class OutputHappensBefore(CheckBase):
             return self.no_trace()
         chosen: list[list[tuple[int, OutputLine]]] = []
         for selector in (self.before, self.after):
-            matching = evidence.matching(selector.pattern, self.stream)
-            hits = [(i, ln) for i, ln in matching if evidence.line_in_role(ln, selector.role)]
+            hits, looked = selector.chosen(evidence, self.stream)
+            if not hits and looked is not None:
+                return outcome(
+                    not self.require, "before.not_chosen",
+                    {"pattern": selector.pattern, "role": selector.role, "chosen": looked[0] + 1,
+                     "chosen_text": _quote(line_text(looked[1]))},
+                    slots={"which": selector.line, "from": "role" if selector.role else "none"},
+                    expected=f"every line {self.before.describe()} before every line {self.after.describe()}",
+                    observed=line_text(looked[1]),
+                    evidence=[evidence.line_evidence(f"the {selector.line} line", [looked])],
+                )
             if not hits:
+                matching = evidence.matching(selector.pattern, self.stream)
                 unowned_slot, unowned_params = (
                     evidence.unowned(matching) if selector.role else ({"unowned": "none"}, {}))
                 return outcome(
@@ -364,8 +399,7 @@ class OutputHappensBefore(CheckBase):
         before, after = chosen
         params: dict[str, object] = {"before": self.before.pattern, "before_role": self.before.role,
                                      "after": self.after.pattern, "after_role": self.after.role}
-        slots = {"before_from": "role" if self.before.role else "none",
-                 "after_from": "role" if self.after.role else "none"}
+        slots = {"before_from": self.before.slot(), "after_from": self.after.slot()}
         want = f"every line {self.before.describe()} before every line {self.after.describe()}"
         last_before = max(before, key=lambda x: x[0])
         first_after = min(after, key=lambda x: x[0])

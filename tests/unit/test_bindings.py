@@ -471,3 +471,19 @@ def test_without_a_trace_printed_values_are_still_compared_and_trace_facts_are_n
     assert values(caps, "last(total.n) == 4 * 100000").evaluate(bare).passed
     outcome = values(caps, "total.n == len(procs)").evaluate(bare)
     assert not outcome.passed and outcome.template == "trace.none"
+
+
+def test_happens_before_with_the_last_line_of_a_role() -> None:
+    subject = check("output.happens_before", before={"pattern": "^working$", "role": "children"},
+                    after={"pattern": "^all 2 done$", "role": "root", "line": "last"})
+    ok = subject.evaluate(finale("all 2 done"))
+    assert ok.passed, ok.message
+    assert ok.message == ("every line /^working$/ from children came before every line /^all 2 done$/ (the last "
+                          "line from root)")
+    early = subject.evaluate(finale("bye"))   # 'all 2 done' was printed, but first, not last
+    assert not early.passed
+    assert early.message == "the last line from root is line 3 'bye', which does not match /^all 2 done$/"
+    korean_has_same_numbers(early)
+    plain = check("output.happens_before", before={"pattern": "^working$", "role": "children"},
+                  after={"pattern": "^all 2 done$", "role": "root"})
+    assert not plain.evaluate(finale("bye")).passed   # without line: last it is the early line that counts
