@@ -110,11 +110,11 @@ def _suite_element(suite: Suite, index: int, hostname: str) -> ET.Element:
         node = ET.SubElement(element, "testcase", {
             "classname": _token(case.classname, name).lstrip(".") or name,
             "name": _token(case.name, "test"), "time": _seconds(case.seconds)})
-        outcome = ("error", case.error) if case.error is not None else ("failure", case.failure)
-        if outcome[1] is not None:
-            message, kind, text = outcome[1]
-            child = ET.SubElement(node, outcome[0], {"message": xml_safe(message)[:_MESSAGE_CHARS],
-                                                     "type": xml_safe(kind) or outcome[0]})
+        tag, outcome = ("error", case.error) if case.error is not None else ("failure", case.failure)
+        if outcome is not None:
+            message, kind, text = outcome
+            child = ET.SubElement(node, tag, {"message": xml_safe(message)[:_MESSAGE_CHARS],
+                                              "type": xml_safe(kind) or tag})
             child.text = xml_safe(text or message)
     ET.SubElement(element, "system-out").text = xml_safe(suite.system_out)
     ET.SubElement(element, "system-err").text = xml_safe(suite.system_err)
