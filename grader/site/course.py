@@ -88,7 +88,7 @@ class Course(StrictModel):
     """A course: a folder of assignments and this file."""
 
     title: str = Field(min_length=1)
-    languages: list[Literal["en", "ko"]] = Field(default_factory=lambda: ["en", "ko"], min_length=1)
+    languages: list[Literal["en", "ko"]] = Field(default_factory=lambda: ["en", "ko"], min_length=1)  # type: ignore[arg-type]
     staff: list[StaffEntry] = Field(default_factory=list)
     roster: str | None = None
     score: Literal["last", "best"] = "last"

@@ -83,13 +83,13 @@ class DatabaseQueue:
 
         if not Submission.objects.filter(id=submission_id, status=Submission.QUEUED).exists():
             return None
-        return Submission.objects.filter(status=Submission.QUEUED, id__lt=submission_id).count() + 1
+        return int(Submission.objects.filter(status=Submission.QUEUED, id__lt=submission_id).count()) + 1
 
     def recover(self) -> int:
         from grader.site.portal.models import Submission
 
-        return Submission.objects.filter(status=Submission.RUNNING).update(status=Submission.QUEUED, claim="",
-                                                                           progress_done=0, progress_test="")
+        return int(Submission.objects.filter(status=Submission.RUNNING).update(
+            status=Submission.QUEUED, claim="", progress_done=0, progress_test=""))
 
 
 class WorkerPool:
@@ -121,7 +121,7 @@ class WorkerPool:
             close_old_connections()
             try:
                 claimed = self.queue.claim()
-            except Exception:  # noqa: BLE001 - a locked or lost database: wait and try again, never die
+            except Exception:
                 log.exception("claiming a submission failed")
                 claimed = None
             if claimed is None:
@@ -130,5 +130,5 @@ class WorkerPool:
             submission_id, token = claimed
             try:
                 self.grade_one(submission_id, token)
-            except Exception:  # noqa: BLE001 - grade_one records its own failures; this is the last guard
+            except Exception:
                 log.exception("grading submission %s failed", submission_id)

@@ -113,14 +113,14 @@ def required_files(spec: Any) -> list[tuple[str, list[str]]]:
 
 
 def _all_files(spec: Any) -> str:
-    return _(" or ").join(", ".join(files) for _lang, files in required_files(spec))
+    return str(_(" or ")).join(", ".join(files) for _lang, files in required_files(spec))
 
 
 def _resolve(spec: Any, folder: Path, present: list[str]) -> tuple[Any, str | None]:
     """The plain assignment this upload is graded as (its variant, by the files it has), or why none is."""
     if not getattr(spec, "variants", None):
         return spec, None
-    from grader.submission import choose_variant  # type: ignore[attr-defined]
+    from grader.submission import choose_variant
 
     choice = choose_variant(spec, present)
     return choice.assignment, (choice.problem.message if choice.problem is not None else None)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from site_helpers import FAULTY, HELLO, PASSWORD, client_for, finish_like, make_student, upload, zip_of
 
 pytestmark = pytest.mark.engine   # the session's two results are real gradings in the Docker sandbox
@@ -425,3 +424,9 @@ def test_a_claim_is_exclusive_and_a_stale_claim_stores_nothing(site: Any, studen
     stale = Submission.objects.filter(id=sub.id, claim=first[1], status="running").update(status="done")
     assert stale == 0                                             # the dead worker's token writes nothing
     assert Submission.objects.get(id=sub.id).starts == 2
+
+
+def test_the_migrations_match_the_models(site: Any) -> None:
+    from django.core.management import call_command
+
+    call_command("makemigrations", "portal", "--check", "--dry-run", verbosity=0)   # exits 1 on a missing one

@@ -16,7 +16,7 @@ class Member(models.Model):
     """A user's place in the course."""
 
     STUDENT, TA, INSTRUCTOR = "student", "ta", "instructor"
-    ROLES = [(STUDENT, "student"), (TA, "TA"), (INSTRUCTOR, "instructor")]
+    ROLES = ((STUDENT, "student"), (TA, "TA"), (INSTRUCTOR, "instructor"))
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member")
     role = models.CharField(max_length=16, choices=ROLES, default=STUDENT)
@@ -50,7 +50,7 @@ class Submission(models.Model):
     """One attempt of one student at one assignment; its status column is the embedded queue."""
 
     QUEUED, RUNNING, DONE, ERROR = "queued", "running", "done", "error"
-    STATUSES = [(QUEUED, "queued"), (RUNNING, "running"), (DONE, "done"), (ERROR, "error")]
+    STATUSES = ((QUEUED, "queued"), (RUNNING, "running"), (DONE, "done"), (ERROR, "error"))
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
     assignment = models.CharField(max_length=100, db_index=True)
@@ -79,9 +79,9 @@ class Submission(models.Model):
     error = models.TextField(blank=True)                         # why grading failed (shown plainly)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "assignment", "number"], name="one_number_each")]
-        indexes = [models.Index(fields=["status", "id"])]
-        ordering = ["id"]
+        constraints = (models.UniqueConstraint(fields=["user", "assignment", "number"], name="one_number_each"),)
+        indexes = (models.Index(fields=["status", "id"]),)
+        ordering = ("id",)
 
     @property
     def finished(self) -> bool:

@@ -9,11 +9,11 @@ class Migration(migrations.Migration):
 
     initial = True
 
-    dependencies = [
+    dependencies = [  # noqa: RUF012 - as Django writes migrations
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    operations = [
+    operations = [  # noqa: RUF012 - as Django writes migrations
         migrations.CreateModel(
             name='Invite',
             fields=[
@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'ordering': ['id'],
+                'ordering': ('id',),
                 'indexes': [models.Index(fields=['status', 'id'], name='portal_subm_status_c4b5d0_idx')],
                 'constraints': [models.UniqueConstraint(fields=('user', 'assignment', 'number'), name='one_number_each')],
             },
