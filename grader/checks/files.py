@@ -16,7 +16,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
-from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, SubjectCheck, outcome, quote
+from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, SubjectCheck, outcome
+from grader.checks.messages import quote
 from grader.checks.params import Bounds, Regex, Role
 from grader.result import Evidence
 from grader.sandbox.records import CollectedFile

@@ -8,73 +8,21 @@ ignores it (SIG_IGN); such deliveries are not counted as received.
 
 from __future__ import annotations
 
-import re
-import signal as _signals
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
+from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from grader.checks.base import CheckOutcome, RunEvidence, SubjectCheck, outcome
-from grader.checks.params import Bounds, PositiveInt, Role
+from grader.checks.params import Bounds, PositiveInt, Role, Signal
 from grader.result import Evidence
 from grader.trace.model import Execution, GroupChange, SignalAction, Task
 from grader.trace.model import Signal as SignalEvent
 from grader.trace.signals import disposition_at
 
-__all__ = ["ProcessGroup", "ProcessSession", "SignalDelivered", "SignalHandler", "SignalName", "SignalSent",
-           "signal_name"]
+__all__ = ["ProcessGroup", "ProcessSession", "SignalDelivered", "SignalHandler", "SignalSent"]
 
 _EVIDENCE_ITEMS = 12
-# Linux's numbers, from this machine's own signal module (the sandbox is Linux on the same architecture);
-# names as strace prints them: the standard ones by name, real-time ones as SIGRT_<n> (signal 32 + n).
-_BY_NUMBER = {int(s): s.name for s in _signals.Signals if not s.name.startswith("SIGRT")}
-_ALIASES = {"SIGIOT": "SIGABRT", "SIGPOLL": "SIGIO", "SIGCLD": "SIGCHLD"}
-_RT = re.compile(r"^SIGRT(MIN|MAX)(?:([+-])(\d+))?$|^SIGRT_(\d+)$")
-_RTMIN, _RTMAX = int(_signals.SIGRTMIN), int(_signals.SIGRTMAX)
-
-
-def signal_name(value: Any) -> str:
-    """10, '10', 'USR1', 'sigusr1', 'SIGRTMIN+1' -> the name the trace shows ('SIGUSR1', 'SIGRT_3'); ValueError."""
-    if isinstance(value, bool):
-        raise ValueError(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, int):
-        if value in _BY_NUMBER:
-            return _BY_NUMBER[value]
-        if _RTMIN <= value <= _RTMAX:
-            return f"SIGRT_{value - 32}"
-        raise ValueError(value)
-    if not isinstance(value, str):
-        raise ValueError(value)
-    name = value.strip().upper()
-    name = _ALIASES.get(name if name.startswith("SIG") else "SIG" + name, name if name.startswith("SIG") else
-                        "SIG" + name)
-    if name in _BY_NUMBER.values():
-        return name
-    m = _RT.match(name)
-    if m is None:
-        raise ValueError(value)
-    if m.group(4) is not None:
-        return signal_name(32 + int(m.group(4)))
-    base = _RTMIN if m.group(1) == "MIN" else _RTMAX
-    step = int(m.group(3) or 0) * (1 if m.group(2) in (None, "+") else -1)
-    return signal_name(base + step)
-
-
-def _signal_param(value: Any) -> str:
-    try:
-        return signal_name(value)
-    except ValueError:
-        raise PydanticCustomError(
-            "signal", "expected a signal: a name such as SIGUSR1 or USR1, SIGRTMIN+n, or its Linux number (10), "
-            "got {got}", {"got": repr(value)}) from None
-
-
-SignalName = Annotated[str, PlainValidator(_signal_param), WithJsonSchema({
-    "anyOf": [{"type": "string"}, {"type": "integer", "minimum": 1, "maximum": 64}],
-    "description": "a signal: SIGUSR1, USR1, SIGRTMIN+1 or its Linux number (10)"})]
 
 
 def _pool(check: SubjectCheck, evidence: RunEvidence, role: str) -> tuple[list[Task], CheckOutcome | None]:
@@ -142,7 +90,7 @@ class SignalSent(Bounds, SubjectCheck):
     kind: Literal["signal.sent"]
     sender: Role = Field("children", alias="from", description="the role whose processes send the signal")
     receiver: Role = Field("root", alias="to", description="the role whose processes the signal is sent to")
-    signal: SignalName = Field(description="the signal, by name (SIGUSR1, USR1) or Linux number (10)")
+    signal: Signal = Field(description="the signal, by name (SIGUSR1, USR1) or Linux number (10)")
     target: Literal["any", "process", "group"] = Field(
         "any", description="which sends count: to one process (kill(pid)), to a process group (kill(-pgid), "
                            "killpg), or any")
@@ -208,7 +156,7 @@ class SignalDelivered(Bounds, SubjectCheck):
 
     kind: Literal["signal.delivered"]
     role: Role = Field("root", description="the role whose processes receive the signal")
-    signal: SignalName = Field(description="the signal, by name (SIGUSR1, USR1) or Linux number (10)")
+    signal: Signal = Field(description="the signal, by name (SIGUSR1, USR1) or Linux number (10)")
     sender: Role | None = Field(None, alias="from", description="count only signals sent by processes of this "
                                                                "role (default: from anyone, the kernel included)")
 
@@ -266,7 +214,7 @@ class SignalHandler(SubjectCheck):
 
     kind: Literal["signal.handler"]
     role: Role = Field("root", description="the role whose processes must have the handler")
-    signal: SignalName = Field(description="the signal, by name (SIGUSR1, USR1) or Linux number (10)")
+    signal: Signal = Field(description="the signal, by name (SIGUSR1, USR1) or Linux number (10)")
     before: Literal["delivery", "fork", "anytime"] = Field(
         "delivery", description="when the handler must be in place: at each delivery of the signal, before the "
                                 "process's first fork, or at any time")

@@ -398,6 +398,7 @@ class Execution:
                     "auto_reaped": t.auto_reaped,
                     "runtime_helper": t.runtime_helper, "helper_reason": t.helper_reason,
                     "multiprocessing_child": t.multiprocessing_child,
+                    "pgid": t.pgid, "sid": t.sid,
                 }
                 for t in tasks
             ],
@@ -421,8 +422,19 @@ class Execution:
             ],
             "signals": [
                 {"time": s.time, "signal": s.signal, "sender": s.sender, "target": s.target,
-                 "delivered_to": s.delivered_to}
+                 "delivered_to": s.delivered_to, "syscall": s.syscall, "errno": s.errno, "to_group": s.to_group,
+                 "group": s.group, "recipients": s.recipients[:JSON_LIMITS["tasks"]]}
                 for s in cap("signals", self.signals)
+            ],
+            "signal_actions": [
+                {"time": a.time, "tid": a.tid, "signal": a.signal, "action": a.action, "flags": a.flags,
+                 "runtime": a.runtime}
+                for a in cap("signal_actions", self.signal_actions)
+            ],
+            "group_changes": [
+                {"time": c.time, "tid": c.tid, "call": c.call, "pid": c.pid, "pgid": c.pgid, "sid": c.sid,
+                 "errno": c.errno}
+                for c in cap("group_changes", self.group_changes)
             ],
             "blocked": [
                 {"tid": x.tid, "syscall": x.syscall, "args": x.args[:JSON_DATA], "since": x.since,
@@ -444,6 +456,7 @@ class Execution:
 # What Execution.to_json keeps of each list (the rest is counted in its "summarized").
 JSON_LIMITS = {
     "tasks": 2000, "writes": 2000, "ipc": 500, "flows": 500, "signals": 500, "blocked": 500,
+    "signal_actions": 500, "group_changes": 500,
     "failed_forks": 200, "failed_execs": 200,
 }
 JSON_EXECS = 16      # execs per task

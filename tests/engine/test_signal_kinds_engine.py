@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from pydantic import TypeAdapter
 
 from grader.checks import Check
@@ -151,3 +150,42 @@ def test_the_copy_is_capped_and_taken_after_every_process_ended(runs) -> None:
                       writer="descendants")
     assert not passed   # both the parent and the child wrote it: not descendants alone
     assert judge(runs["files-late"], "file.contents", path="out/result.txt", exact="second\n")[0]
+
+
+# ----- the local backend runs the same harness: the copy is made there too -----
+
+LOCAL_DRIVER = """
+import json, sys
+sys.path.insert(0, "/autograder/source/pylib")
+from pathlib import Path
+from grader.sandbox.local import LocalSandbox
+from grader.sandbox.records import Limits, RunRequest
+result = LocalSandbox().run(Path("/srv/programs"), [RunRequest(name=w, command=("python3", "files.py", w),
+                            collect=("out/result.txt",)) for w in sys.argv[1:]], limits=Limits(timeout_ms=5000))
+print(json.dumps({"error": result.internal_error, "files": {name: [[f.path, f.status, f.data.decode()]
+                  for f in records[0].files] for name, records in result.runs.items()}}))
+"""
+
+
+def test_the_local_backend_copies_the_same_way(tmp_path: Path) -> None:
+    import json
+
+    from gradescope_like import GradescopeLike
+
+    from grader.platforms.gradescope import build_package
+
+    package = tmp_path / "autograder.zip"
+    build_package(Path(__file__).resolve().parents[2] / "assignments" / "signals" / "assignment.yaml", package)
+    box = GradescopeLike()
+    try:
+        assert box.install(package).code == 0
+        box.put("/srv/programs", {"files.py": FILES.encode(), "out/.keep": b""})
+        done = box.exec(["python3", "-I", "-c", LOCAL_DRIVER, "plain", "link", "late"])
+        assert done.code == 0, done.stdout + done.stderr
+        data = json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        box.remove()
+    assert data["error"] is None
+    assert data["files"] == {"plain": [["out/result.txt", "ok", "total 3\n"]],
+                             "link": [["out/result.txt", "symlink", ""]],
+                             "late": [["out/result.txt", "ok", "second\n"]]}

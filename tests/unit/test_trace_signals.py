@@ -114,3 +114,15 @@ def test_a_handler_is_inherited_by_fork_and_reset_by_exec_but_sig_ign_is_kept() 
     assert disposition_at(ex, 11, "SIGUSR1", 0.00035) is None     # exec: back to the default
     kept = disposition_at(ex, 11, "SIGTERM", 0.00035)
     assert kept is not None and kept.action == "SIG_IGN"
+
+
+def test_the_json_form_carries_dispositions_groups_and_sends() -> None:
+    import json
+
+    ex = load("signals_group_py").parse()
+    js = json.loads(json.dumps(ex.to_json()))
+    assert {"signal": "SIGTERM", "action": "SIG_IGN", "runtime": False}.items() <= js["signal_actions"][3].items()
+    assert [c["call"] for c in js["group_changes"]][:3] == ["setpgid", "getpgid", "setpgid"]
+    group = next(s for s in js["signals"] if s["to_group"])
+    assert group["recipients"] == [ex.root, sorted(t.tid for t in ex.processes())[1]]
+    assert {t["pid"]: t["pgid"] for t in js["tasks"]}[ex.root] == ex.root
