@@ -12,6 +12,7 @@ the `grader` logger (stderr) to INFO/DEBUG/ERROR, WARNING by default; `-q` also 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -19,7 +20,7 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -305,7 +306,7 @@ def _summary(result: Any) -> str:
 @cli.command(epilog=_exits(c0="graded at full marks", c1="graded below full marks",
                           c3="the submission was refused at intake (corrupt or unsafe archive)"))
 @click.argument("assignment", type=click.Path(path_type=Path))
-@click.argument("submission", type=click.Path(path_type=Path))
+@click.argument("submission", type=click.Path(path_type=Path, allow_dash=True))
 @click.option("--json", "json_out", type=_OUT, help="Write the JSON result here ('-': stdout).")
 @click.option("--html", "html_out", type=_OUT, help="Write the feedback page here ('-': stdout).")
 @click.option("--lang", type=click.Choice(["en", "ko"]), default="en", show_default=True)
@@ -320,13 +321,15 @@ def _summary(result: Any) -> str:
 def run(assignment: Path, submission: Path, json_out: Path | None, html_out: Path | None, lang: str,
         gradescope_out: Path | None, junit_out: Path | None, repeat: int | None, variant: str | None,
         sandbox_choice: str | None, force_local: bool) -> None:
-    """Grade one SUBMISSION (folder, zip, tar or single file) against ASSIGNMENT."""
+    """Grade one SUBMISSION (folder, zip, tar or single file; '-': a zip, tar or lone file on stdin) against
+    ASSIGNMENT."""
     from grader.api import grade_path
 
     to_stdout = _one_stdout(json=json_out, html=html_out, gradescope=gradescope_out, junit=junit_out)
     log.info("grading %s against %s", submission, assignment)
-    result = grade_path(assignment, submission, repeat=repeat, variant=variant,
-                        sandbox=_make_sandbox(sandbox_choice, force_local, assignment))
+    with _stdin_submission(submission) as taken:
+        result = grade_path(assignment, taken, repeat=repeat, variant=variant,
+                            sandbox=_make_sandbox(sandbox_choice, force_local, assignment))
     click.echo(_summary(result), err=to_stdout)
     _write_exports(result, json_out=json_out, html_out=html_out, lang=lang,
                    gradescope_out=gradescope_out, junit_out=junit_out)
@@ -485,6 +488,28 @@ def batch(assignment: Path, submissions: Path, out_dir: Path, jobs: int | None, 
     click.echo(str(summary))
     click.echo(f"class summary: {Path(out_dir) / 'index.html'}   gradebook: {Path(out_dir) / 'grades.csv'}")
     sys.exit(summary.exit_code)
+
+
+_MAGIC = ((b"PK\x03\x04", ".zip"), (b"PK\x05\x06", ".zip"), (b"\x1f\x8b", ".tar.gz"), (b"BZh", ".tar.bz2"),
+          (b"\xfd7zXZ\x00", ".tar.xz"))
+
+
+@contextlib.contextmanager
+def _stdin_submission(path: Path) -> Iterator[Path]:
+    """`path`, or for `-` stdin's bytes in a temporary file named by what they are (zip, tar, else a lone
+    file, which stands for the assignment's one required file)."""
+    if not _dash(path):
+        yield path
+        return
+    data = sys.stdin.buffer.read()
+    suffix = next((ext for magic, ext in _MAGIC if data.startswith(magic)), "")
+    if not suffix and data[257:262] == b"ustar":
+        suffix = ".tar"
+    with tempfile.TemporaryDirectory(prefix="grader-stdin-") as tmp:
+        copy = Path(tmp) / f"stdin{suffix}"
+        copy.write_bytes(data)
+        log.info("stdin: %d bytes taken as %s", len(data), copy.name)
+        yield copy
 
 
 def _read_roster(path: Path, columns: dict[str, str], load: Callable[..., Any]) -> Any:

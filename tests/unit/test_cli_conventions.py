@@ -207,6 +207,26 @@ def test_schema_and_validate_write_to_stdout(monkeypatch: pytest.MonkeyPatch) ->
     assert "validate: 1 passed" in done.stderr
 
 
+@pytest.mark.parametrize(("data", "name"), [
+    (b"PK\x03\x04" + b"\x00" * 30, "stdin.zip"),
+    (b"\x1f\x8b\x08" + b"\x00" * 30, "stdin.tar.gz"),
+    (b"\x00" * 257 + b"ustar\x0000" + b"\x00" * 30, "stdin.tar"),
+    (b"import os\nprint('hello os')\n", "stdin"),
+])
+def test_submission_from_stdin(monkeypatch: pytest.MonkeyPatch, data: bytes, name: str) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_grade_path(assignment: Path, submission: Path, **_kwargs: Any) -> Result:
+        seen["name"], seen["data"] = Path(submission).name, Path(submission).read_bytes()
+        return _result(full=True)
+
+    monkeypatch.setattr(grader.api, "grade_path", fake_grade_path)
+    monkeypatch.setattr(grader.cli, "_make_sandbox", lambda *a, **k: None)
+    done = invoke("run", str(ASSIGNMENT), "-", stdin=data)
+    assert done.exit_code == 0, done.output
+    assert seen == {"name": name, "data": data}
+
+
 def test_roster_from_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     read: dict[str, Any] = {}
 
