@@ -184,7 +184,7 @@ class ThreadJoined(SubjectCheck):
             threads = [t for t in evidence.role("threads") if t.tgid in ids]
         if not threads:
             return self.nothing(evidence, "none.threads")
-        waits = join_waits(evidence.record)
+        waits = join_waits(ex, evidence.record)
         shown: list[str] = []
         bad: list[tuple[Task, ThreadEnd, int | None]] = []
         for thread in threads:

@@ -98,14 +98,20 @@ def _holders(record: RunRecord, target: str, reading: bool) -> list[int]:
     return sorted({int(h["pid"]) for h in record.open_ends.get(target, []) if h.get("mode") in wanted})
 
 
-def _thread_words(record: RunRecord) -> dict[int, int]:
-    """Address of each thread's cleared-on-exit tid word -> that thread's tid (from its clone line)."""
-    if "CLONE_THREAD" not in record.trace:
-        return {}
-    return {int(m.group(2), 16): int(m.group(3)) for m in _CHILD_TID.finditer(record.trace)}
+def _thread_words(execution: Execution, record: RunRecord) -> dict[int, int]:
+    """Address of each thread's cleared-on-exit tid word -> that thread's tid.
+
+    From the model (Task.clear_tid_word, read from the whole clone call, also when strace split it into
+    an unfinished and a resumed line), else from clone lines the log shows whole.
+    """
+    words = {t.clear_tid_word: t.tid for t in execution.threads() if t.clear_tid_word is not None}
+    if "CLONE_THREAD" in record.trace:
+        for m in _CHILD_TID.finditer(record.trace):
+            words.setdefault(int(m.group(2), 16), int(m.group(3)))
+    return words
 
 
-def join_waits(record: RunRecord) -> dict[int, list[int]]:
+def join_waits(execution: Execution, record: RunRecord) -> dict[int, list[int]]:
     """Thread tid -> the tasks that waited for it in futex on its cleared-on-exit tid word.
 
     That is pthread_join's wait (glibc: futex(&thread->tid, FUTEX_WAIT..., tid)), made only when the
@@ -116,7 +122,7 @@ def join_waits(record: RunRecord) -> dict[int, list[int]]:
     """
     if "futex(" not in record.trace:
         return {}
-    words = _thread_words(record)
+    words = _thread_words(execution, record)
     out: dict[int, list[int]] = {}
     for m in _FUTEX_WAIT.finditer(record.trace):
         waiter, word, value = int(m.group(1)), int(m.group(2), 16), int(m.group(3))
@@ -172,7 +178,7 @@ def _from_proc(execution: Execution, record: RunRecord, entry: dict[str, Any]) -
                                           _signed(args[0]) if args else None,
                                           _signed(args[1]) if len(args) > 1 else None)
     elif call == "futex" and args:
-        joined = _thread_words(record).get(args[0])
+        joined = _thread_words(execution, record).get(args[0])
         if joined is not None and joined != tid:
             blocked.waits_for = [joined]
     return blocked

@@ -95,6 +95,8 @@ class Task:
                                    # whole process); None: it made none (another thread's exit_group, a
                                    # signal, or another thread's execve ended it)
     exit_call_at: float | None = None  # when it made that call
+    clear_tid_word: int | None = None  # a thread's CLONE_CHILD_CLEARTID word (clone's child_tidptr): the
+                                   # kernel zeroes and wakes it when the thread ends; pthread_join waits on it
 
     @property
     def is_process(self) -> bool:

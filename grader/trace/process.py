@@ -38,6 +38,8 @@ _NOT_REAPED_STATUS = re.compile(r"WIFSTOPPED\(s\)|WIFCONTINUED\(s\)")
 _REAPED_CODES = frozenset({"CLD_EXITED", "CLD_KILLED", "CLD_DUMPED"})
 _SI_CODE = re.compile(r"si_code=([A-Z_]+)")
 # SIGCHLD ignored, or SA_NOCLDWAIT: the kernel reaps this process's children itself (no zombies).
+# the word a new thread's id is cleared from when it ends (clone's child_tidptr, clone3's child_tid)
+_CLEAR_TID = re.compile(r"child_tid(?:ptr)?=(0x[0-9a-f]+)")
 _SIGCHLD_ACTION = re.compile(r"sa_handler=(SIG_IGN|SIG_DFL|0x[0-9a-f]+|[A-Za-z_0-9]+)")
 
 
@@ -52,6 +54,10 @@ def _h_clone(p: _Parser, tid: int, t: float, name: str, args: str, ret: str, lin
     if r.value == 0:
         return  # the child's side of a fork, as some strace versions show it
     p.link(tid, r.value, name, args, t)
+    word = _CLEAR_TID.search(args)
+    child = p.ex.tasks.get(r.value)
+    if word is not None and child is not None and child.kind == "thread":
+        child.clear_tid_word = int(word.group(1), 16)
 
 
 def _cap(p: _Parser, text: str, limit: int) -> str:

@@ -223,13 +223,14 @@ def test_a_pthread_join_that_waited_is_named_where_futex_was_traced() -> None:
     # join_waits.c recorded with futex traced (record.py --trace-futex): main waits in
     # futex(<thread 39's tid word>, FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME, 39, ...) until the thread exits
     ev = run("join_waits_futex_c")
-    assert join_waits(ev.record) == {39: [38]}
+    assert join_waits(ev.execution, ev.record) == {39: [38]}
     outcome = check("thread.joined").evaluate(ev)
     assert outcome.passed
     assert outcome.evidence[0].lines == [
         "thread 39 of pid 38: ended itself (exit call) at 0.207 s, waited for by thread 38 (futex on its id word: "
         "pthread_join)"]
-    assert join_waits(run("threads_joined_c").record) == {}     # the grader's own tracing has no futex
+    plain = run("threads_joined_c")
+    assert join_waits(plain.execution, plain.record) == {}     # the grader's own tracing has no futex
 
 
 # ----------------------------------------------------------------------------- process.blocked_in
@@ -328,3 +329,16 @@ def test_shorthands() -> None:
     _load("process.reap_order: reverse")
     _load("process.blocked_in: futex")
     _load("thread.joined: {}")
+
+
+def test_a_join_on_a_thread_whose_clone_strace_split_is_still_a_join() -> None:
+    # join_second.c: main joins the second thread first; strace printed that thread's clone as
+    # `clone(... <unfinished ...>` then `<... clone resumed>, parent_tid=[..], tls=.., child_tidptr=0x..) = ..`.
+    # Before, the id word was read from whole clone lines only, and this join was "a lock or condition variable".
+    ev = run("join_second_split_c")
+    second = max(t.tid for t in ev.execution.threads())
+    assert "<... clone resumed>" in ev.record.trace
+    assert ev.execution.tasks[second].clear_tid_word is not None
+    ok = check("process.blocked_in", call="join", other_end="threads").evaluate(ev)
+    assert ok.passed, ok.message
+    assert ok.message.endswith(f"waiting for thread {second}, as expected")
