@@ -36,9 +36,10 @@ _SNIFF = 8192
 class Refused(Exception):
     """The upload was not taken; `reason` is one plain sentence for the student (nothing was kept)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, status: int = 400) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.status = status        # the HTTP status the page is sent with (507: the server's disk is full)
 
 
 @dataclass(slots=True)
@@ -61,7 +62,7 @@ def _disk_full(exc: BaseException) -> bool:
 
 def _full() -> Refused:
     return Refused(_("The server's disk is full, so your submission was not saved (nothing of it was kept). "
-                     "Tell your TA; your earlier attempts are safe."))
+                     "Tell your TA; your earlier attempts are safe."), status=507)
 
 
 def size_text(n: int) -> str:

@@ -430,3 +430,15 @@ def test_the_migrations_match_the_models(site: Any) -> None:
     from django.core.management import call_command
 
     call_command("makemigrations", "portal", "--check", "--dry-run", verbosity=0)   # exits 1 on a missing one
+
+
+def test_a_korean_student_reads_the_site_and_its_refusals_in_korean(site: Any, student: Any) -> None:
+    client = client_for(student)
+    client.post("/language/", {"lang": "ko", "next": "/"})
+    page = client.get("/a/fork-hello/").content.decode()
+    assert "제출할 파일" in page and 'lang="ko"' in page and "Required files" not in page
+    refused = _submit(client, [upload("hallo.py", HELLO_BYTES)]).content.decode()
+    assert "이 과제에는 hello.py이(가) 필요합니다. 올린 파일: hallo.py." in refused
+    assert _submit(client, [upload("hello.py", HELLO_BYTES)]).status_code == 302
+    status = client.get(f"/s/{_subs(student)[0].id}/status/").content.decode()
+    assert "<strong>대기 중</strong>: 대기열 " in status and "번째" in status and "Queued" not in status

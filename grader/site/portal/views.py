@@ -245,8 +245,7 @@ def submit_view(request: HttpRequest, assignment: str) -> HttpResponse:
     try:
         sub = accept(runtime.course, runtime.site_dir, request.user, assignment, uploads, queue=runtime.queue)
     except Refused as exc:
-        code = 507 if "disk is full" in exc.reason or "디스크" in exc.reason else 400
-        return _assignment_page(request, assignment, refused=exc.reason, status=code)
+        return _assignment_page(request, assignment, refused=exc.reason, status=exc.status)
     return HttpResponseRedirect(reverse("submission", args=[sub.id]))
 
 
