@@ -75,13 +75,14 @@ def make_grade_one(runtime: Any, sandbox_choice: str | None = None,
 
 
 def demo_course(folder: Path) -> Path:
-    """An example course in `folder` from the assignment library (fork-hello, threads-vs-processes), once."""
+    """An example course in `folder` from the assignment library (fork-hello, threads-vs-processes)."""
     library = Path(__file__).resolve().parents[2] / "assignments"
     if not (library / "fork-hello" / "assignment.yaml").is_file():
         raise UsageError(f"the assignment library is not at {library}: --demo runs from a clone of the repository")
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("fork-hello", "threads-vs-processes"):
-        if not (folder / name).exists() and (library / name).is_dir():
+        if (library / name).is_dir():   # copied afresh at each start: the demo follows the library
+            shutil.rmtree(folder / name, ignore_errors=True)
             shutil.copytree(library / name, folder / name)
     course_file = folder / "course.yaml"
     if not course_file.exists():
