@@ -452,6 +452,23 @@ class OutputValues(CheckBase):
             evidence=shown,
         )
 
+    def _unproven(self, evidence: RunEvidence, text: str, rows: list[Row],
+                  hits: dict[str, list[_Hit]]) -> CheckOutcome:
+        """Not applicable: every line the expression is about was written through a shared stdio buffer."""
+        line = evidence.lines(self.captures[rows[0].capture].stream)[rows[0].index]
+        shared = evidence.thread_unproven(line)
+        assert shared is not None
+        flusher_slot, flusher_params = shared.slot()
+        return outcome(
+            False, "ids.unproven",
+            {"unproven": len(rows), "pattern": quote(self.captures[rows[0].capture].pattern),
+             "buffer_pid": shared.pid, "buffer_writes": shared.writes, **flusher_params},
+            slots=flusher_slot, expected=text, observed="writer thread unknown (shared stdio buffer)",
+            evidence=[evidence.line_evidence(f"lines captured as {name}", [(h.index, h.line) for h in found])
+                      for name, found in hits.items() if found],
+            applicable=False,
+        )
+
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
         hits = {name: _hits(evidence, spec.pattern, spec.role, spec.stream, spec.line)
                 for name, spec in self.captures.items()}
@@ -474,6 +491,8 @@ class OutputValues(CheckBase):
             judgement = judge(binding, trace, gather)
             if judgement.failures:
                 return self._failure(evidence, text, judgement.failures[0], len(judgement.failures), hits)
+            if judgement.judged == 0 and judgement.unproven:
+                return self._unproven(evidence, text, list(judgement.unproven), hits)
             if judgement.judged == 0:
                 return outcome(False, "values.nothing", {"expect": text}, expected=text, observed="none")
         return outcome(True, "values.ok", {"expect": "; ".join(self.expect)})

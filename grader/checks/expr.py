@@ -1157,6 +1157,7 @@ class Judgement:
     failures: list[Failure]
     judged: int                      # lines (or line combinations) it was judged on; 1 for a total
     skipped: int                     # lines it could not judge (an optional placeholder missing)
+    unproven: tuple[Row, ...] = ()   # lines it could not judge because their thread cannot be known
 
 
 def _failing_part(node: Node, env: _Env) -> Node:
@@ -1217,6 +1218,7 @@ def judge(binding: Binding, trace: TraceView, gather: dict[str, list[Row]]) -> J
     """Evaluate `binding` on every line (combination) of the captures it iterates over, or once."""
     failures: list[Failure] = []
     judged = skipped = 0
+    unproven: list[Row] = []
     totals: dict[int, Any] = {}
     start = _Env(trace, {}, gather, binding)
     if _combinations(binding.iterated, start) > MAX_COMBINATIONS:
@@ -1226,8 +1228,10 @@ def judge(binding: Binding, trace: TraceView, gather: dict[str, list[Row]]) -> J
         env = _Env(trace, rows, gather, binding, totals=totals)
         try:
             holds = bool(evaluate(binding.tree, env))
-        except Skip:
+        except Skip as why:
             skipped += 1
+            if str(why) == "thread":
+                unproven.append(next(iter(rows.values())))
             continue
         except NoFact as missing:
             judged += 1
@@ -1236,4 +1240,4 @@ def judge(binding: Binding, trace: TraceView, gather: dict[str, list[Row]]) -> J
         judged += 1
         if not holds:
             failures.append(_describe(binding.tree, env))
-    return Judgement(failures, judged, skipped)
+    return Judgement(failures, judged, skipped, tuple(unproven))

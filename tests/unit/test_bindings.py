@@ -18,6 +18,7 @@ from exec_builder import ExecBuilder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_checks import check
+from test_checks_vacuous import evidence_of
 from trace_fixtures import load
 
 from grader.checks.base import CheckOutcome, RunEvidence
@@ -487,3 +488,12 @@ def test_happens_before_with_the_last_line_of_a_role() -> None:
     plain = check("output.happens_before", before={"pattern": "^working$", "role": "children"},
                   after={"pattern": "^all 2 done$", "role": "root"})
     assert not plain.evaluate(finale("bye")).passed   # without line: last it is the early line that counts
+
+
+def test_a_thread_binding_on_a_shared_stdio_buffer_is_not_applicable_not_failed() -> None:
+    evidence = evidence_of("threads_stdio")   # a real sandbox record: threads printing through one buffer
+    caps = {"t": {"pattern": "^thread pid={p} tid={t}$"}}
+    unproven = values(caps, "t.t == t.thread.tid").evaluate(evidence)
+    assert not unproven.passed and not unproven.applicable
+    assert unproven.message.startswith("the tid on 3 line(s) like '^thread pid={p} tid={t}$' could not be checked")
+    assert values(caps, "t.p == t.writer.pid").evaluate(evidence).passed   # the process is still known
