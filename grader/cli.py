@@ -94,13 +94,26 @@ def _quiet() -> bool:
     return bool(ctx is not None and (ctx.find_root().obj or {}).get("quiet"))
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler that writes to sys.stderr as it is at each record: when the progress line (rich's Live)
+    redirects stderr to print above itself, log lines go through that redirection too."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def _configure_logging(verbose: int, quiet: bool) -> None:
     """The `grader` logger to stderr: WARNING, -v INFO, -vv DEBUG, -q ERROR (other libraries untouched)."""
     level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     logger = logging.getLogger("grader")
     for old in list(logger.handlers):
         logger.removeHandler(old)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s" if verbose > 1
                                            else "%(levelname)s: %(message)s"))
     logger.addHandler(handler)
@@ -167,6 +180,20 @@ def _make_sandbox(choice: str | None, force_local: bool, assignment: Path | None
     return sandbox
 
 
+class _Lazy:
+    """The sandbox, made when it is first used: the assignment's and the submission's problems (exit 2, 3)
+    are found before the machine's (4), e.g. a corrupt zip is 3 even while the image is missing."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._made: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._made is None:
+            self._made = self._make()
+        return getattr(self._made, name)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=_GRADING_EXITS)
 @click.version_option(__version__, prog_name="grader")
 @click.option("-v", "--verbose", count=True, help="Log more on stderr: -v what is done (INFO), -vv details (DEBUG).")
@@ -215,7 +242,7 @@ _OUT = click.Path(path_type=Path, dir_okay=False, allow_dash=True)
 
 @cli.command(context_settings={"ignore_unknown_options": True},
              epilog=_exits(c0="the run ended by itself", c1="the run was stopped at a limit (time, memory, output, "
-                           "trace size, tasks)", c3="the submission could not be taken in"))
+                           "trace size, tasks)"))
 @click.argument("submission", type=click.Path(path_type=Path))
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 @click.option("--json", "json_out", type=_OUT, help="Write the whole model as JSON ('-': stdout).")
@@ -237,7 +264,7 @@ def trace(submission: Path, command: tuple[str, ...], json_out: Path | None, tim
 
     report = trace_command(submission, list(command), timeout_ms=int(timeout * 1000),
                            stdout_mode="pty" if pty else "pipe", build=build.split() if build else None,
-                           sandbox=_make_sandbox(sandbox_choice, force_local))
+                           sandbox=_Lazy(lambda: _make_sandbox(sandbox_choice, force_local)))
     to_stdout = _one_stdout(json=json_out)
     click.echo(report.text, err=to_stdout)
     if json_out:
@@ -329,7 +356,7 @@ def run(assignment: Path, submission: Path, json_out: Path | None, html_out: Pat
     log.info("grading %s against %s", submission, assignment)
     with _stdin_submission(submission) as taken:
         result = grade_path(assignment, taken, repeat=repeat, variant=variant,
-                            sandbox=_make_sandbox(sandbox_choice, force_local, assignment))
+                            sandbox=_Lazy(lambda: _make_sandbox(sandbox_choice, force_local, assignment)))
     click.echo(_summary(result), err=to_stdout)
     _write_exports(result, json_out=json_out, html_out=html_out, lang=lang,
                    gradescope_out=gradescope_out, junit_out=junit_out)
@@ -409,7 +436,7 @@ def validate(assignments: tuple[Path, ...], junit_out: Path | None, repeat: int 
     if not paths:
         raise UsageError("no assignment files given and none under ./assignments/*/assignment.yaml")
     to_stdout = _one_stdout(junit=junit_out)
-    sandbox = _make_sandbox(sandbox_choice, force_local)
+    sandbox = _Lazy(lambda: _make_sandbox(sandbox_choice, force_local))
     line = Progress("validating", expected_rows(paths), ("ok", "mismatched"), stream=sys.stderr,
                     enabled=False if _quiet() else None)
 
