@@ -402,9 +402,12 @@ class ProcessGroup(SubjectCheck):
                     if self.same:
                         oslot, oextra = _group_slot("opg", other.pgid)
                         moved = _last_change(ex, task.tid, ("setpgid", "setpgrp", "setsid"))
-                        slots.update(oslot, changed="by" if moved is not None and moved.errno is None else "none")
+                        changed = "none"
                         if moved is not None and moved.errno is None:
-                            extra.update(who=ex.process_of(moved.tid), call=moved.call, line=moved.line)
+                            who = ex.process_of(moved.tid)
+                            changed = "self" if who == task.tid else "by"
+                            extra.update(who=who, call=moved.call, line=moved.line)
+                        slots.update(oslot, changed=changed)
                         return outcome(False, "group.same_bad", {**params, **extra, **oextra}, slots=slots,
                                        expected="the same process group", observed="different groups",
                                        evidence=shown)

@@ -146,7 +146,7 @@ def test_group_shared_and_leader() -> None:
 def test_a_child_that_left_the_group_fails_and_the_move_is_named() -> None:
     bad = judged(run_of("signals_group_py"), "process.group", role="children", same_as="root")
     assert not bad.passed
-    assert "moved it there with setpgid" in bad.message
+    assert "it moved itself there with setpgid at line" in bad.message   # its own call came last
     apart = judged(run_of("signals_group_py"), "process.group", role="child[1]", same_as="root", same=False)
     assert apart.passed
 
@@ -273,3 +273,10 @@ def test_a_single_fork_daemon_is_its_own_session_leader_and_fails() -> None:
     assert judged(ev, "process.session", role="child[0]").passed
     bad = judged(ev, "process.session", role="child[0]", daemon=True)
     assert not bad.passed and "fork again after setsid()" in bad.message
+
+
+def test_a_child_its_parent_moved_names_the_parent() -> None:
+    ev = _session_run("10 1.000000 setpgid(0, 0) = 0", f"10 1.000100 {FORK} = 11", "10 1.000200 setpgid(11, 11) = 0",
+                      "11 1.000300 +++ exited with 0 +++", "10 1.000400 +++ exited with 0 +++")
+    bad = judged(ev, "process.group", role="children", same_as="root")
+    assert not bad.passed and bad.message.endswith("; pid 10 moved it there with setpgid at line 3")
