@@ -3,10 +3,12 @@ the fork-hello reference (0), one faulty solution (1), one corrupt zip (3); a ba
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -26,10 +28,16 @@ def grader(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_run_exit_codes(tmp_path: Path) -> None:
-    full = grader("run", str(ASSIGNMENT), str(SOLUTION), "--repeat", "1", "--json", "-")
-    assert full.returncode == 0, full.stderr
-    result = json.loads(full.stdout)                       # stdout holds only the JSON; the summary is on stderr
-    assert result["score"] == result["max_score"] > 0 and "hello" in full.stderr.lower()
+    # The reference zipped on stdin ('-'), its JSON result on stdout ('--json -'), the summary on stderr.
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("hello.py", SOLUTION.read_bytes())
+    full = subprocess.run([sys.executable, "-m", "grader.cli", "run", str(ASSIGNMENT), "-", "--repeat", "1",
+                           "--json", "-"], check=False, capture_output=True, timeout=300, cwd=ROOT,
+                          input=zipped.getvalue())
+    assert full.returncode == 0, full.stdout + full.stderr
+    result = json.loads(full.stdout)
+    assert result["score"] == result["max_score"] > 0 and b"hello" in full.stderr.lower()
 
     below = grader("run", str(ASSIGNMENT), str(FAULTY), "--repeat", "1")
     assert below.returncode == 1, below.stdout + below.stderr
