@@ -336,6 +336,8 @@ def _fact_slot(fact: Fact | None, tasks: dict[int, Task]) -> tuple[str, dict[str
         return "writer", {"fact_pid": pid}
     if fact.kind == "thread":
         return "thread", {"fact_tid": pid}
+    if fact.kind == "bytes_received":
+        return "bytes_received", {"fact_pid": pid, "fact_bytes": fact.value}
     if fact.kind == "depth":
         return "depth", {"fact_pid": pid, "fact_depth": fact.value}
     if fact.kind == "root":
@@ -345,10 +347,11 @@ def _fact_slot(fact: Fact | None, tasks: dict[int, Task]) -> tuple[str, dict[str
     if fact.kind == "reaper":
         return ("reaper", {"fact_pid": pid, "fact_reaper": fact.value}) if fact.value is not None \
             else ("unreaped", {"fact_pid": pid})
-    if fact.kind in ("children", "threads", "reaped", "procs"):
+    if fact.kind in ("children", "threads", "reaped", "procs", "received_from", "sent_to"):
         if not fact.value:
             return ({"children": "no_children", "threads": "no_threads", "reaped": "reaped_none",
-                     "procs": "none"}[fact.kind], {"fact_pid": pid} if pid is not None else {})
+                     "procs": "none", "received_from": "received_none", "sent_to": "sent_none"}[fact.kind],
+                    {"fact_pid": pid} if pid is not None else {})
         return fact.kind, {"fact_list": list(fact.value), **({"fact_pid": pid} if pid is not None else {})}
     return "none", {}
 
@@ -482,7 +485,8 @@ class OutputValues(CheckBase):
             verdict = _verify_ids(evidence, [h for rows in hits.values() for h in rows])
             if verdict.problems:
                 return _problem_outcome(verdict, expected="ids that match the trace")
-        trace = TraceView(evidence.execution.tasks, evidence.processes, evidence.execution.root)
+        trace = TraceView(evidence.execution.tasks, evidence.processes, evidence.execution.root,
+                          evidence.execution.flows)
         gather = {name: self._rows(evidence, name, rows) for name, rows in hits.items()}
         for text in self.expect:
             binding = self._binding(text)

@@ -49,7 +49,9 @@ A process (or thread) has: `pid`, `tid`, `ppid`, `parent`, `children` (creation 
 none when it exited), `signo` (the signal's number, e.g. 11), `py_exitcode` (multiprocessing's
 `Process.exitcode`: the exit status, or -N when signal N killed it), `core_dumped`, `reaped_by`
 (the process whose wait collected it, or none), `reaped` (the children it collected, in the order
-it collected them), `zombie`, `orphan`, `program` (the path it last exec'd). An attribute of a list
+it collected them), `received_from` (the processes whose bytes it read through a pipe, socket, FIFO,
+message queue or file), `sent_to` (the processes that read its bytes), `bytes_received` (how many
+bytes it read that other processes wrote), `zombie`, `orphan`, `program` (the path it last exec'd). An attribute of a list
 of processes is the list of their attributes: `writer.children.pid`. `list[i]` indexes from 0
 (`[-1]` is the last item).
 
@@ -434,6 +436,11 @@ PROCESS_ATTRIBUTES: dict[str, tuple[str, str]] = {
     "core_dumped": ("bool", "whether it dumped core when it was killed"),
     "reaped_by": ("proc", "the process whose wait collected it; none when nothing did"),
     "reaped": ("procs", "the children it collected with wait, in the order it collected them"),
+    "received_from": ("procs", "the processes whose bytes it read through a pipe, socket, FIFO, queue or file, "
+                               "in the order the first bytes came"),
+    "sent_to": ("procs", "the processes that read bytes it wrote through a pipe, socket, FIFO, queue or file"),
+    "bytes_received": ("num", "how many bytes it read that other processes wrote (pipes, sockets, FIFOs, queues, "
+                              "files)"),
     "zombie": ("bool", "whether it was left a zombie"),
     "orphan": ("bool", "whether it outlived its parent"),
     "program": ("str", "the path of the program it last exec'd; none when it exec'd nothing"),
@@ -695,7 +702,8 @@ def compile_expression(source: str, captures: dict[str, frozenset[str]]) -> Bind
 class Fact:
     """One thing the trace said while an expression was evaluated (for the failure message)."""
 
-    kind: str              # "end", "writer", "thread", "parent", "children", "threads", "reaped", "reaper", "procs", "root"
+    kind: str              # "end", "writer", "thread", "parent", "children", "threads", "reaped", "reaper", "procs",
+                           # "root", "depth", "received_from", "sent_to", "bytes_received"
     task: int | None       # the task the fact is about
     value: Any = None
 
@@ -731,11 +739,34 @@ class Row:
 class TraceView:
     """Read-only access to the run for expressions: tasks by id and the student's processes."""
 
-    def __init__(self, tasks: dict[int, Any], processes: Sequence[Any], root: int | None) -> None:
+    def __init__(self, tasks: dict[int, Any], processes: Sequence[Any], root: int | None,
+                 flows: Sequence[Any] = ()) -> None:
         self.tasks = tasks
         self.processes = list(processes)
         self.student = {p.tid for p in self.processes}
         self.root = root
+        self.flows = sorted(flows, key=lambda f: f.first_time)
+
+    def process_of(self, tid: int) -> int:
+        task = self.tasks.get(tid)
+        return int(task.tgid) if task is not None else tid
+
+    def received(self, pid: int) -> int:
+        """Bytes `pid` read that another process wrote."""
+        return sum(f.nbytes for f in self.flows
+                   if self.process_of(f.reader) == pid and self.process_of(f.writer) != pid)
+
+    def peers(self, pid: int, *, reading: bool) -> list[ProcessView]:
+        """The processes `pid` read bytes from (reading) or that read its bytes, in order of the first bytes."""
+        found: list[int] = []
+        for flow in self.flows:
+            me, other = (flow.reader, flow.writer) if reading else (flow.writer, flow.reader)
+            if self.process_of(me) != pid:
+                continue
+            peer = self.process_of(other)
+            if peer != pid and peer not in found and peer in self.tasks:
+                found.append(peer)
+        return [self.view(p) for p in found]
 
     def view(self, tid: int) -> ProcessView:
         return ProcessView(self.tasks[tid], self)
@@ -846,6 +877,14 @@ def _process_attr(view: ProcessView, name: str, env: _Env) -> Any:
         return trace.view(task.reaped_by) if task.reaped_by in trace.tasks else None
     if name == "reaped":
         return _reaped(view, env)
+    if name == "bytes_received":
+        count = trace.received(task.tgid)
+        env.facts.append(Fact("bytes_received", task.tgid, count))
+        return count
+    if name in ("received_from", "sent_to"):
+        peers = trace.peers(task.tgid, reading=name == "received_from")
+        env.facts.append(Fact(name, task.tgid, [p.task.tid for p in peers]))
+        return peers
     if name == "zombie":
         return bool(task.zombie)
     if name == "orphan":

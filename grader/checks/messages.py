@@ -163,6 +163,12 @@ CLAUSES: dict[str, dict[str, str]] = {
         "reaped": N_(", but the trace shows pid {fact_pid} waited for pids {fact_list}, in that order"),
         "reaped_none": N_(", but the trace shows pid {fact_pid} waited for no child process"),
         "procs": N_(", but the trace shows the run's processes are pids {fact_list}"),
+        "received_from": N_(", but the trace shows pid {fact_pid} read bytes written by pids {fact_list}"),
+        "received_none": N_(", but the trace shows pid {fact_pid} read no bytes another process wrote"),
+        "sent_to": N_(", but the trace shows the bytes pid {fact_pid} wrote were read by pids {fact_list}"),
+        "sent_none": N_(", but the trace shows no other process read bytes pid {fact_pid} wrote"),
+        "bytes_received": N_(", but the trace shows pid {fact_pid} read {fact_bytes} byte(s) that other processes "
+                             "wrote"),
         "depth": N_(", but the trace shows pid {fact_pid} is at depth {fact_depth} of the process tree (the first "
                     "process is at depth 0)"),
     },

@@ -497,3 +497,26 @@ def test_a_thread_binding_on_a_shared_stdio_buffer_is_not_applicable_not_failed(
     assert not unproven.passed and not unproven.applicable
     assert unproven.message.startswith("the tid on 3 line(s) like '^thread pid={p} tid={t}$' could not be checked")
     assert values(caps, "t.p == t.writer.pid").evaluate(evidence).passed   # the process is still known
+
+
+# ----------------------------------------------------------------------------- who sent the bytes a process read
+def test_the_bytes_a_process_reports_came_from_the_process_the_trace_shows() -> None:
+    caps = {"got": {"pattern": "^child got {n} bytes: .*$"}}
+    subject = values(caps, "got.writer.received_from == [got.writer.parent]", "root.sent_to == [got.writer]",
+                     "got.n == got.writer.bytes_received")
+    ok = subject.evaluate(recorded("pipe_eof_py"))
+    assert ok.passed, ok.message
+    alone = values(caps, "len(root.received_from) == 1").evaluate(recorded("pipe_eof_py"))
+    assert not alone.passed
+    assert re.fullmatch(r"len\(root.received_from\) == 1 does not hold with len\(root.received_from\) = 0, but the "
+                        r"trace shows pid \d+ read no bytes another process wrote", alone.message), alone.message
+    korean_has_same_numbers(alone)
+    lie = values(caps, "got.n == got.writer.bytes_received").evaluate(recorded("pipe_eof_py", {"got 15": "got 16"}))
+    assert not lie.passed
+    assert re.fullmatch(r"line 1 \"child got 16 bytes: .*\": got.n == got.writer.bytes_received does not hold with "
+                        r"got.n = 16, but the trace shows pid \d+ read 15 byte\(s\) that other processes wrote",
+                        lie.message), lie.message
+    korean_has_same_numbers(lie)
+    c_parent = values({"r": {"pattern": "^parent read {n} bytes: .*$", "role": "root"}},
+                      "r.writer.received_from.pid == r.writer.children.pid").evaluate(recorded("pipe_c"))
+    assert c_parent.passed, c_parent.message
