@@ -175,12 +175,18 @@ def run_autograder(*, root: Path, assignment: Path, make_sandbox: Callable[[], A
         if describe is not None:
             log(f"sandbox: {type(sandbox).__name__} ({getattr(sandbox, 'evidence', '')})")
         result = grade_path(assignment, target, sandbox=sandbox)
+        in_force: dict[str, str] = {}
         if describe is not None:
             from grader.spec.loader import load_assignment
 
-            for name, how in describe(load_assignment(assignment).limits.to_limits()).items():
+            in_force = describe(load_assignment(assignment).limits.to_limits())
+            for name, how in in_force.items():
                 log(f"  limit {name}: {how}")
         data = to_gradescope(result)
+        if in_force:
+            # Which limits held, and how, where this container could not give all of Docker's (a cgroup of
+            # its own, a network namespace, CAP_SYS_PTRACE): kept with the result for the staff.
+            data.setdefault("extra_data", {})["limits_in_force"] = in_force
         json.dumps(data)
     except SubmissionError as exc:
         log(f"submission refused: {exc.message}")

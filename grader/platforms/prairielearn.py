@@ -208,6 +208,12 @@ def run_prairielearn(*, root: Path, assignment: Path | None, make_sandbox: Calla
                 target = Path(tmp) / "student"
                 shutil.copytree(student, target, symlinks=True)
             result = grade_path(assignment, target, sandbox=sandbox)
+        describe = getattr(sandbox, "limits_in_force", None)
+        if describe is not None:
+            from grader.spec.loader import load_assignment
+
+            for name, how in describe(load_assignment(assignment).limits.to_limits()).items():
+                log(f"  limit {name}: {how}")
         out = to_prairielearn(result)
     except SubmissionError as exc:
         log(f"submission refused: {exc.message}")

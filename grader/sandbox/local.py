@@ -5,8 +5,10 @@ it no Docker engine (Gradescope, PrairieLearn, CI). See docs/platforms.md. The g
 paths (/grader, /submission, /work, /pristine, /trace) as plain directories (tmpfs where mounting
 is permitted), writes the plan and runs `python3 -I -S harness.py plan.json` unchanged; the
 records are read back with the Docker backend's own reader. The harness runs the program under
-`strace -f -u student`, kills every process of the student's uid and wipes /work, /tmp, /dev/shm
-and the SysV objects between runs, exactly as in a container of ours.
+`strace -f -u student` (or, where the container has no CAP_SYS_PTRACE, under a strace that attaches
+before the program drops to the student's uid: tracing.NO_PTRACE_LAUNCHER), kills every process of the
+student's uid and wipes /work, /tmp, /dev/shm and the SysV objects between runs, exactly as in a
+container of ours.
 
 What it cannot give is what the platform's container does not allow: a cgroup of its own (only
 where /sys/fs/cgroup is cgroup v2 and writable), a private network namespace (only where
