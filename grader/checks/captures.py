@@ -359,7 +359,7 @@ def _fact_slot(fact: Fact | None, tasks: dict[int, Task]) -> tuple[str, dict[str
 class OutputValues(CheckBase):
     """Printed values satisfy expressions over what was printed and what the trace shows.
 
-    E.g. `child.pid == child.writer.pid`, `proc(st.pid).exit_status == st.code`, `last(total.n) == 4 * 1000`.
+    E.g. `c.p == c.writer.pid`, `proc(st.c).exit_status == st.code`, `last(total.n) == 4 * 1000`.
     An expression that names a capture outside count/sum/last/... must hold on every line of it. The
     language (grader.checks.expr) is parsed when the assignment is loaded; nothing is `eval`'d.
     Placeholders named pid, ppid and tid are also checked as output.ids checks them.
@@ -367,7 +367,7 @@ class OutputValues(CheckBase):
 
     kind: Literal["output.values"]
     captures: dict[str, CaptureSpec] = Field(description="name -> the lines it stands for in expressions")
-    expect: list[str] = Field(description="expressions that must hold, e.g. 'proc(st.pid).exit_status == st.code' "
+    expect: list[str] = Field(description="expressions that must hold, e.g. 'proc(st.c).exit_status == st.code' "
                                           "(grammar: grader.checks.expr)")
     require: bool = Field(True, description="every capture must match at least one line")
 

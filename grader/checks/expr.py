@@ -44,16 +44,17 @@ Names:
   runtime's helpers left out), in creation order; `threads`: every thread besides the main ones;
 - `proc(N)`: the task (process or thread) whose id is N; the trace must have it.
 
-A process (or thread) has: `pid`, `tid`, `ppid`, `parent`, `children` (creation order), `descendants`,
-`depth` (how many parents above it in the run: 0 for the first process), `threads`, `exit_status` (none when a signal killed it or it never ended), `signal` (e.g. 'SIGSEGV',
-none when it exited), `signo` (the signal's number, e.g. 11), `py_exitcode` (multiprocessing's
-`Process.exitcode`: the exit status, or -N when signal N killed it), `core_dumped`, `reaped_by`
-(the process whose wait collected it, or none), `reaped` (the children it collected, in the order
-it collected them), `received_from` (the processes whose bytes it read through a pipe, socket, FIFO,
+A process (or thread) has: `pid`, `tid`, `ppid`, `parent`, `children` (creation order),
+`descendants`, `depth` (how many parents above it in the run: 0 for the first process), `threads`,
+`exit_status` (none when a signal killed it or it never ended), `signal` (e.g. 'SIGSEGV', none when
+it exited), `signo` (the signal's number, e.g. 11), `py_exitcode` (multiprocessing's
+`Process.exitcode`: the exit status, or -N when signal N killed it), `core_dumped`, `reaped_by` (the
+process whose wait collected it, or none), `reaped` (the children it collected, in the order it
+collected them), `received_from` (the processes whose bytes it read through a pipe, socket, FIFO,
 message queue or file), `sent_to` (the processes that read its bytes), `bytes_received` (how many
-bytes it read that other processes wrote), `zombie`, `orphan`, `program` (the path it last exec'd). An attribute of a list
-of processes is the list of their attributes: `writer.children.pid`. `list[i]` indexes from 0
-(`[-1]` is the last item).
+bytes it read that other processes wrote), `zombie`, `orphan`, `program` (the path it last exec'd).
+An attribute of a list of processes is the list of their attributes: `writer.children.pid`.
+`list[i]` indexes from 0 (`[-1]` is the last item).
 
 Functions: `count(x)`, `len(x)`, `distinct(x)` (how many different values), `sum`, `min`, `max`,
 `first`, `last`, `sorted`, `any`, `all`, `abs`, `proc(N)`, `reaped_by(p)` (= `p.reaped`).
@@ -66,15 +67,17 @@ value on its last line, `all(c.x > 0)` says the comparison holds on each, and `c
 judged on each line against the largest value of all. A line lacking an optional placeholder the
 expression reads is not judged by that expression (and not counted by `count(c.x)`).
 
-Examples::
+Examples (placeholders about another process are not named pid, see Captures)::
 
-    child.pid == child.writer.pid                      # a child prints its own pid
-    child.ppid == child.writer.parent.pid              # ... and its parent's
-    status.pid in status.writer.children.pid           # the parent names one of its children
-    proc(status.pid).exit_status == status.code        # ... and that child's real exit status
-    proc(killed.pid).signo == killed.sig               # "child 2 killed by signal 11"
-    [order.a, order.b] == order.writer.reaped.pid      # "reaped 15 then 16"
-    count(child) == 3 and distinct(child.pid) == 3
+    c.p == c.writer.pid                                # "child pid=15": a child prints its own pid
+    c.pp == c.writer.parent.pid                        # ... and its parent's
+    st.c in st.writer.children.pid                     # "child 15 exited with status 3": one of its children
+    proc(st.c).exit_status == st.code                  # ... and that child's real exit status
+    proc(k.c).signo == k.sig                           # "child 15 killed by signal 11"
+    [r.a, r.b] == r.writer.reaped.pid                  # "reaped 15 then 16", in the order of the waits
+    m.pp == root.pid                                   # "my parent is 14 (the first process)"
+    got.n == got.writer.bytes_received                 # "child got 15 bytes"
+    count(c) == 3 and distinct(c.p) == 3
     last(total.n) == 4 * 100000
 """
 
