@@ -22,7 +22,7 @@ pytestmark = pytest.mark.engine
 
 PROGRAMS = Path(__file__).resolve().parent.parent / "data" / "runs" / "lifecycle" / "programs"
 PY = ["zombie_held", "reaped_at_once", "double_fork", "reap_reverse", "threads_joined", "threads_daemon",
-      "deadlock", "pipe_block"]
+      "deadlock", "pipe_block", "subreaper"]
 C = ["threads_joined", "threads_not_joined", "join_forever"]
 ADAPTER: TypeAdapter[Any] = TypeAdapter(Check)
 
@@ -79,6 +79,17 @@ def test_a_double_fork_leaves_an_orphan_not_a_zombie(runs: dict[str, RunEvidence
     assert judge(ev, "process.reaped", of="children").passed
     never = judge(ev, "process.zombie", role="descendants", min="100ms")
     assert not never.passed
+
+
+def test_an_orphan_a_subreaper_reaps_is_adopted_by_it(runs: dict[str, RunEvidence]) -> None:
+    # the root sets PR_SET_CHILD_SUBREAPER and double-forks; the grandchild is re-parented to the root
+    ev = runs["subreaper_py"]
+    root = ev.execution.root
+    orphans = judge(ev, "process.no_orphans")
+    assert not orphans.passed and orphans.params["adopter"] == root
+    assert judge(ev, "process.no_zombies").passed                   # the subreaper did reap it
+    late = judge(ev, "process.no_zombies", max="200ms")             # but 0.4 s after it ended
+    assert not late.passed and late.params["parent"] == root
 
 
 def test_reap_order_on_the_real_engine(runs: dict[str, RunEvidence]) -> None:
