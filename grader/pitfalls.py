@@ -84,8 +84,8 @@ MAIN_GUARD = N_("{file}, line {line}: {call}(...) is called at the top level of 
                 "level again, and starting a process there stops with RuntimeError. Put the code that "
                 "starts processes under the guard.")
 CRLF_PROGRAM = N_("{file} starts with a #! line that ends in a Windows line ending (\\r\\n): the program it "
-                  "names, {program}, gets an invisible carriage return at its end, so running the file "
-                  "directly (./{file}) fails with \"No such file or directory\". Save it with Unix line "
+                  "names, {program}, gets an invisible carriage return at its end, and no program of that "
+                  "name exists, so running the file directly (./{file}) fails. Save it with Unix line "
                   "endings (LF).")
 CRLF_ARGUMENT = N_("{file} starts with a #! line that ends in a Windows line ending (\\r\\n): its last word, "
                    "{word}, reaches the program as {word} with an invisible carriage return at its end, so "

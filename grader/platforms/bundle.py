@@ -119,23 +119,33 @@ def project_root() -> Path:
 def strip_solutions(text: str) -> str:
     """The assignment file without its `reference:` and `faulty:` entries (their paths are not shipped).
 
-    Top-level keys are cut as text so line numbers in error messages and every other byte stay
-    the author's; the result is checked to parse to the same data less those two keys."""
+    Top-level keys (and each variant's) are cut as text so line numbers in error messages and every
+    other byte stay the author's; the result is checked to parse to the same data less those keys."""
     data = yaml.safe_load(text)
     if not isinstance(data, dict):
         raise UsageError("the assignment file is not a mapping")
     out: list[str] = []
-    skipping = False
+    skipping: int | None = None          # the indent of the key being cut, while its block lasts
+    keys: list[tuple[int, str]] = []     # (indent, key) of the mapping keys enclosing this line
     for line in text.splitlines(keepends=True):
-        top = re.match(r"^([A-Za-z_][\w-]*)\s*:", line)
-        if top:
-            skipping = top.group(1) in ("reference", "faulty")
-        elif line.strip() and not line[0].isspace() and not line.startswith("#"):
-            skipping = False
-        if not skipping:
+        key = re.match(r"^( *)([A-Za-z_][\w-]*)\s*:", line)
+        indent = len(line) - len(line.lstrip(" "))
+        if skipping is not None and line.strip() and not line.lstrip().startswith("#") and indent <= skipping:
+            skipping = None
+        if key and skipping is None:
+            keys = [(i, k) for i, k in keys if i < indent] + [(indent, key.group(2))]
+            path = [k for _, k in keys]
+            # top-level reference/faulty, and each variant's (variants: <name>: reference/faulty)
+            if path in (["reference"], ["faulty"]) or (len(path) == 3 and path[0] == "variants"
+                                                       and path[2] in ("reference", "faulty")):
+                skipping = indent
+        if skipping is None:
             out.append(line)
     stripped = "".join(out)
     expected = {k: v for k, v in data.items() if k not in ("reference", "faulty")}
+    if isinstance(expected.get("variants"), dict):   # each variant's solutions stay home too
+        expected["variants"] = {name: {k: v for k, v in spec.items() if k not in ("reference", "faulty")}
+                                if isinstance(spec, dict) else spec for name, spec in expected["variants"].items()}
     if yaml.safe_load(stripped) != expected:
         stripped = yaml.safe_dump(expected, sort_keys=False, allow_unicode=True)
     return stripped
@@ -147,8 +157,8 @@ def assignment_files(assignment_path: Path) -> tuple[str, list[tuple[Path, str]]
 
     spec = load_assignment(assignment_path)
     folder = assignment_path.resolve().parent
-    excluded = [folder / p for p in ([spec.reference] if spec.reference else [])] + [
-        folder / f.path for f in spec.faulty]
+    excluded = [folder / p for v in spec.resolved_variants() for p in ([v.reference] if v.reference else [])] + [
+        folder / f.path for v in spec.resolved_variants() for f in v.faulty]
     excluded = [p.resolve() for p in excluded]
     files: list[tuple[Path, str]] = []
     for path in sorted(folder.rglob("*")):

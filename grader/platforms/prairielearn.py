@@ -363,9 +363,9 @@ def build_question(assignment_path: Path, out: Path, *, image: str = "YOUR_ORG/o
     (out / "info.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     import html
 
-    names = ", ".join(f"<code>{html.escape(f)}</code>" for f in spec.files)
+    names = ", ".join(f"<code>{html.escape(f)}</code>" for f in spec.all_files)
     (out / "question.html").write_text(QUESTION_HTML.format(title=html.escape(title), files=names,
-                                                            file_names=html.escape(file_names_attribute(spec.files))),
+                                                            file_names=html.escape(file_names_attribute(spec.all_files))),
                                        encoding="utf-8")
     (out / "README.md").write_text(README.format(title=title, entrypoint=ENTRYPOINT, image=image), encoding="utf-8")
     return PrairieLearnPackage(path=out, python_versions=versions,

@@ -25,9 +25,12 @@ def test_strip_solutions_keeps_every_other_byte(path: Path) -> None:
     stripped = strip_solutions(text)
     data, kept = yaml.safe_load(text), yaml.safe_load(stripped)
     assert "reference" not in kept and "faulty" not in kept
-    assert kept == {k: v for k, v in data.items() if k not in ("reference", "faulty")}
+    solutions = ("reference", "faulty")
+    variants = {name: {k: v for k, v in spec.items() if k not in solutions}
+                for name, spec in data.get("variants", {}).items()}      # each variant's stay home too
+    assert kept == {k: v for k, v in data.items() if k not in solutions} | ({"variants": variants} if variants else {})
     assert set(stripped.splitlines()) <= set(text.splitlines())    # cut as text, nothing rewritten
-    for faulty in data.get("faulty", []):
+    for faulty in [*data.get("faulty", []), *(f for v in data.get("variants", {}).values() for f in v["faulty"])]:
         assert faulty["path"] not in stripped
 
 
