@@ -375,9 +375,8 @@ class ProcessZombie(SubjectCheck):
 
     A zombie is a child that has ended while its parent is alive and has not been waited for yet. Its
     time runs, in the trace's own timestamps, from the child's exit to the first of: its parent's wait
-    that reaped it, its parent's end, the end of the run (Task.zombie_seconds). So "the child stays a
-    zombie for 0.3 s, then is reaped" is `process.zombie: {role: child[0], min: 300ms}` together with
-    `process.reaped`. The trace's times are when strace saw each event: a parent that sleeps exactly
+    that reaped it, its parent's end, the end of the run. So "the child stays a zombie for 0.3 s, then
+    is reaped" is `process.zombie: {role: 'child[0]', min: 300ms}` together with `process.reaped`. The trace's times are when strace saw each event: a parent that sleeps exactly
     `min` may measure a few ms short, so leave a margin. Never a zombie: a child its parent outlived
     only because the parent ignored SIGCHLD (the kernel reaped it at once), an orphan (its parent ended
     first; init reaps it), a child still running at the end, one the grader stopped.
@@ -452,8 +451,8 @@ _CHILD_ROLE = re.compile(r"^child\[(\d+)\]$")
 class ProcessReapOrder(SubjectCheck):
     """The parent reaped its children in the given order: `creation`, `reverse`, or a list of child roles.
 
-    The order is the order of the wait4/waitid calls that returned each child's exit (Task.reaped_at),
-    as the trace shows them. `order: [child[1], child[0]]` names children of the root (child[i]: the
+    The order is the order of the wait4/waitid calls that returned each child's exit, as the trace
+    shows them. `order: ['child[1]', 'child[0]']` names children of the root (child[i]: the
     root's i-th child, counting from 0 in creation order) and checks only those; `creation` and
     `reverse` take every child of each process of `role`. A child its parent never reaped breaks any
     order. When children end at different times and the parent waits for any child (wait(),
@@ -465,7 +464,7 @@ class ProcessReapOrder(SubjectCheck):
     role: Role = Field("root", description="the parent process(es) whose reaping order is checked")
     order: list[str] | Literal["creation", "reverse"] = Field(
         description="'creation' (oldest child first), 'reverse' (newest first), or a list of child roles "
-                    "of the root such as [child[1], child[0]]")
+                    "of the root such as ['child[1]', 'child[0]'] (quoted)")
     shorthand: ClassVar[str | None] = "order"
 
     @field_validator("order")
@@ -588,12 +587,12 @@ class ProcessBlockedIn(SubjectCheck):
     """When the run hit its time limit, each process of `role` (each thread, for `threads`) was blocked in
     a call of family `call` (`on` a kind of channel; with `other_end`, waiting on that role).
 
-    "Blocked" is the call a task sat in when the run ended, as the end-state model has it
-    (grader.trace.endstate.blocked_at_end: the trace's unfinished call first, else /proc's snapshot just
-    before the grader's kill). A process counts when one of its tasks (its main thread or another
-    thread) was in such a call. The run must have hit its time limit: a program that ended on its own,
-    or that the grader stopped at another limit, did not hang. `other_end` is the other side as the
-    model knows it: for read/write/poll/accept the processes that held the descriptor's other end open;
+    "Blocked" is the call a task sat in when the run ended: the call the trace shows it entered and
+    never left, else the one /proc showed just before the grader's kill (the account the feedback's
+    "what each task was doing" gives). A process counts when one of its tasks (its main thread or
+    another thread) was in such a call. The run must have hit its time limit: a program that ended on
+    its own, or that the grader stopped at another limit, did not hang. `other_end` is the other side
+    as the trace knows it: for read/write/poll/accept the processes that held the descriptor's other end open;
     for wait the children waited for; for join the thread waited for. `join` is a futex wait on a
     thread's cleared-on-exit id word (C's pthread_join); CPython 3.11's Thread.join waits on a lock and
     shows as `futex` only: the trace cannot tell a lock from a condition variable or that join.

@@ -155,18 +155,17 @@ class ThreadJoined(SubjectCheck):
     What strace shows: a thread that returns from its function (or calls pthread_exit; a Python thread
     whose run() returned) makes its own `exit` call, then ends; a thread still running when another
     thread calls `exit_group` (C's main returning or exit(), the end of a Python program, os._exit) ends
-    with no call of its own: the kernel ended it with the process (grader.trace.ends.thread_end). This
-    check fails on the latter, on a thread killed with its process by a signal, and on one the grader
-    stopped at a limit.
+    with no call of its own: the kernel ended it with the process. This check fails on the latter, on a
+    thread killed with its process by a signal, and on one the grader stopped at a limit.
 
     What it proves: no thread was cut short by its process ending. What it does not prove: that anyone
     called join. A thread that finished before its process ended passes whether or not it was joined: a
     join of a thread that has already ended makes no system call, so no trace can show it, and CPython
-    joins its non-daemon threads itself when the program ends (threading._shutdown). Where the trace
-    shows futex calls (the grader's own tracing leaves futex out: every contended lock would be a line),
-    a pthread_join that waited is named in the evidence: a futex wait by another thread on the thread's
-    cleared-on-exit id word with its id as the value (grader.trace.endstate.join_waits). CPython 3.11's
-    Thread.join waits on a lock the thread releases, which the trace cannot tie to the thread.
+    joins its non-daemon threads itself when the program ends. Where the trace shows futex calls (the
+    grader's own tracing leaves futex out: every contended lock would be a line), a pthread_join that
+    waited is named in the evidence: a futex wait by another thread on the thread's cleared-on-exit id
+    word, with its id as the value. CPython 3.11's Thread.join waits on a lock the thread releases,
+    which the trace cannot tie to the thread.
     """
 
     kind: Literal["thread.joined"]
