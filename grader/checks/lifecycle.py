@@ -376,10 +376,11 @@ class ProcessZombie(SubjectCheck):
     A zombie is a child that has ended while its parent is alive and has not been waited for yet. Its
     time runs, in the trace's own timestamps, from the child's exit to the first of: its parent's wait
     that reaped it, its parent's end, the end of the run. So "the child stays a zombie for 0.3 s, then
-    is reaped" is `process.zombie: {role: 'child[0]', min: 300ms}` together with `process.reaped`. The trace's times are when strace saw each event: a parent that sleeps exactly
-    `min` may measure a few ms short, so leave a margin. Never a zombie: a child its parent outlived
-    only because the parent ignored SIGCHLD (the kernel reaped it at once), an orphan (its parent ended
-    first; init reaps it), a child still running at the end, one the grader stopped.
+    is reaped" is `process.zombie: {role: 'child[0]', min: 300ms}` together with `process.reaped`.
+    The trace's times are when strace saw each event: a parent that sleeps exactly `min` may measure a
+    few ms short, so leave a margin. Never a zombie: a child whose parent ignored SIGCHLD (the kernel
+    reaps it at once), an orphan (its parent ended first; init reaps it), a child still running at the
+    end, one the grader stopped.
     """
 
     kind: Literal["process.zombie"]
@@ -425,7 +426,7 @@ class ProcessZombie(SubjectCheck):
                 continue
             seconds = round(task.zombie_seconds, 3)
             slots = {"until": _zombie_until(evidence, task)}
-            if task.zombie_seconds < 0.001 and self.min >= 1:
+            if task.zombie_seconds < 0.001:
                 bad.append(("zombie_for.brief", task, slots, {**params, "seconds": seconds}))
             elif task.zombie_seconds * 1000 < self.min:
                 bad.append(("zombie_for.short", task, slots, {**params, "seconds": seconds}))
