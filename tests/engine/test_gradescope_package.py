@@ -35,13 +35,13 @@ def _assignment(name: str) -> Path:
 
 
 def _solutions(name: str) -> list[tuple[str, str]]:
-    spec = load_assignment(_assignment(name))
+    spec = load_assignment(_assignment(name)).resolved_variants()[0]    # the Python variant of a merged one
     return [("reference", str(spec.reference))] + [(Path(f.path).stem, f.path) for f in spec.faulty]
 
 
 CASES = [(name, label, path) for name in ASSIGNMENTS for label, path in _solutions(name)]
 ASSIGNMENT = _assignment("fork-hello")
-SPEC = load_assignment(ASSIGNMENT)
+SPEC = load_assignment(ASSIGNMENT).for_variant("python")
 
 _ZIPS: dict[str, Path] = {}
 
@@ -80,7 +80,8 @@ def test_the_zip_holds_no_solution_and_everything_to_install_offline(package: Pa
         names = zf.namelist()
         assignment = yaml.safe_load(zf.read("assignment/assignment.yaml"))
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in zf.infolist()}
-        for solution in [SPEC.reference, *(f.path for f in SPEC.faulty)]:
+        for solution in [s for v in load_assignment(ASSIGNMENT).resolved_variants()
+                         for s in (v.reference, *(f.path for f in v.faulty))]:
             source = (ASSIGNMENT.parent / str(solution)).read_bytes()
             assert not any(zf.read(n) == source for n in names if not n.startswith("wheels/")), solution
     assert {"setup.sh", "run_autograder", "install_wheels.py"} <= set(names)
@@ -101,7 +102,7 @@ def _scores(results: dict[str, Any]) -> tuple[float, list[tuple[str, float, str]
 def test_run_autograder_scores_equal_grader_run(box: GradescopeLike, label: str, path: str) -> None:
     name = next(n for n, lab, p in CASES if p == path and lab == label)
     assignment = _assignment(name)
-    spec = load_assignment(assignment)
+    spec = load_assignment(assignment).resolved_variants()[0]
     source = assignment.parent / path
     started = time.monotonic()
     expected = to_gradescope(grade_path(assignment, source))      # `grader run`: Docker on this machine
