@@ -156,8 +156,8 @@ class ProcessNoZombies(SubjectCheck):
                 False, key, params, slots=more_slot,
                 expected="no zombies" + (f" for longer than {self.max} ms" if self.max is not None else ""),
                 observed=f"{len(zombies) + len(late)} zombie(s)",
-                evidence=[evidence.task_evidence("zombies", zombies + late),
-                          *([_zombie_lines(evidence, late)] if late else [])],
+                evidence=[*([evidence.task_evidence("zombies", zombies)] if zombies else []),
+                          *([_zombie_lines(evidence, late, "zombies")] if late else [])],
             )
         return outcome(True, "zombies.ok", {"count": len(pool)})
 
@@ -341,8 +341,10 @@ def _zombie_until(evidence: RunEvidence, task: Task) -> str:
     return "run_end"
 
 
-def _zombie_lines(evidence: RunEvidence, tasks: list[Task]) -> Evidence:
-    """Each task's exit, how long it was a zombie and what ended that, in the trace's times."""
+def _zombie_lines(evidence: RunEvidence, tasks: list[Task], label: str) -> Evidence:
+    """Each task's exit, how long it was a zombie and what ended that, in the trace's times.
+
+    `label` is one the page translates (grader.report.html.LABEL_TEMPLATES)."""
     words = {"reaped": "its parent's wait", "parent_end": "its parent's end", "run_end": "the end of the run"}
     shown = []
     for t in tasks:
@@ -353,7 +355,7 @@ def _zombie_lines(evidence: RunEvidence, tasks: list[Task]) -> Evidence:
         until = words[_zombie_until(evidence, t)]
         end = f"ended at {t.end:.3f} s, " if t.end is not None else ""
         shown.append(f"pid {t.tid}{parent}: {end}a zombie for {t.zombie_seconds:.3f} s until {until}")
-    return Evidence(label="zombie time of each process (from the trace's timestamps)", lines=shown,
+    return Evidence(label=label, lines=shown,
                     tasks=[t.tid for t in tasks], run=evidence.run)
 
 
@@ -416,7 +418,7 @@ class ProcessZombie(SubjectCheck):
         base: dict[str, Any] = {"role": self.role, "want": round(self.min / 1000, 3)}
         if self.max is not None:
             base["max"] = round(self.max / 1000, 3)
-        shown = [_zombie_lines(evidence, pool)]
+        shown = [_zombie_lines(evidence, pool, f"processes in {self.role}")]
         bad: list[tuple[str, Task, dict[str, str], dict[str, Any]]] = []
         for task in pool:
             params = {"pid": task.tid, "parent": _parent_then(task)}
@@ -555,7 +557,8 @@ class ProcessReapOrder(SubjectCheck):
                                    "got_pids": [k.tid for k in got]},
                                   slots={"order": order_slot},
                                   expected=f"pids {[k.tid for k in kids]}", observed=f"pids {[k.tid for k in got]}")
-        evidence_list = [Evidence(label="children and when their parent reaped them", lines=shown,
+        label = f"children of pid {judged[0][0].tid}" if len(judged) == 1 else "children"
+        evidence_list = [Evidence(label=label, lines=shown,
                                   tasks=[k.tid for _, kids, _ in judged for k in kids], run=evidence.run)]
         if verdict is not None:
             verdict.evidence = evidence_list

@@ -204,9 +204,9 @@ class ThreadJoined(SubjectCheck):
                         "running": "still running when the trace ended",
                         "process": "ended with its process, without an exit call of its own"}[how]
             shown.append(f"{describe_task(thread)}: {line}")
-        listing = [Evidence(label="how each thread ended", lines=shown, tasks=[t.tid for t in threads],
-                            run=evidence.run)]
         pids = sorted({t.tgid for t in threads})
+        label = f"threads of pid {pids[0]}" if len(pids) == 1 else "threads"   # labels the page translates
+        listing = [Evidence(label=label, lines=shown, tasks=[t.tid for t in threads], run=evidence.run)]
         if not bad:
             return outcome(True, "joined.ok", {"count": len(threads), "pids": pids}, evidence=listing)
         thread, how, by = bad[0]

@@ -342,3 +342,18 @@ def test_a_join_on_a_thread_whose_clone_strace_split_is_still_a_join() -> None:
     ok = check("process.blocked_in", call="join", other_end="threads").evaluate(ev)
     assert ok.passed, ok.message
     assert ok.message.endswith(f"waiting for thread {second}, as expected")
+
+
+def test_the_evidence_labels_are_ones_the_korean_page_translates() -> None:
+    from grader.report.html import _label
+
+    outcomes = [
+        judge("zombie_held_py", "process.zombie", role="child[0]", min="300ms"),
+        judge("zombie_held_py", "process.no_zombies", max="200ms"),
+        judge("reap_reverse_py", "process.reap_order", order="creation"),
+        judge("threads_daemon_py", "thread.joined"),
+        judge("pipe_block_py", "process.blocked_in", call="wait"),
+    ]
+    for o in outcomes:
+        for e in o.evidence:
+            assert re.search("[\uac00-\ud7a3]", _label(e.label, "ko")), e.label
