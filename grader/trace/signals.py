@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from grader.trace.lex import _fd, _ret, split_args
-from grader.trace.model import Execution, GroupChange, Signal, SignalAction, Task
+from grader.trace.model import Execution, GroupChange, Signal, SignalAction
 from grader.trace.process import SIGNALS, _h_kill, _h_sigaction
 
 if TYPE_CHECKING:
@@ -229,10 +229,6 @@ def _at(history: list[_Membership], t: float, strict: bool = False) -> _Membersh
     return found or (history[0] if history else None)
 
 
-def _alive(task: Task, t: float) -> bool:
-    return task.start <= t and (task.end is None or task.end >= t)
-
-
 def finish_signals(p: _Parser) -> None:
     """Once the log is read: runtime dispositions, each process's final group and session, group sends' targets."""
     ex = p.ex
@@ -241,26 +237,55 @@ def finish_signals(p: _Parser) -> None:
     for pid, history in histories.items():
         task = ex.tasks[pid]
         task.pgid, task.sid = history[-1].pgid, history[-1].sid
-    for sent in ex.signals:
-        if sent.sender is None or sent.delivered_to is not None:
-            continue
-        if not sent.to_group:
-            if sent.target is not None:
-                sent.recipients = [ex.process_of(sent.target)]
-            continue
-        sender = ex.process_of(sent.sender)
-        if sent.target == -1:    # every process it may signal but itself
-            sent.recipients = [t.tid for t in ex.processes() if t.tid != sender and _alive(t, sent.time)]
-            continue
-        own = _at(histories.get(sender, []), sent.time)
-        key = own.pgid if sent.target == 0 and own is not None else sent.group
-        if sent.target == 0:
-            sent.group = key
-        sent.recipients = [
-            t.tid for t in sorted(ex.processes(), key=lambda x: (x.start, x.tid))
-            if _alive(t, sent.time) and (m := _at(histories.get(t.tid, []), sent.time)) is not None
-            and m.pgid == key and (key is not None or sent.target == 0)
-        ]
+    sends = [s for s in ex.signals if s.sender is not None and s.delivered_to is None]
+    for sent in sends:
+        if not sent.to_group and sent.target is not None:
+            sent.recipients = [ex.process_of(sent.target)]
+    if any(s.to_group for s in sends):
+        _group_recipients(ex, histories, [s for s in sends if s.to_group])
+
+
+def _group_recipients(ex: Execution, histories: dict[int, list[_Membership]], sends: list[Signal]) -> None:
+    """Each group send's recipients: one sweep over time keeping every live process's group (not a scan of
+    every process per send, which a fork bomb's killpg calls would make quadratic)."""
+    # (time, order, ...): at one instant a process joins or moves before a send sees it, and leaves after
+    events: list[tuple[float, int, int, int | None, Signal | None]] = []
+    for pid, history in histories.items():
+        for m in history:
+            events.append((m.time, 0, pid, m.pgid, None))
+        end = ex.tasks[pid].end
+        if end is not None:
+            events.append((end, 2, pid, None, None))
+    events.extend((s.time, 1, i, None, s) for i, s in enumerate(sends))
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    group_of: dict[int, int | None] = {}
+    members: dict[int | None, set[int]] = {}
+    shown: dict[int | None, list[int]] = {}     # the sorted members, until the group next changes
+    for _, order, pid, pgid, sent in events:
+        if order == 0:
+            if pid in group_of:
+                members[group_of[pid]].discard(pid)
+                shown.pop(group_of[pid], None)
+            group_of[pid] = pgid
+            members.setdefault(pgid, set()).add(pid)
+            shown.pop(pgid, None)
+        elif order == 2:
+            if pid in group_of:
+                members[group_of.pop(pid)].discard(pid)
+                shown.clear()
+        elif sent is not None:
+            sender = ex.process_of(sent.sender or 0)
+            if sent.target == -1:    # every process it may signal but itself
+                sent.recipients = sorted(p for p in group_of if p != sender)
+                continue
+            key = group_of.get(sender) if sent.target == 0 else sent.group
+            if sent.target == 0:
+                sent.group = key
+            elif key is None:
+                continue
+            if key not in shown:
+                shown[key] = sorted(members.get(key, ()))
+            sent.recipients = shown[key]
 
 
 def group_at(ex: Execution, pid: int, t: float) -> tuple[int | None, int | None]:

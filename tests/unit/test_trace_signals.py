@@ -126,3 +126,23 @@ def test_the_json_form_carries_dispositions_groups_and_sends() -> None:
     group = next(s for s in js["signals"] if s["to_group"])
     assert group["recipients"] == [ex.root, sorted(t.tid for t in ex.processes())[1]]
     assert {t["pid"]: t["pgid"] for t in js["tasks"]}[ex.root] == ex.root
+
+
+def test_a_group_send_reaches_only_members_alive_then() -> None:
+    fork = "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f)"
+    ex = parse_trace("\n".join([
+        "10 1.000000 setpgid(0, 0) = 0",
+        f"10 1.000100 {fork} = 11",
+        f"10 1.000200 {fork} = 12",
+        "11 1.000300 +++ exited with 0 +++",        # gone before the first send
+        "10 1.000400 kill(-10, SIGTERM) = 0",
+        "12 1.000500 setpgid(0, 0) = 0",            # leaves before the second
+        "10 1.000600 kill(0, SIGTERM) = 0",
+        "10 1.000700 kill(-1, SIGTERM) = 0",
+        "12 1.000800 +++ killed by SIGTERM +++",
+        "10 1.000900 +++ exited with 0 +++",
+    ]))
+    first, second, every = [s for s in ex.signals if s.to_group]
+    assert (first.group, first.recipients) == (10, [10, 12])
+    assert (second.group, second.recipients) == (10, [10])
+    assert every.group is None and every.recipients == [12]    # all it may signal but itself
