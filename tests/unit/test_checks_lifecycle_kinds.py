@@ -357,3 +357,13 @@ def test_the_evidence_labels_are_ones_the_korean_page_translates() -> None:
     for o in outcomes:
         for e in o.evidence:
             assert re.search("[\uac00-\ud7a3]", _label(e.label, "ko")), e.label
+
+
+def test_a_thread_that_calls_exit_group_ends_the_others() -> None:
+    # exit_in_thread.py: a worker calls os._exit(3) while the other thread sleeps and main waits in join
+    outcome = judge("exit_in_thread_py", "thread.joined")
+    assert not outcome.passed
+    assert outcome.message == ("thread 20 of pid 19 was still running when thread 21 called exit_group, which "
+                               "ended every thread of the process")
+    korean(outcome)
+    assert outcome.evidence[0].lines[1] == "thread 21 of pid 19: ended itself (exit_group call) at 0.155 s"
