@@ -9,6 +9,7 @@ every test of the group checks those runs (TestResult.run_id names the group). A
 from __future__ import annotations
 
 import copy
+import secrets
 import time
 import zlib
 from collections.abc import Iterator, Sequence
@@ -86,6 +87,7 @@ def _summary(record: RunRecord, execution: Execution | None) -> RunSummary:
         stderr=record.stderr,
         stdout_truncated=record.stdout_truncated,
         execution=execution.to_json() if execution is not None else None,
+        perturbation=record.perturbation,
     )
 
 
@@ -247,11 +249,14 @@ def grade(
     label: str = "",
     variant: str | None = None,
     share_runs: bool = True,
+    perturb_seed: int | None = None,
 ) -> Result:
     """Grade one submission folder. A student's failure is a result; only the infrastructure raises.
 
     variant: which of the assignment's variants grades it (default: the one whose files it has; an
     unknown name raises UsageError). share_runs=False runs every test on its own (for comparisons).
+    perturb_seed: the base seed of the schedule perturbation (default: a fresh random one; each run's
+    RunSummary.perturbation names the seed it had, so a run is reproduced from it).
     """
     from grader.pitfalls import find_pitfalls
     from grader.submission import choose_variant
@@ -298,6 +303,10 @@ def grade(
         return done()
 
     groups = run_groups(assignment, repeat=repeat, share=share_runs)
+    # Each group's repeats get seeds of their own (repeat i: seed + 1000 * group + i), recorded on every run.
+    seed = secrets.randbelow(2**31) if perturb_seed is None else perturb_seed
+    groups = [replace(g, request=replace(g.request, perturb_seed=seed + 1000 * number))
+              for number, g in enumerate(groups)]
     try:
         outcome: SandboxResult = sandbox.run(
             submission_dir,

@@ -190,6 +190,8 @@ class RunSummary:
     stderr: bytes = b""
     stdout_truncated: bool = False
     execution: dict[str, Any] | None = None   # Execution.to_json() of this run
+    perturbation: dict[str, Any] | None = None  # the schedule perturbation it ran with (level, seed, delays,
+                                              # CPUs, switch interval: grader.sandbox.perturb), None: none
 
 
 @dataclass(slots=True)

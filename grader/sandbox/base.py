@@ -78,7 +78,7 @@ def _fresh(session: Session, submission: Path, request: RunRequest, indices: Ite
     """Each of these repeats of `request` in a session of its own."""
     records: list[RunRecord] = []
     for index in indices:
-        single, unclean = session(submission, [replace(request, repeat=1)], limits, build)
+        single, unclean = session(submission, [replace(request, repeat=1, perturb_first=index)], limits, build)
         result.build = result.build or single.build
         result.image_id = result.image_id or single.image_id
         result.internal_error = result.internal_error or single.internal_error

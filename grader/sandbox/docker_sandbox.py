@@ -17,6 +17,7 @@ from grader.errors import ImageError
 from grader.sandbox.base import SandboxResult, run_in_sessions
 from grader.sandbox.engine import ContainerSpec, Engine
 from grader.sandbox.image import image_tag
+from grader.sandbox.perturb import for_request
 from grader.sandbox.records import BuildRecord, Limits, RunRecord, RunRequest
 from grader.sandbox.tracing import STRACE_ARGS
 from grader.sandbox.workdirs import scratch, sweep_dead
@@ -98,7 +99,8 @@ class DockerSandbox:
             "runs": [
                 {"name": r.name, "command": list(r.command), "repeat": r.repeat,
                  "stdin_b64": base64.b64encode(r.stdin).decode("ascii"),
-                 "stdout_mode": r.stdout_mode, "trace": r.trace, "collect": list(r.collect)}
+                 "stdout_mode": r.stdout_mode, "trace": r.trace, "collect": list(r.collect),
+                 "perturbations": for_request(r)}
                 for r in requests
             ],
         }
@@ -113,6 +115,7 @@ class DockerSandbox:
                 "/tmp": tmpfs_opts,
                 "/pristine": f"size={limits.tmpfs_bytes},mode=755,nosuid,nodev",
                 "/trace": "size=1m,mode=700,nosuid,nodev,noexec",
+                "/hooks": "size=64k,mode=755,nosuid,nodev,noexec",   # harness.HOOK_DIR (perturbation)
             },
             memory_bytes=limits.memory_bytes + HARNESS_MEMORY,
             pids=limits.pids + HARNESS_PIDS,

@@ -505,6 +505,24 @@ def _holders(uid: int, targets: set[str]) -> dict[str, list[dict]]:
     return out
 
 
+def with_student_fs(plan: dict, fn, *args):
+    """fn(*args) with the student's filesystem uid and gid when the container has no CAP_SYS_PTRACE (the
+    local backend's launcher): root may then read the student's /proc/PID/syscall, fd and mem only with
+    the same filesystem uid as theirs. Back to root's afterwards."""
+    if not plan.get("trace_launcher"):
+        return fn(*args)
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.setfsgid(plan["gid"])
+    libc.setfsuid(plan["uid"])
+    try:
+        return fn(*args)
+    finally:
+        libc.setfsuid(0)
+        libc.setfsgid(0)
+
+
 def snapshot_tasks(uid: int) -> tuple[list[dict], dict[str, list[dict]]]:
     """What each of the student's tasks was doing, read just before the kill, and who held
     the descriptors they were waiting on."""
@@ -674,9 +692,12 @@ def _first_task(launcher: int, uid: int) -> int | None:
     return None
 
 
-def limit_child(plan: dict) -> None:
-    """preexec for strace: limits the traced program inherits (strace writes to a FIFO, not a file)."""
+def limit_child(plan: dict, cpus: list[int] | None = None) -> None:
+    """preexec for strace: limits the traced program inherits (strace writes to a FIFO, not a file),
+    and the CPUs it is pinned to when the run's perturbation says so (tracer and program alike)."""
     limits = plan["limits"]
+    if cpus:
+        os.sched_setaffinity(0, cpus)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     nofile = max(32, int(limits["open_files"]))
     resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
@@ -710,13 +731,66 @@ class Capture:
         return self.total > self.cap
 
 
+# ----- schedule perturbation (computed by the host: grader/sandbox/perturb.py) -----
+HOOK_DIR = "/hooks"   # root-owned, readable by the student: the Python start-up hook, never writable by it
+# Runs as the interpreter starts (site imports sitecustomize from PYTHONPATH), then hides itself: off
+# sys.path, out of sys.modules and os.environ, and hands over to the image's own sitecustomize.
+PYTHON_HOOK = """import os, sys
+sys.setswitchinterval({interval!r})
+while {hook_dir!r} in sys.path:
+    sys.path.remove({hook_dir!r})
+if os.environ.get("PYTHONPATH") == {hook_dir!r}:
+    del os.environ["PYTHONPATH"]
+del sys.modules["sitecustomize"]
+try:
+    import sitecustomize
+except ImportError:
+    pass
+"""
+
+
+def apply_perturbation(perturbation: dict, env: dict[str, str]) -> tuple[list[str], list[int] | None, dict]:
+    """(extra strace options, CPUs to pin to or None, what was applied) for one run."""
+    applied = dict(perturbation)
+    cpus = None
+    slots = perturbation.get("cpus")
+    if slots:
+        allowed = sorted(os.sched_getaffinity(0))
+        cpus = sorted({allowed[slot % len(allowed)] for slot in slots})
+    applied["applied_cpus"] = cpus
+    interval = perturbation.get("switch_interval_s")
+    applied["applied_switch_interval"] = False
+    if interval is not None:
+        try:
+            os.makedirs(HOOK_DIR, mode=0o755, exist_ok=True)
+            path = os.path.join(HOOK_DIR, "sitecustomize.py")
+            tmp = path + ".tmp"
+            with open(tmp, "w", encoding="ascii") as fh:
+                fh.write(PYTHON_HOOK.format(interval=float(interval), hook_dir=HOOK_DIR))
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+            os.chmod(HOOK_DIR, 0o755)
+            env["PYTHONPATH"] = HOOK_DIR
+            applied["applied_switch_interval"] = True
+        except OSError:
+            pass
+    return list(perturbation.get("strace_args") or []), cpus, applied
+
+
 def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
     limits = plan["limits"]
     env = student_env(plan)
+    perturbations = request.get("perturbations") or []
+    inject: list[str] = []
+    cpus: list[int] | None = None
+    applied: dict | None = None
+    if index < len(perturbations) and perturbations[index].get("level", "off") != "off":
+        inject, cpus, applied = apply_perturbation(perturbations[index], env)
     command = list(request["command"])
     record: dict = {
         "name": request["name"], "repeat_index": index, "command": command,
         "stdout_mode": request.get("stdout_mode", "pipe"),
+        "perturbation": applied,
     }
     real = resolve(command, env)
     if real is None:
@@ -736,9 +810,10 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
     if trace_on and plan.get("trace_launcher"):
         # No CAP_SYS_PTRACE (the local backend): the launcher attaches strace before the uid drops.
         argv = [sys.executable, "-I", "-S", "-c", plan["trace_launcher"], json.dumps(
-            {"uid": plan["uid"], "gid": plan["gid"], "out": fifo, "strace_args": plan["attach_args"]}), *argv]
+            {"uid": plan["uid"], "gid": plan["gid"], "out": fifo, "strace_args": [*plan["attach_args"], *inject]}),
+            *argv]
     elif trace_on:
-        argv = ["strace", *plan["strace_args"], "-o", fifo, "-u", plan["user"], "--", *argv]
+        argv = ["strace", *plan["strace_args"], *inject, "-o", fifo, "-u", plan["user"], "--", *argv]
     else:
         argv = ["setpriv", f"--reuid={plan['uid']}", f"--regid={plan['gid']}", "--clear-groups", "--", *argv]
 
@@ -764,7 +839,7 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
     try:
         proc = subprocess.Popen(
             argv, stdin=in_r, stdout=out_w, stderr=err_w, cwd=WORK, env=env,
-            preexec_fn=lambda: limit_child(plan), close_fds=True,  # noqa: PLW1509 - the harness has no threads
+            preexec_fn=lambda: limit_child(plan, cpus), close_fds=True,  # noqa: PLW1509 - the harness has no threads
         )
     except OSError as exc:
         for fd in (out_r, out_w, err_r, err_w, in_r, in_w):
@@ -806,7 +881,7 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
     def stop(reason: str) -> None:
         nonlocal killed_for, final_tasks, open_ends, stopped_at
         if killed_for is None:
-            tasks, ends = snapshot_tasks(plan["uid"])
+            tasks, ends = with_student_fs(plan, snapshot_tasks, plan["uid"])
             if not tasks:
                 return   # everything had ended meanwhile: nothing is stopped, nothing is said
                          # (the output and trace limits have flags of their own)

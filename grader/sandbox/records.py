@@ -44,6 +44,10 @@ class RunRequest:
     trace: bool = True
     isolation: Isolation = "submission"   # "run": each repeat in a fresh container (own network namespace)
     collect: tuple[str, ...] = ()     # files (relative to the work dir) the harness copies out after each run
+    perturb: Literal["off", "light", "heavy"] = "off"   # schedule perturbation (grader.sandbox.perturb)
+    perturb_seed: int = 0             # repeat i runs with seed perturb_seed + perturb_first + i
+    perturb_first: int = 0            # the repeat index of this request's first run (a fresh container per
+                                      # repeat runs each as a request of its own)
 
 
 @dataclass(slots=True)
@@ -133,6 +137,9 @@ class RunRecord:
     # {"pipe:[123]": [{"pid": 62, "fd": 4, "mode": "w"}, ...]}.
     open_ends: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     files: list[CollectedFile] = field(default_factory=list)  # RunRequest.collect, as the harness copied them
+    # The schedule perturbation this run had (grader.sandbox.perturb.RunPerturbation.to_json, with
+    # "applied_cpus": the CPUs the harness really pinned it to); None: not perturbed.
+    perturbation: dict[str, Any] | None = None
 
     @property
     def failed_to_start(self) -> bool:

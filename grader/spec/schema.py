@@ -6,12 +6,13 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PlainValidator, PrivateAttr, TypeAdapter, WithJsonSchema
+from pydantic import BeforeValidator, Field, PlainValidator, PrivateAttr, TypeAdapter, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from grader.checks import Check, CheckBase
 from grader.checks.files import collected_paths
 from grader.checks.params import Duration, Points, PositiveInt, Size, StrictModel, format_duration, format_size
+from grader.sandbox.perturb import default_level
 from grader.sandbox.records import Limits, RunRequest, StdoutMode
 
 __all__ = ["INTERPRETERS", "MIN_MEMORY", "VARIANT_ONLY", "Assignment", "FaultySpec", "LimitsSpec", "TestSpec",
@@ -76,6 +77,14 @@ def _memory(value: Any) -> int:
 
 Memory = Annotated[int, PlainValidator(_memory), WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "integer"}],
                                                                  "description": "a size of at least 4MiB"})]
+
+
+def _perturb_level(value: Any) -> Any:
+    # YAML reads a bare `off` as false: that is what the author wrote.
+    return "off" if value is False else value
+
+
+PerturbLevel = Annotated[Literal["off", "light", "heavy"], BeforeValidator(_perturb_level)]
 
 
 # "submission": one container runs every repeat of every test (fast; between runs the harness kills
@@ -242,6 +251,12 @@ class Assignment(StrictModel):
                                                            "stdio is line-buffered)")
     isolation: Isolation = Field(default="submission", description="submission: one container runs every run of "
                                                                    "every test; run: a fresh container per run")
+    # Repeats without perturbation sample the same interleaving again and again: grader.sandbox.perturb.
+    perturb: PerturbLevel | None = Field(
+        default=None, description="schedule perturbation across repeats: off, light or heavy (seeded delays on "
+                                  "the traced calls where interleavings are decided, CPU placement, Python's "
+                                  "switch interval; each run records its seed) (default: light when a test "
+                                  "repeats, off for one run)")
     # Where its programs run when the command line does not say: see grader.sandbox.select.
     sandbox: Literal["auto", "docker", "local"] = Field(
         default="auto", description="where programs run when the command line does not say: docker, local "
@@ -333,10 +348,12 @@ class Assignment(StrictModel):
             raise ValueError("an assignment with variants is run through one of them: see for_variant")
         command = list(run)
         command[0] = INTERPRETERS.get(command[0], command[0])
+        repeats = repeat if repeat is not None else (test.repeat or self.repeat)
         return RunRequest(
             name=test.name,
             command=tuple(command),
-            repeat=repeat if repeat is not None else (test.repeat or self.repeat),
+            repeat=repeats,
+            perturb=default_level(self.perturb, repeats),
             stdin=test.stdin.encode("utf-8"),
             stdout_mode=test.stdout or self.stdout,
             isolation=test.isolation or self.isolation,

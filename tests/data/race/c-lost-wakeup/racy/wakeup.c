@@ -1,0 +1,32 @@
+/* A consumer thread waits on a condition variable for the producer (main) to hand it an item.
+ * The wait does not check the predicate first: a signal sent before it waits is lost. */
+#include <pthread.h>
+#include <stdio.h>
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ready_cv = PTHREAD_COND_INITIALIZER;
+static int item = 0;
+
+static void *consumer(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    pthread_cond_wait(&ready_cv, &lock);   /* BUG: waits even if the item is already there */
+    printf("consumer: got %d\n", item);
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+int main(void)
+{
+    pthread_t t;
+    setvbuf(stdout, NULL, _IONBF, 0);
+    pthread_create(&t, NULL, consumer, NULL);
+    pthread_mutex_lock(&lock);
+    item = 42;
+    pthread_cond_signal(&ready_cv);
+    pthread_mutex_unlock(&lock);
+    printf("producer: item ready\n");
+    pthread_join(t, NULL);
+    return 0;
+}

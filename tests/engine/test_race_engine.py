@@ -1,0 +1,94 @@
+"""Races on the real engine: schedule perturbation, the race verdict, ThreadSanitizer, C++ builds."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.grading import grade
+from grader.result import Result
+from grader.sandbox.records import Limits, RunRequest
+from grader.spec.loader import load_assignment, parse_assignment
+
+pytestmark = [pytest.mark.engine]
+
+ROOT = Path(__file__).resolve().parents[2]
+RACE = ROOT / "tests" / "data" / "race"
+
+
+def _grade(sandbox, spec: Path, solution: Path, tmp_path: Path, *, level: str | None = None,
+           seed: int = 1) -> Result:
+    assignment = load_assignment(spec)
+    if level is not None:
+        assignment = assignment.model_copy(update={"perturb": level})
+    folder = tmp_path / f"sub-{solution.parent.name}-{solution.name}-{seed}"
+    folder.mkdir()
+    shutil.copy(solution, folder)
+    return grade(assignment, folder, sandbox, perturb_seed=seed)
+
+
+# ----------------------------------------------------------------------------- perturbation
+
+def test_every_perturbed_run_records_its_schedule_and_still_parses(docker_sandbox, tmp_path: Path) -> None:
+    result = _grade(docker_sandbox, RACE / "c-counter" / "assignment.yaml",
+                    RACE / "c-counter" / "fixed" / "counter.c", tmp_path, level="heavy", seed=4000)
+    test = result.tests[0]
+    assert test.status == "passed", test.checks[0].message
+    assert [run.perturbation["seed"] for run in test.runs] == [4000 + i for i in range(5)]
+    assert all(run.perturbation["level"] == "heavy" and run.perturbation["strace_args"] for run in test.runs)
+    placements = {run.perturbation["placement"]: run.perturbation["applied_cpus"] for run in test.runs}
+    for placement, cpus in placements.items():
+        assert (cpus is None) == (placement == "free")
+    # The model was rebuilt from delayed calls (strace marks them "(DELAYED)"): the threads are there.
+    assert all(len(run.execution["tasks"]) == 3 for run in test.runs)
+
+
+def test_python_switch_interval_is_set_at_start_up_and_the_hook_hides_itself(docker_sandbox,
+                                                                              tmp_path: Path) -> None:
+    (tmp_path / "probe.py").write_text(
+        "import os, sys\n"
+        "print(sys.getswitchinterval())\n"
+        "print(sys.modules['sitecustomize'].__file__ if 'sitecustomize' in sys.modules else None)\n"
+        "print(os.environ.get('PYTHONPATH'), [p for p in sys.path if 'hooks' in p])\n"
+        "try:\n"
+        "    open('/hooks/sitecustomize.py', 'a').close()\n"
+        "    print('hook writable')\n"
+        "except OSError as exc:\n"
+        "    print('hook not writable', exc.errno)\n", encoding="utf-8")
+    request = RunRequest(name="probe", command=("/usr/bin/python3", "probe.py"), repeat=6, perturb="heavy",
+                         perturb_seed=77)
+    runs = docker_sandbox.run(tmp_path, [request], limits=Limits()).runs["probe"]
+    assert len(runs) == 6
+    for record in runs:
+        lines = record.stdout.decode().splitlines()
+        assert record.perturbation is not None and record.perturbation["applied_switch_interval"] is True
+        assert float(lines[0]) == pytest.approx(record.perturbation["switch_interval_s"])
+        assert lines[1] == "/usr/lib/python3.11/sitecustomize.py"   # the image's own, not the hook
+        assert lines[2] == "None []"
+        assert lines[3] == "hook not writable 13"
+    assert len({r.perturbation["switch_interval_s"] for r in runs}) > 1
+
+
+def test_a_run_is_reproduced_from_its_seed(docker_sandbox, tmp_path: Path) -> None:
+    spec = RACE / "c-counter" / "assignment.yaml"
+    solution = RACE / "c-counter" / "fixed" / "counter.c"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = _grade(docker_sandbox, spec, solution, tmp_path / "a", level="light", seed=900)
+    again = _grade(docker_sandbox, spec, solution, tmp_path / "b", level="light", seed=900)
+    keys = ("seed", "strace_args", "placement", "cpus", "applied_cpus")
+    a = [{k: run.perturbation[k] for k in keys} for run in first.tests[0].runs]
+    b = [{k: run.perturbation[k] for k in keys} for run in again.tests[0].runs]
+    assert a == b and len({str(x) for x in a}) > 1
+
+
+def test_perturb_off_runs_as_before(docker_sandbox, tmp_path: Path) -> None:
+    assignment = parse_assignment(
+        "id: p\ntitle: P\nlanguage: python\nfiles: [a.py]\nrun: [python3, a.py]\nrepeat: 2\nperturb: off\n"
+        "tests:\n  - name: t\n    checks:\n      - output.exact: \"0.005\\n\"\n")
+    (tmp_path / "a.py").write_text("import sys\nprint(sys.getswitchinterval())\n", encoding="utf-8")
+    result = grade(assignment, tmp_path, docker_sandbox)
+    assert result.tests[0].status == "passed"
+    assert all(run.perturbation is None for run in result.tests[0].runs)
