@@ -4,8 +4,10 @@ Not a test. Starts a real `grader serve` (SQLite, in-process workers, the Docker
 the site tests' frozen fork-hello, logs N students in, then measures side by side in one run:
 - the upload request (intake + database row + queueing) of one student alone vs. of N at once (ratio);
 - the time from the burst until every attempt is graded, vs. N x one grading / W workers (efficiency);
-- how long the status page answers while the workers grade (p95 of a status poll during the drain).
-Run: python3 bench/bench_site_burst.py [--students 24] [--workers 2]
+- how long the status page answers while the workers grade (p95 of a status poll during the drain);
+- the price of "step k of n": one grading through the site's ProgressSandbox (a session per run group)
+  vs. the plain sandbox (one session for the submission), alternated, median of --rounds each.
+Run: python3 bench/bench_site_burst.py [--students 24] [--workers 2] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -82,11 +84,36 @@ def _wait_done(db: Path, count: int, timeout: float = 1800) -> None:
         time.sleep(0.2)
 
 
+def _progress_price(rounds: int) -> tuple[float, float]:
+    """Median seconds of one in-process grading: plain sandbox, then through ProgressSandbox."""
+    from grader.grading import grade
+    from grader.sandbox.docker_sandbox import DockerSandbox
+    from grader.site.worker import ProgressSandbox
+    from grader.spec.loader import load_assignment
+
+    spec = load_assignment(ASSIGNMENT)
+    sandbox = DockerSandbox()
+    times: dict[str, list[float]] = {"plain": [], "progress": []}
+    with tempfile.TemporaryDirectory(prefix="grader-bench-sub-") as tmp:
+        folder = Path(tmp)
+        (folder / "hello.py").write_bytes(PROGRAM)
+        for _ in range(rounds):
+            for kind in ("plain", "progress"):
+                box = sandbox if kind == "plain" else ProgressSandbox(sandbox, lambda k, n, name: None)
+                started = time.perf_counter()
+                result = grade(spec, folder, box)
+                times[kind].append(time.perf_counter() - started)
+                assert result.full_marks, result.error
+    return statistics.median(times["plain"]), statistics.median(times["progress"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=24)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    plain, progress = _progress_price(args.rounds)
     n, workers = args.students, args.workers
     with tempfile.TemporaryDirectory(prefix="grader-bench-site-") as tmp:
         course = Path(tmp) / "course"
@@ -158,6 +185,8 @@ def main() -> int:
     print(f"burst drained in:        {drain:.1f} s   (ideal {n} x {one_grading:.1f} s / {workers} = {ideal:.1f} s; "
           f"efficiency {ideal / drain:.0%})")
     print(f"status poll while busy:  p95 {ms(poll_p95)} over {len(polls)} polls")
+    print(f"one grading, in process: plain sandbox {plain:.2f} s, with step k of n {progress:.2f} s "
+          f"(ratio {progress / plain:.2f}x, median of {args.rounds})")
     return 0
 
 

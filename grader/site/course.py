@@ -9,6 +9,7 @@ which score counts. Validated when loaded, against a typed schema; an error name
     roster: roster.csv                 # optional: the class list, as `grader batch --roster` reads it
     rate_limit: {submissions: 5, minutes: 10}
     max_pending: 3                     # attempts a student may have queued or running at once
+    live_steps: true                   # "step k of n" while grading (false: one sandbox session, faster)
     assignments:
       - path: fork-hello               # a folder of this course holding assignment.yaml
         due: 2026-12-10T23:59:00+09:00
@@ -94,6 +95,9 @@ class Course(StrictModel):
     score: Literal["last", "best"] = "last"
     rate_limit: RateLimit = Field(default_factory=RateLimit)
     max_pending: int = Field(default=3, ge=1)
+    # true: each run group in a sandbox session of its own, so the page can say "step k of n" (about 1.6x the
+    # grading time of fork-hello, bench/bench_site_burst.py); false: one session per submission, "running".
+    live_steps: bool = True
     assignments: list[AssignmentEntry] = Field(min_length=1)
 
     # Set by load_course: the folder the paths are relative to.

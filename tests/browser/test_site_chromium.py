@@ -147,6 +147,16 @@ def test_a_student_submits_twice_a_ta_sees_both_and_another_student_sees_nothing
     alice.click("#submit")
     alice.wait_for_url(re.compile(r".*/s/\d+/$"))
     second_url = alice.url
+    # Logged out while the page polls (the session cookie gone): the next poll sends her to the login page.
+    alice.context.clear_cookies()
+    alice.wait_for_url(re.compile(r".*/login/$"), timeout=15_000)
+    _shot(alice, "5-logged-out")
+    alice.goto(base + "/login/")
+    alice.fill("input[name=username]", "alice")
+    alice.fill("input[name=password]", PASSWORDS["alice"])
+    alice.click("button[type=submit]")
+    alice.wait_for_url(base + "/")
+    alice.goto(second_url)
     expect(alice.locator("#status")).to_have_attribute("data-status", "done", timeout=90_000)
     score = alice.locator("#score").inner_text()
     assert score != "4 / 4" and score.endswith("/ 4")
@@ -154,7 +164,7 @@ def test_a_student_submits_twice_a_ta_sees_both_and_another_student_sees_nothing
     rows = alice.locator("#attempts tbody tr")
     expect(rows).to_have_count(2)
     expect(alice.locator("#attempts tr.counted")).to_have_attribute("data-number", "1")
-    _shot(alice, "5-history")
+    _shot(alice, "6-history")
 
     # The TA: both attempts on the dashboard, and the gradebook download.
     ta = _join(browser, server, "ta1")
@@ -163,7 +173,7 @@ def test_a_student_submits_twice_a_ta_sees_both_and_another_student_sees_nothing
     expect(row).to_contain_text("4 / 4 (#1)")
     expect(row.locator("td").nth(1)).to_have_text("2")
     expect(ta.locator('tr[data-student="bob"]')).to_contain_text("—")
-    _shot(ta, "6-dashboard")
+    _shot(ta, "7-dashboard")
     with ta.expect_download() as info:
         ta.click('a.gradebook[data-kind="canvas"]')
     saved = ARTIFACTS / "site-gradebook-canvas.csv"
@@ -176,4 +186,4 @@ def test_a_student_submits_twice_a_ta_sees_both_and_another_student_sees_nothing
     for url in (first_url, first_url + "feedback/", second_url + "status/"):
         answer = bob.goto(url)
         assert answer is not None and answer.status == 404, url
-    _shot(bob, "7-bob-404")
+    _shot(bob, "8-bob-404")

@@ -82,7 +82,7 @@ def test_kill_9_with_20_queued_and_2_running_then_all_22_are_graded_exactly_once
     (course / "slow-hello" / "assignment.yaml").write_text(SLOW_HELLO, encoding="utf-8")
     (course / "roster.csv").write_text("Student,SIS Login ID\nAlice Kim,alice\n", encoding="utf-8")
     (course / "course.yaml").write_text(
-        "title: Restart\nroster: roster.csv\nrate_limit: {submissions: 50, minutes: 10}\nmax_pending: 30\n"
+        "title: Restart\nroster: roster.csv\nrate_limit: {submissions: 50, minutes: 10}\nmax_pending: 30\nlive_steps: false\n"
         "assignments:\n  - path: slow-hello\n", encoding="utf-8")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"

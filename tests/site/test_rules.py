@@ -88,3 +88,34 @@ def test_a_missing_course_file_points_at_the_demo(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as info:
         load_course(tmp_path)
     assert "course.yaml is missing" in info.value.message and "--demo" in (info.value.hint or "")
+
+
+def test_the_database_is_sqlite_in_the_course_folder_unless_a_postgresql_url_is_given(tmp_path: Path) -> None:
+    from grader.site.settings import database_settings
+
+    sqlite = database_settings(None, tmp_path)
+    assert sqlite["ENGINE"] == "django.db.backends.sqlite3" and sqlite["NAME"] == str(tmp_path / "db.sqlite3")
+    assert "journal_mode=WAL" in sqlite["OPTIONS"]["init_command"]
+    pg = database_settings("postgresql://grader:p%40ss@db.example:5433/course", tmp_path)
+    assert (pg["ENGINE"], pg["NAME"], pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"]) == (
+        "django.db.backends.postgresql", "course", "grader", "p@ss", "db.example", "5433")
+    with pytest.raises(UsageError, match="expected sqlite:///PATH or postgresql://"):
+        database_settings("mysql://x/y", tmp_path)
+
+
+def test_every_string_of_the_site_has_its_korean_and_the_compiled_catalog_is_current() -> None:
+    import io
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    from grader.site.i18n import CATALOG
+
+    with CATALOG.open("rb") as fh:
+        catalog = read_po(fh, locale="ko")
+    untranslated = [m.id for m in catalog if m.id and (not m.string or (isinstance(m.string, tuple)
+                                                                        and not all(m.string)) or m.fuzzy)]
+    assert untranslated == []
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    assert CATALOG.with_suffix(".mo").read_bytes() == compiled.getvalue(), "run python -m grader.site.i18n compile"
