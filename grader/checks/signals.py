@@ -122,7 +122,7 @@ class SignalSent(Bounds, SubjectCheck):
         bounds_slot, bounds = self.bounds_slot()
         params: dict[str, Any] = {"signal": self.signal, "sender": self.sender, "receiver": self.receiver,
                                   "count": len(counted), **bounds}
-        shown = [_listing(evidence, f"{self.signal} sent by {self.sender}", [_sent_line(ex, s) for s in of_signal],
+        shown = [_listing(evidence, "signals sent and delivered", [_sent_line(ex, s) for s in of_signal],
                           [s.sender for s in of_signal if s.sender is not None])] if of_signal else []
         if self.holds(len(counted)):
             key = "sent.ok_group" if self.target == "group" else "sent.ok"
@@ -184,7 +184,7 @@ class SignalDelivered(Bounds, SubjectCheck):
                 and ids.intersection(s.recipients)
                 and (senders is None or ex.process_of(s.sender or 0) in senders)]
         lines += [_sent_line(ex, s) for s in sent]
-        shown = [_listing(evidence, f"{self.signal} sent to and delivered to {self.role}", lines,
+        shown = [_listing(evidence, "signals sent and delivered", lines,
                           [s.delivered_to or 0 for s in to_role])] if lines else []
         if self.holds(len(counted)):
             return outcome(True, "delivered.ok", params, slots=slots, evidence=shown)
@@ -309,7 +309,7 @@ class SignalHandler(SubjectCheck):
         lines += [_delivery_line(ex, s) for s in _delivered(ex)
                   if s.signal == self.signal and ex.process_of(s.delivered_to or 0) in ids]
         lines.sort(key=lambda text: int(text.split(":", 1)[0].split()[1]))
-        return _listing(evidence, f"{self.signal}: dispositions set and deliveries", lines or ["none in the trace"],
+        return _listing(evidence, "signal handlers and deliveries", lines or ["none in the trace"],
                         sorted(ids))
 
 

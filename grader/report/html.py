@@ -86,6 +86,10 @@ LABEL_TEMPLATES: tuple[str, ...] = (
     N_("lines not from {role}"),
     N_("processes in {role}"),
     N_("{role} with lifetimes"),
+    N_("signals sent and delivered"),
+    N_("signal handlers and deliveries"),
+    N_("process groups and sessions"),
+    N_("{path} as the program left it"),
 )
 # The words a label's {role} or {stream} can be, translated on their own.
 LABEL_WORDS: dict[str, str] = {

@@ -280,3 +280,20 @@ def test_a_child_its_parent_moved_names_the_parent() -> None:
                       "11 1.000300 +++ exited with 0 +++", "10 1.000400 +++ exited with 0 +++")
     bad = judged(ev, "process.group", role="children", same_as="root")
     assert not bad.passed and bad.message.endswith("; pid 10 moved it there with setpgid at line 3")
+
+
+def test_evidence_labels_are_ones_the_korean_page_translates() -> None:
+    from grader.report.html import _label
+
+    ev = run_of("daemon_py", [CollectedFile("daemon.log", "ok", LOG, len(LOG))])
+    outcomes = [
+        judged(run_of("signals_py"), "signal.sent", **{"from": "children", "to": "root", "signal": 10, "min": 1}),
+        judged(run_of("signals_py"), "signal.delivered", role="root", signal=10, min=1),
+        judged(run_of("signals_py"), "signal.handler", role="root", signal=10),
+        judged(run_of("signals_py"), "process.group", role="root", leader=True),
+        judged(ev, "process.session", role="child[0]"),
+        judged(ev, "file.contents", path="daemon.log", contains="daemon"),
+    ]
+    for out in outcomes:
+        for item in out.evidence:
+            assert _label(item.label, "ko") != item.label, item.label
