@@ -91,6 +91,7 @@ CRLF_ARGUMENT = N_("{file} starts with a #! line that ends in a Windows line end
                    "{word}, reaches the program as {word} with an invisible carriage return at its end, so "
                    "running the file directly (./{file}) may fail. Save it with Unix line endings (LF).")
 LINE_LABEL = N_("the line")
+WORK_FOLDER = N_("the work folder")     # where `python3 -m module` looks first
 
 _PYTHONS = frozenset({"python", "python3", "/usr/bin/python3", "/usr/bin/python", "/usr/local/bin/python3"})
 _OPTIONS_WITH_VALUE = frozenset("WXQ")           # python3 -W arg, -X opt: the next word is not the script
@@ -318,7 +319,7 @@ def find_pitfalls(assignment: Assignment, submission_dir: Path, files: Sequence[
                 continue
             told.add(name)
             warnings.append(_warning("stdlib_shadow", Message(SHADOW, {
-                "file": name, "module": module, "script": run.script or "the work folder"})))
+                "file": name, "module": module, "script": run.script or Message(WORK_FOLDER)})))
     checked: set[str] = set()
     for run in runs:
         if run.script is None or run.script in checked or run.script not in files:

@@ -81,6 +81,13 @@ def test_no_shadow_warning_where_nothing_is_shadowed(tmp_path: Path, files: dict
     assert "stdlib_shadow" not in _codes(tmp_path, files, assignment)
 
 
+def test_a_module_run_looks_in_the_work_folder_first(tmp_path: Path) -> None:
+    module_run = PYTHON.model_copy(update={"run": ["python3", "-m", "hello"]})
+    (warning,) = find_pitfalls(module_run, _folder(tmp_path, {"hello.py": "", "queue.py": ""}))
+    assert "it sits next to the work folder, where Python looks first" in warning.message
+    assert "작업 폴더 옆에" in diagnosis_text(warning, "ko").text
+
+
 def test_python_runs_find_the_script_and_what_python_looks_at_first() -> None:
     assert python_runs([["python3", "hello.py"], ["./hello"], ["/usr/bin/python3", "-u", "src/main.py", "x"]]) == [
         PythonRun("hello.py", ""), PythonRun("src/main.py", "src")]
