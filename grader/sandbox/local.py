@@ -378,8 +378,7 @@ class LocalSandbox:
             "strace -u: strace starts the program as the student's uid (CAP_SYS_PTRACE)" if self.tracer == "strace-u"
             else "strace attached while the program was still root, then it dropped to the student's uid "
                  f"({'no CAP_SYS_PTRACE in this container' if not self.capability else 'chosen by option'}); "
-                 "the call a task still waits in when a run is stopped is not read (root may not read the "
-                 "student's /proc/PID/syscall without the capability)")
+                 "--seccomp-bpf is not used, so tracing is slower")
         out["ipc"] = "the container's SysV IPC and POSIX queues, emptied between runs by the harness"
         out["scratch space"] = (f"tmpfs of {limits.tmpfs_bytes} bytes for /work" if self.tmpfs
                                 else "the container's disk for /work (mount not permitted); RLIMIT_FSIZE per file")
