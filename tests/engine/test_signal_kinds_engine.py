@@ -189,3 +189,19 @@ def test_the_local_backend_copies_the_same_way(tmp_path: Path) -> None:
     assert data["files"] == {"plain": [["out/result.txt", "ok", "total 3\n"]],
                              "link": [["out/result.txt", "symlink", ""]],
                              "late": [["out/result.txt", "ok", "second\n"]]}
+
+
+def test_a_c_program_queues_real_time_signals(docker_sandbox, tmp_path: Path) -> None:
+    shutil.copy(TRACES / "signals_rt_c" / "program.c", tmp_path / "rt.c")
+    result = docker_sandbox.run(tmp_path, [RunRequest(name="rt", command=("./rt",), repeat=2)],
+                                limits=Limits(timeout_ms=5000), build=["gcc", "-O0", "-o", "rt", "rt.c"])
+    assert result.internal_error is None and result.build is not None and result.build.ok, result.build
+    for rec in result.runs["rt"]:
+        assert rec.exit_code == 0 and rec.stdout == b"received 2 total 3\n", rec.stderr
+        evidence = read_run(rec)
+        assert not evidence.execution.unparsed
+        assert judge(evidence, "signal.handler", role="root", signal="SIGRTMIN+1")[0]
+        assert judge(evidence, "signal.delivered", role="root", signal="SIGRTMIN+1", equals=2,
+                     **{"from": "children"})[0]
+        assert judge(evidence, "signal.sent", **{"from": "children", "to": "root", "signal": "SIGRTMIN+1",
+                                                 "target": "process", "equals": 2})[0]

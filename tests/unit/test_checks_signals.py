@@ -297,3 +297,26 @@ def test_evidence_labels_are_ones_the_korean_page_translates() -> None:
     for out in outcomes:
         for item in out.evidence:
             assert _label(item.label, "ko") != item.label, item.label
+
+
+def test_real_time_signals_queue_and_are_each_counted() -> None:
+    # C: sigaction(SIGRTMIN+1, SA_SIGINFO); the child sigqueue()s it twice while the parent blocks it
+    ev = run_of("signals_rt_c")
+    assert judged(ev, "signal.handler", role="root", signal="SIGRTMIN+1").passed
+    sent = judged(ev, "signal.sent", **{"from": "children", "to": "root", "signal": 35, "equals": 2})
+    assert sent.passed, sent.message
+    delivered = judged(ev, "signal.delivered", role="root", signal="SIGRTMIN+1", equals=2, **{"from": "child[0]"})
+    assert delivered.passed and "SIGRT_3 was delivered to root from child[0] 2 time(s)" in delivered.message
+    assert not judged(ev, "signal.delivered", role="root", signal="SIGRTMIN+1", equals=3).passed
+
+
+def test_a_process_killed_by_a_real_time_signal_is_read() -> None:
+    from grader.trace import parse_trace
+
+    ex = parse_trace("\n".join([
+        "10 1.000000 --- SIGRT_3 {si_signo=SIGRT_3, si_code=SI_QUEUE, si_pid=11, si_uid=1000, si_int=1, "
+        "si_ptr=0x1} ---",
+        "10 1.000100 +++ killed by SIGRT_3 +++",
+    ]))
+    assert not ex.unparsed and ex.tasks[10].signal == "SIGRT_3"
+    assert [(s.signal, s.sender) for s in ex.signals] == [("SIGRT_3", 11)]
