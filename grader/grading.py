@@ -31,7 +31,7 @@ from grader.errors import GraderError, InfrastructureError
 from grader.result import Diagnosis, Result, RunSummary, TestResult
 from grader.sandbox.base import Sandbox, SandboxResult
 from grader.sandbox.records import Limits, RunRecord, RunRequest
-from grader.scoring import aggregate_check, overall_status, score_checks, total_score
+from grader.scoring import RacePolicy, aggregate_check, overall_status, score_checks, total_score
 from grader.spec.schema import Assignment, TestSpec
 from grader.trace.model import Execution
 
@@ -173,7 +173,7 @@ def grade_runs(test: TestSpec, records: list[RunRecord], *, traces: PackedTraces
 
 
 def grade_group(tests: Sequence[TestSpec], records: list[RunRecord], *, traces: PackedTraces | None = None,
-                run_id: str = "") -> list[TestResult]:
+                run_id: str = "", race: RacePolicy = "fail") -> list[TestResult]:
     """Evaluate the checks of tests that share runs on each run, and aggregate them per test.
 
     Each run is parsed once for all the tests. traces: where the records' traces wait compressed (grade()
@@ -208,12 +208,13 @@ def grade_group(tests: Sequence[TestSpec], records: list[RunRecord], *, traces: 
     for number, (test, test_tallies) in enumerate(zip(tests, tallies)):
         # merge_diagnoses and attach fill in each test's own counts and links: each test gets its copy.
         diagnoses = per_run_diagnoses if number == len(tests) - 1 else copy.deepcopy(per_run_diagnoses)
-        results.append(_aggregate(test, test_tallies, diagnoses, summaries, run_errors, run_id))
+        results.append(_aggregate(test, test_tallies, diagnoses, summaries, run_errors, run_id, race))
     return results
 
 
 def _aggregate(test: TestSpec, tallies: list[_Tally], per_run_diagnoses: list[list[Diagnosis]],
-               summaries: list[RunSummary], run_errors: list[str], run_id: str) -> TestResult:
+               summaries: list[RunSummary], run_errors: list[str], run_id: str,
+               race: RacePolicy = "fail") -> TestResult:
     """One test's TestResult from its checks' tallies over the runs it checked."""
     result = TestResult(name=test.name, status="error", score=0.0, max_score=test.points,
                         visibility=test.visibility, runs=list(summaries), run_id=run_id)
@@ -221,7 +222,7 @@ def _aggregate(test: TestSpec, tallies: list[_Tally], per_run_diagnoses: list[li
         result.message = "the test could not be run: " + ("; ".join(run_errors) or "the sandbox returned no runs")
         return result
     result.checks = [aggregate_check(c, t.outcomes, errors=t.errors) for c, t in zip(test.checks, tallies)]
-    result.score = score_checks(result.checks, test.points, all_or_nothing=test.all_or_nothing)
+    result.score = score_checks(result.checks, test.points, all_or_nothing=test.all_or_nothing, race=race)
     result.status = overall_status(result.checks)
     if run_errors:
         result.message = f"{len(run_errors)} run(s) could not be used: " + "; ".join(run_errors)
@@ -320,6 +321,7 @@ def grade(
         result.error = f"the sandbox failed: {err}"
         result.tests = _not_run(assignment, result.error, "error")
         return done()
+    result.limits_in_force = dict(outcome.limits_in_force)
 
     if outcome.build is not None:
         result.build_output = outcome.build.output
@@ -335,7 +337,7 @@ def grade(
         records = outcome.runs.get(group.request.name, [])
         tests = [assignment.tests[i] for i in group.tests]
         try:
-            group_results = grade_group(tests, records, traces=traces, run_id=group.run_id)
+            group_results = grade_group(tests, records, traces=traces, run_id=group.run_id, race=assignment.race)
         except Exception as err:  # noqa: BLE001 - an internal failure becomes a result that says so
             group_results = [TestResult(name=t.name, status="error", score=0.0, max_score=t.points,
                                         visibility=t.visibility, run_id=group.run_id,

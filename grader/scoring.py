@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from grader.checks.base import CheckBase, CheckOutcome
 from grader.result import CheckResult, Status, TestResult
 
-__all__ = ["GUARD_KINDS", "aggregate_check", "overall_status", "run_status", "score_checks", "total_score"]
+__all__ = ["GUARD_KINDS", "RACE_WARNED", "RacePolicy", "aggregate_check", "overall_status", "run_status", "score_checks", "total_score"]
 
 
 # Checks that say nothing went wrong (time, memory, process budget) rather than that anything went
@@ -54,8 +55,9 @@ def aggregate_check(
             run, shown = failing[0]
             message = shown.message
             if status == "flaky":
-                message = (f"held in {len(passed)} of {total} runs, failed in runs "
-                           f"{', '.join(str(r + 1) for r, _ in failing)}; in run {run + 1}: {message}")
+                # Held in some runs and not others: the outcome depended on the schedule, a race.
+                message = (f"your program has a race: it passed in {len(passed)} of {total} runs and failed in "
+                           f"runs {', '.join(str(r + 1) for r, _ in failing)}; in run {run + 1}: {message}")
             elif total > 1:
                 message = f"failed in all {total} runs; in run {run + 1}: {message}"
         elif counted:
@@ -67,6 +69,8 @@ def aggregate_check(
             message += f" (not applicable in run(s) {', '.join(str(r + 1) for r in skipped)})"
     params = dict(shown.params) if shown else {}
     params.update({"passed_runs": len(passed), "total_runs": total})
+    if status == "flaky":
+        params["failed_runs"] = [r + 1 for r, _ in failing]
     if skipped:
         params["not_applicable_runs"] = len(skipped)
     if errors:
@@ -88,25 +92,36 @@ def aggregate_check(
     )
 
 
-def score_checks(checks: Sequence[CheckResult], points: float, *, all_or_nothing: bool = False) -> float:
+RacePolicy = Literal["fail", "warn"]
+RACE_WARNED = "race_warned"
+
+
+def score_checks(checks: Sequence[CheckResult], points: float, *, all_or_nothing: bool = False,
+                 race: RacePolicy = "fail") -> float:
     """Share `points` among checks by weight; only checks passed in every run score.
+
+    race="warn": a check that held in some runs and not others (status flaky: a race) still scores; it
+    stays flaky, so the page names the race, and params[RACE_WARNED] says it kept its points.
 
     A not-applicable check gets no share (max 0). A guard (GUARD_KINDS) that passed earns its share only
     when another, non-guard check of the test passed too; otherwise its score is 0 and
     params["not_awarded"] says why ("guard"). A test none of whose checks counts scores 0.
     """
+    good = ("passed", "flaky") if race == "warn" else ("passed",)
     counted = [c for c in checks if c.status != "not_applicable"]
     total_weight = sum(c.weight for c in counted)
-    everything = all(c.status == "passed" for c in counted)
+    everything = all(c.status in good for c in counted)
     substantive = [c for c in counted if c.kind not in GUARD_KINDS]
-    something_right = not substantive or any(c.status == "passed" for c in substantive)
+    something_right = not substantive or any(c.status in good for c in substantive)
     score = 0.0
     for check in checks:
         if check.status == "not_applicable":
             check.max_score = check.score = 0.0
             continue
         check.max_score = points * check.weight / total_weight if total_weight else 0.0
-        earned = check.status == "passed" and (everything or not all_or_nothing)
+        earned = check.status in good and (everything or not all_or_nothing)
+        if earned and check.status == "flaky":
+            check.params[RACE_WARNED] = True
         if earned and check.kind in GUARD_KINDS and not something_right:
             earned = False
             check.params["not_awarded"] = NOT_AWARDED_GUARD

@@ -18,6 +18,7 @@ __all__ = [
     "ClassSummary",
     "DiagnosisRow",
     "HistogramBar",
+    "RaceRow",
     "RateRow",
     "StudentRow",
     "render_index",
@@ -57,6 +58,20 @@ class RateRow:
     @property
     def percent(self) -> float:
         return 100.0 * self.passed / self.total if self.total else 0.0
+
+
+@dataclass(slots=True)
+class RaceRow:
+    """A submission with a race: a check of one of its tests held in some runs and failed in others."""
+
+    student: str
+    href: str
+    test: str
+    check: str                        # the check's label or kind
+    passed_runs: int
+    total_runs: int
+    failed_runs: list[int] = field(default_factory=list)   # 1-based
+    name: str = ""                    # the student's display name, when known
 
 
 @dataclass(slots=True)
@@ -103,6 +118,7 @@ class ClassSummary:
     tests: list[RateRow] = field(default_factory=list)
     checks: list[RateRow] = field(default_factory=list)
     flaky: list[RateRow] = field(default_factory=list)
+    racy: list[RaceRow] = field(default_factory=list)          # one row per racy check of a submission
     diagnoses: list[DiagnosisRow] = field(default_factory=list)
     slowest: list[StudentRow] = field(default_factory=list)
     rows: list[StudentRow] = field(default_factory=list)
@@ -193,6 +209,12 @@ def summarize(
     diagnosis_students: Counter[str] = Counter()
     diagnosis_example: dict[str, Diagnosis] = {}
     names_ko: dict[str, str] = {}
+    racy = [RaceRow(student=s.student, href=href(s.student), test=test.name, check=check.label or check.kind,
+                    passed_runs=check.passed_runs, total_runs=check.total_runs,
+                    failed_runs=[int(r) for r in check.params.get("failed_runs") or []],
+                    name=names.get(s.student, ""))
+            for s in sorted(graded, key=lambda s: s.student) for test in s.result.tests for check in test.checks
+            if check.status == "flaky"]
     for result in results:
         codes: dict[str, Diagnosis] = {}
         for diagnosis in result.diagnoses:
@@ -237,6 +259,7 @@ def summarize(
         tests=list(tests.values()),
         checks=list(checks.values()),
         flaky=sorted((c for c in checks.values() if c.flaky), key=lambda c: (-c.flaky, c.test, c.name)),
+        racy=racy,
         diagnoses=[
             DiagnosisRow(code=code, students=n, example=diagnosis_example[code].message,
                          params=dict(diagnosis_example[code].params))

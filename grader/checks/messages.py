@@ -76,6 +76,11 @@ CLAUSES: dict[str, dict[str, str]] = {
         "output_limit": N_("; the grader stopped it first at the output limit"),
         "trace_limit": N_("; the grader stopped it first at the trace-size limit"),
     },
+    # what a race costs (the assignment's `race:`)
+    "cost": {
+        "none": "",
+        "warn": N_("; this assignment takes no points for a race, so the check still scores"),
+    },
     # a task the grader ended
     "stop": {
         "timeout": N_("at the time limit"),
@@ -654,6 +659,19 @@ TEMPLATES: dict[str, str] = {
     "file.writer_none": N_("the trace shows no write to {path} by any process (it must be written by {role})"),
     "file.writer_bad": N_("{path} was also written by pid {pids}, which is not in {role} (pid {members})"),
     "file.writer_other": N_("{path} was written by pid {pids}, not by {role} (pid {members})"),
+    # the verdict over repeats (grader.scoring): a check that held in some runs and not others
+    "race.verdict": N_("your program has a race: it passed in {passed} of {total} runs and failed in run(s) "
+                       "{failed}<cost>"),
+    # race.none (grader.checks.race): ThreadSanitizer's report, read from a log the program cannot read
+    "race.none_ok": N_("ThreadSanitizer watched every memory access of the program and found no data race"),
+    "race.found": N_("ThreadSanitizer found a data race on {location}: {first} and {second} accessed it with no "
+                     "lock or other ordering between them, and at least one of them wrote<more>"),
+    "race.log_tampered": N_("the sanitizer's log of this run was changed by the program ({what}), so its "
+                            "report cannot be trusted"),
+    "race.died_unreported": N_("the sanitizer ended the program with exit code {code} but left no report the "
+                               "grader could read"),
+    "race.not_sanitized": N_("this run was not built with ThreadSanitizer (`sanitize: thread`), so there is no "
+                             "sanitizer report to judge"),
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from grader import __version__
+from grader.checks.messages import render as render_check_template
 from grader.errors import UsageError
 from grader.report.excerpt import Excerpt, clean_text, make_excerpt, shorten
 from grader.report.i18n import (
@@ -24,6 +25,7 @@ from grader.report.i18n import (
     localize_diagnosis,
     translations,
 )
+from grader.scoring import RACE_WARNED
 from grader.report.layout import (
     TimelineLayout,
     TreeLayout,
@@ -160,6 +162,7 @@ class CheckView:
     passed_runs: int
     total_runs: int
     evidence: list[EvidenceView]
+    race: Localized | None = None   # held in some runs and not others: "your program has a race: ..."
 
 
 @dataclass(slots=True)
@@ -310,7 +313,20 @@ def _check(check: CheckResult, lang: str) -> CheckView:
         passed_runs=check.passed_runs,
         total_runs=check.total_runs,
         evidence=_evidence([evidence_text(e, lang) for e in check.evidence], lang),
+        race=_race_verdict(check, lang),
     )
+
+
+def _race_verdict(check: CheckResult, lang: str) -> Localized | None:
+    """'your program has a race: it passed in k of n runs and failed in run(s) ...' for a flaky check."""
+    failed = check.params.get("failed_runs")
+    if check.status != "flaky" or not isinstance(failed, list) or not failed:
+        return None
+    key = "race.verdict+cost." + ("warn" if check.params.get(RACE_WARNED) else "none")
+    facts = {"passed": check.passed_runs, "total": check.total_runs, "failed": failed}
+    text = render_check_template(key, facts, lang)
+    translated = lang == "en" or text != render_check_template(key, facts, "en")
+    return Localized(text, translated)
 
 
 def _run(run: RunSummary, *, pictures: bool) -> RunView:

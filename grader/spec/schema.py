@@ -257,6 +257,10 @@ class Assignment(StrictModel):
                                   "the traced calls where interleavings are decided, CPU placement, Python's "
                                   "switch interval; each run records its seed) (default: light when a test "
                                   "repeats, off for one run)")
+    race: Literal["fail", "warn"] = Field(
+        default="fail", description="what a race costs: fail (a check that held in some runs and not others "
+                                    "scores nothing) or warn (it keeps its points; the page still says the "
+                                    "program has a race and in which runs it failed)")
     # Where its programs run when the command line does not say: see grader.sandbox.select.
     sandbox: Literal["auto", "docker", "local"] = Field(
         default="auto", description="where programs run when the command line does not say: docker, local "

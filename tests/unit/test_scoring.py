@@ -26,7 +26,9 @@ def test_flaky_check_reports_counts_and_the_failing_runs() -> None:
                 (2, CheckOutcome(True, "ok"))]
     result = aggregate_check(subject, outcomes)
     assert result.status == "flaky" and (result.passed_runs, result.total_runs) == (2, 3)
-    assert result.message.startswith("held in 2 of 3 runs, failed in runs 2; in run 2: found 2")
+    assert result.message.startswith("your program has a race: it passed in 2 of 3 runs and failed in runs 2; "
+                                      "in run 2: found 2")
+    assert result.params["failed_runs"] == [2]
     assert result.observed == "2"
 
 
