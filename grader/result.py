@@ -230,6 +230,9 @@ class Result:
     duration_ms: int = 0
     assignment_title_ko: str | None = None  # the assignment's title in Korean, if given
     variant: str | None = None       # the assignment's variant that was graded (e.g. "python", "c")
+    # How each limit was enforced where the sandbox could not give all of Docker's (SandboxResult.limits_in_force:
+    # the local backend's {"memory": "... RLIMIT_DATA (no writable cgroup v2)", ...}); empty = all of them, as Docker.
+    limits_in_force: dict[str, str] = field(default_factory=dict)
     warnings: list[Diagnosis] = field(default_factory=list)  # pitfalls seen in the files before any run
                                      # (grader.pitfalls); they change no score
 

@@ -514,8 +514,11 @@ def _export_commit(repo: Path, commit: str, target: Path, limits: IntakeLimits =
 
 def _check_deadline(deadline: str) -> str:
     """The deadline as git reads it; git itself takes any text (an unreadable one as "now"), so check it here."""
+    text = deadline.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"      # Python 3.10's fromisoformat does not read a Z suffix
     try:
-        when = datetime.fromisoformat(deadline.strip())
+        when = datetime.fromisoformat(text)
     except ValueError:
         raise UsageError(f"--deadline {deadline!r} is not a date: give it as 2024-03-01T23:59+09:00 "
                          "(without an offset it is this machine's local time)") from None

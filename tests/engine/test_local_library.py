@@ -7,8 +7,9 @@ tests/engine/test_library.py proves on the engine, so it is not validated twice 
 case, so xdist spreads them; each worker's container is made once for its cases.
 
 Where this container cannot enforce a limit an assignment relies on, the row may differ only in the
-checks that limit decides, and only while the sandbox itself says that limit was not in force (listed in
-NEEDS below; in a container with a writable cgroup v2 the same rows must be `ok`).
+checks that limit decides, and only while the sandbox and that solution's graded result say how the limit
+was (not) in force (listed in NEEDS below; in a container with a writable cgroup v2 the same rows must be
+`ok`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ DRIVER = """
 import json, sys
 sys.path.insert(0, "/autograder/source/pylib")
 from pathlib import Path
+from grader.api import grade_path
 from grader.sandbox.local import LocalSandbox
 from grader.spec.loader import load_assignment
 from grader.validate import to_table, validate
@@ -51,8 +53,12 @@ from grader.validate import to_table, validate
 path = Path(sys.argv[1])
 sandbox = LocalSandbox()
 rows = validate([path], sandbox=sandbox)
+# What the graded result itself says about the limits, for the solutions that need one (once each).
+graded = {name: grade_path(path, path.parent / name, sandbox=sandbox, repeat=1).limits_in_force
+          for name in sys.argv[2:]}
 print(json.dumps({
     "table": to_table(rows),
+    "graded": graded,
     "limits": sandbox.limits_in_force(load_assignment(path).limits.to_limits()),
     "rows": [{"role": r.role, "solution": r.solution, "ok": r.ok, "detail": r.detail,
               "problems": [{"check": c.check, "kind": c.kind, "expected": c.expected, "status": c.status}
@@ -80,7 +86,8 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GradescopeLike]:
 
 
 def validate_locally(box: GradescopeLike, name: str) -> dict[str, Any]:
-    done = box.exec(["python3", "-I", "-c", DRIVER, f"/srv/library/{name}/assignment.yaml"])
+    needing = [solution for folder, solution in NEEDS if folder == name]
+    done = box.exec(["python3", "-I", "-c", DRIVER, f"/srv/library/{name}/assignment.yaml", *needing])
     assert done.code == 0, done.stdout[-3000:] + done.stderr[-3000:]
     data: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return data
@@ -112,8 +119,10 @@ def test_local_validates_the_assignment_as_docker_does(box: GradescopeLike, path
             continue
         assert need is not None, f"{name} {row['solution']} differs from Docker's table:\n{data['table']}"
         limit, weaker, decided = need
-        # Only where this container does not enforce the limit as Docker does, and says so.
+        # Only where this container does not enforce the limit as Docker does, and says so: the sandbox, and
+        # the graded result of that solution (Result.limits_in_force, kept with it and in its JSON).
         assert weaker in data["limits"][limit], data["limits"]
+        assert weaker in data["graded"][row["solution"]][limit], data["graded"]
         # And only in the checks that limit decides: declared failures that came out passed, nothing else.
         for problem in row["problems"]:
             assert problem["kind"] in decided and (problem["expected"], problem["status"]) == ("fail", "passed"), (

@@ -138,3 +138,11 @@ def test_the_bundle_floor_is_the_package_floor() -> None:
 
     assert _min_python(">=3.10") == (3, 10)
     assert PYTHON_VERSIONS[0] == "3.10"
+
+
+def test_a_z_deadline_is_read_as_on_311() -> None:
+    # Python 3.10's datetime.fromisoformat refuses a trailing Z; 3.11 reads it as UTC.
+    from grader.intake.lms import _check_deadline
+
+    assert _check_deadline("2024-03-01T23:59Z") == "2024-03-01T23:59:00+00:00"
+    assert _check_deadline("2024-03-01T23:59+09:00") == "2024-03-01T23:59:00+09:00"
