@@ -17,7 +17,7 @@ from typing import Any
 
 from grader.errors import UsageError
 
-__all__ = ["Started", "demo_course", "serve", "start"]
+__all__ = ["Started", "allowed_hosts", "demo_course", "serve", "start"]
 
 
 @dataclass(slots=True)
@@ -30,8 +30,17 @@ class Started:
     new_accounts: list[Any] = field(default_factory=list)
 
 
+def allowed_hosts(host: str) -> list[str]:
+    """The Host headers Django accepts: the loopback names, the address listened on, and any name when that
+    address is every interface (0.0.0.0 or ::), since students then reach it by a name we cannot know."""
+    names = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+    if host in ("0.0.0.0", "::", ""):
+        return ["*"]
+    return names if host in names else [*names, host.strip("[]") if ":" not in host else f"[{host}]"]
+
+
 def start(course_dir: Path, *, db_url: str | None = None, roster: Path | None = None,
-          roster_columns: dict[str, str] | None = None) -> Started:
+          roster_columns: dict[str, str] | None = None, host: str = "127.0.0.1") -> Started:
     """Configure Django for the course, migrate, make missing staff (and roster) accounts, recover the queue."""
     try:
         import django  # noqa: F401 - only to say plainly what is missing
@@ -42,7 +51,7 @@ def start(course_dir: Path, *, db_url: str | None = None, roster: Path | None = 
     from grader.site.settings import configure
 
     course = load_course(course_dir)
-    site = configure(course.folder, db_url=db_url)
+    site = configure(course.folder, db_url=db_url, allowed_hosts=allowed_hosts(host))
     db_file = site / "db.sqlite3"
     created = db_url is None and not db_file.exists()
     from django.core.management import call_command
@@ -109,7 +118,7 @@ def serve(course_dir: Path | None, *, host: str = "127.0.0.1", port: int = 8000,
         course_dir = demo_course(Path(course_dir) if course_dir else Path.home() / ".cache" / "grader-demo-course")
     if course_dir is None:
         raise UsageError("give the course folder: grader serve COURSE_DIR (or grader serve --demo)")
-    started = start(course_dir, db_url=db_url, roster=roster, roster_columns=roster_columns)
+    started = start(course_dir, db_url=db_url, roster=roster, roster_columns=roster_columns, host=host)
     runtime = started.runtime
     base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
     _say(f"course: {runtime.course.title} ({len(runtime.course.specs)} assignments) in {runtime.course.folder}")

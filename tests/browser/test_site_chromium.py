@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,6 +71,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copyfile(course / "server.log", ARTIFACTS / "site-server.log")   # to read after a failure
 
 
 @pytest.fixture(scope="module")
@@ -103,10 +106,19 @@ def _join(browser: object, server: dict[str, str], who: str) -> object:
 
 def test_a_student_submits_twice_a_ta_sees_both_and_another_student_sees_nothing(server: dict[str, str],
                                                                                  browser: object) -> None:
-    from playwright.sync_api import expect
 
     base = server["base"]
     alice = _join(browser, server, "alice")
+    try:
+        _scenario(browser, server, base, alice)
+    except Exception:
+        _shot(alice, "failure")   # where alice's page was when it failed
+        raise
+
+
+def _scenario(browser: object, server: dict[str, str], base: str, alice: Any) -> None:
+    from playwright.sync_api import expect
+
     statuses: list[str] = []
     alice.on("response", lambda r: statuses.append(r.url) if "/status/" in r.url else None)
     alice.click("text=Fork into three processes")
@@ -141,9 +153,15 @@ def test_a_student_submits_twice_a_ta_sees_both_and_another_student_sees_nothing
 
     # A faulty solution: a second attempt, both listed with their scores.
     alice.goto(base + "/a/fork-hello/")
-    # The faulty file has another name; a lone file is taken under the name it is uploaded with.
-    alice.set_input_files("#files", files=[{"name": "hello.py", "mimeType": "text/x-python",
-                                            "buffer": (LIBRARY / "faulty" / "double_fork.py").read_bytes()}])
+    # The faulty solution is dropped on the drop zone (a real drop event carrying a file named hello.py).
+    alice.evaluate("""source => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([source], "hello.py", {type: "text/x-python"}));
+        const zone = document.getElementById("dropzone");
+        zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+    }""", (LIBRARY / "faulty" / "double_fork.py").read_text(encoding="utf-8"))
+    assert alice.evaluate("() => document.getElementById('files').files[0].name") == "hello.py"
     alice.click("#submit")
     alice.wait_for_url(re.compile(r".*/s/\d+/$"))
     second_url = alice.url

@@ -119,3 +119,12 @@ def test_every_string_of_the_site_has_its_korean_and_the_compiled_catalog_is_cur
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     assert CATALOG.with_suffix(".mo").read_bytes() == compiled.getvalue(), "run python -m grader.site.i18n compile"
+
+
+def test_the_host_names_django_accepts_follow_the_listening_address() -> None:
+    from grader.site import allowed_hosts
+
+    assert "localhost" in allowed_hosts("127.0.0.1") and "*" not in allowed_hosts("127.0.0.1")
+    assert allowed_hosts("0.0.0.0") == ["*"]
+    assert "grader.cs.example.ac.kr" in allowed_hosts("grader.cs.example.ac.kr")
+    assert "[fe80::1]" in allowed_hosts("fe80::1")
