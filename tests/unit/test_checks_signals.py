@@ -320,3 +320,25 @@ def test_a_process_killed_by_a_real_time_signal_is_read() -> None:
     ]))
     assert not ex.unparsed and ex.tasks[10].signal == "SIGRT_3"
     assert [(s.signal, s.sender) for s in ex.signals] == [("SIGRT_3", 11)]
+
+
+@pytest.mark.parametrize("name", ["syntax_error", "crash_before_fork"])
+def test_a_program_that_did_nothing_passes_none_of_them(name: str) -> None:
+    import json
+    from pathlib import Path
+
+    data = json.loads((Path(__file__).resolve().parents[1] / "data" / "specs" / "records" / f"{name}.json")
+                      .read_text(encoding="utf-8"))
+    data.pop("program", None)
+    ev = read_run(RunRecord.from_json(data))
+    for kind, params in [
+        ("signal.sent", {"from": "children", "to": "root", "signal": "USR1", "min": 1}),
+        ("signal.delivered", {"role": "root", "signal": "USR1", "min": 1}),
+        ("signal.handler", {"role": "root", "signal": "USR1", "before": "anytime"}),
+        ("process.group", {"role": "children", "same_as": "root"}),
+        ("process.group", {"role": "root", "leader": True}),
+        ("process.session", {"role": "root"}),
+        ("file.contents", {"path": "out.txt", "lines": {"min": 0}}),
+    ]:
+        out = check(kind, **params).evaluate(ev)
+        assert not out.passed, (kind, out.message)
