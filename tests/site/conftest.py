@@ -86,6 +86,12 @@ def graded(site: Any) -> dict[str, Any]:
         grade_submission(sub.id, token, course=runtime.course, site_dir=runtime.site_dir,
                          make_sandbox=lambda choice: make_sandbox("docker"))
     good, bad = (Submission.objects.get(id=s.id) for s in subs)
-    assert good.status == Submission.DONE and good.score == good.max_score == 4.0, good.error
-    assert bad.status == Submission.DONE and bad.score is not None and bad.score < 4.0, bad.error
+
+    def why(sub: Any) -> str:
+        result = sub.result()
+        tests = [(t.name, t.status, t.message) for t in result.tests] if result else []
+        return f"status {sub.status}, score {sub.score}, error {sub.error!r}, tests {tests}"
+
+    assert good.status == Submission.DONE and good.score == good.max_score == 4.0, why(good)
+    assert bad.status == Submission.DONE and bad.score is not None and bad.score < 4.0, why(bad)
     return {"user": kim, "good": good, "bad": bad}

@@ -28,7 +28,10 @@ class SecurityHeaders:
         lang = member.lang if member is not None else request.session.get("lang", "en")
         translation.activate(lang if lang in ("en", "ko") else "en")
         request.LANGUAGE_CODE = translation.get_language()
-        response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", SITE_CSP)
-        response.headers.setdefault("Content-Language", translation.get_language())
+        try:
+            response = self.get_response(request)
+            response.headers.setdefault("Content-Security-Policy", SITE_CSP)
+            response.headers.setdefault("Content-Language", translation.get_language())
+        finally:
+            translation.deactivate()   # the thread serves the next request (or a worker) in its own language
         return response
