@@ -80,6 +80,12 @@ def grade_submission(submission_id: int, token: str, *, course: Any, site_dir: P
         mine.update(status=Submission.ERROR, error=f"the grader could not run this submission: {exc.message}",
                     finished_at=timezone.now(), claim="", gradings=F("gradings") + 1)
         return
+    except Exception as exc:  # the grader's own bug: the attempt says so, and the worker goes on
+        log.exception("grading submission %s failed", submission_id)
+        mine.update(status=Submission.ERROR, error=f"the grader failed on this submission ({exc.__class__.__name__}); "
+                    "this is not your program's fault, and a TA can regrade it",
+                    finished_at=timezone.now(), claim="", gradings=F("gradings") + 1)
+        return
     result.submission_hash = sub.content_hash
     failed = result.error is not None
     mine.update(

@@ -442,3 +442,23 @@ def test_a_korean_student_reads_the_site_and_its_refusals_in_korean(site: Any, s
     assert _submit(client, [upload("hello.py", HELLO_BYTES)]).status_code == 302
     status = client.get(f"/s/{_subs(student)[0].id}/status/").content.decode()
     assert "<strong>대기 중</strong>: 대기열 " in status and "번째" in status and "Queued" not in status
+
+
+def test_a_grader_bug_ends_the_attempt_with_a_plain_error_and_the_worker_goes_on(site: Any, student: Any) -> None:
+    from grader.site.portal.models import Submission
+    from grader.site.worker import grade_submission
+
+    sub = _queued(site, student)
+    Submission.objects.filter(id=sub.id).update(status="running", claim="t-bug")
+
+    def broken(choice: str) -> Any:
+        raise KeyError("no such backend")   # the kind of bug a sandbox factory could have
+
+    grade_submission(sub.id, "t-bug", course=site.runtime.course, site_dir=site.runtime.site_dir,
+                     make_sandbox=broken)
+    done = Submission.objects.get(id=sub.id)
+    assert (done.status, done.gradings, done.final_score) == ("error", 1, None)
+    assert done.error == ("the grader failed on this submission (KeyError); this is not your program's fault, "
+                          "and a TA can regrade it")
+    page = client_for(student).get(f"/s/{sub.id}/status/").content.decode()
+    assert "This attempt could not be graded" in page and "a TA can regrade it" in page
