@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -120,7 +121,8 @@ def serve(course_dir: Path | None, *, host: str = "127.0.0.1", port: int = 8000,
         raise UsageError("give the course folder: grader serve COURSE_DIR (or grader serve --demo)")
     started = start(course_dir, db_url=db_url, roster=roster, roster_columns=roster_columns, host=host)
     runtime = started.runtime
-    base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+    shown = socket.gethostname() if host in ("0.0.0.0", "::") else host   # a link others can open
+    base = f"http://{shown if ':' not in shown else f'[{shown}]'}:{port}"
     _say(f"course: {runtime.course.title} ({len(runtime.course.specs)} assignments) in {runtime.course.folder}")
     if started.created_database:
         _say(f"made the database {runtime.site_dir / 'db.sqlite3'}")

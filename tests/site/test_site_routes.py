@@ -462,3 +462,17 @@ def test_a_grader_bug_ends_the_attempt_with_a_plain_error_and_the_worker_goes_on
                           "and a TA can regrade it")
     page = client_for(student).get(f"/s/{sub.id}/status/").content.decode()
     assert "This attempt could not be graded" in page and "a TA can regrade it" in page
+
+
+def test_staff_make_a_new_invite_link_that_works_once(site: Any, ta: Any) -> None:
+    from django.test import Client
+
+    lost = make_student()
+    page = client_for(ta).post(f"/staff/invite/{lost.username}/").content.decode()
+    link = page.split("stop working: ")[1].split("<")[0].strip()
+    assert link.startswith("http://testserver/invite/")
+    path = link.removeprefix("http://testserver")
+    client = Client()
+    assert client.post(path, {"password": "brand new pass 9", "password2": "brand new pass 9"}).status_code == 302
+    assert Client().get(path).status_code == 404
+    assert client_for(make_student()).post(f"/staff/invite/{ta.username}/").status_code == 404   # students cannot

@@ -32,6 +32,7 @@ urlpatterns = [
     path("staff/a/<str:assignment>/regrade/", views.regrade_all_view, name="regrade_all"),
     path("staff/a/<str:assignment>/gradebook/<str:kind>.csv", views.gradebook_view, name="gradebook"),
     path("staff/a/<str:assignment>/u/<str:username>/", views.student_history_view, name="student_history"),
+    path("staff/invite/<str:username>/", views.new_invite_view, name="new_invite"),
     # The vendored htmx, the stylesheet and the drop-zone script; nothing else is served from disk.
     re_path(r"^static/portal/(?P<path>[\w.-]+)$", serve, {"document_root": STATIC}),
 ]

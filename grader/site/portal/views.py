@@ -482,6 +482,22 @@ def gradebook_view(request: HttpRequest, assignment: str, kind: str) -> HttpResp
     return response
 
 
+@require_POST
+@staff_only
+def new_invite_view(request: HttpRequest, username: str) -> HttpResponse:
+    """A fresh one-time link for a student who lost theirs (their password stops working once it is used)."""
+    from django.contrib.auth import get_user_model
+
+    from grader.site.accounts import make_invite
+
+    user = get_object_or_404(get_user_model(), username=username)
+    link = request.build_absolute_uri(make_invite(user))
+    return render(request, "portal/message.html", {
+        "title": _("Invite link"),
+        "message": _("Give this link to %(name)s; it works once, and earlier links stop working: %(link)s")
+        % {"name": username, "link": link}})
+
+
 @require_GET
 @staff_only
 def student_history_view(request: HttpRequest, assignment: str, username: str) -> HttpResponse:
