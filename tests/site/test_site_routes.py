@@ -476,3 +476,24 @@ def test_staff_make_a_new_invite_link_that_works_once(site: Any, ta: Any) -> Non
     assert client.post(path, {"password": "brand new pass 9", "password2": "brand new pass 9"}).status_code == 302
     assert Client().get(path).status_code == 404
     assert client_for(make_student()).post(f"/staff/invite/{ta.username}/").status_code == 404   # students cannot
+
+
+def test_a_test_shown_after_the_due_date_is_hidden_before_it_and_shown_after(site: Any, student: Any,
+                                                                               graded: dict[str, Any]) -> None:
+    import json
+
+    from django.utils import timezone
+
+    from grader.site.portal.models import Submission
+
+    data = json.loads(graded["bad"].result_json)
+    assert data["tests"][2]["name"] == "on a terminal too"
+    data["tests"][2]["visibility"] = "after_due_date"
+    pages = {}
+    for assignment in ("fork-hello", "closed-hello"):       # due in a week / due yesterday, no late window
+        sub = Submission.objects.create(user=student, assignment=assignment, number=1, created_at=timezone.now(),
+                                        status="done", result_json=json.dumps(data), score=graded["bad"].score,
+                                        max_score=4.0, final_score=graded["bad"].score)
+        pages[assignment] = client_for(student).get(f"/s/{sub.id}/feedback/").content.decode().split('id="test-3"')[1]
+    assert "This is a hidden test" in pages["fork-hello"]
+    assert "This is a hidden test" not in pages["closed-hello"] and "process.count" in pages["closed-hello"]
