@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.result import N_, Diagnosis, Evidence, Message, fill
+from grader.result import N_, CheckResult, Diagnosis, Evidence, Message, fill
 from grader.sandbox.records import BuildRecord, RunRecord
 from grader.trace.endstate import STOPPED_WORDS, blocked_at_end, blocked_words, holders_phrase, who
 from grader.trace.model import Blocked, Execution, Task, Transfer
@@ -55,9 +55,18 @@ EXPLAINS: dict[str, tuple[str, ...]] = {
     "compile_error": ("*",),
     "missing_files": ("*",),
 }
-# Inferred rather than observed, or true but not a fault by itself: shown only when they explain a
-# failed check.
+# Inferred rather than observed, or true but not a fault by itself. Since a diagnosis speaks only for a
+# failed check it explains (attach), these are kept for the callers that name them.
 SPECULATIVE = frozenset({"fork_buffer_duplicate", "late_reap", "exit_status"})
+# Causes that are faults only where the assignment says so: the check kinds that assert against the
+# cause. An assignment may want orphans (a double-fork daemon): a diagnosis that explains a failed check
+# none of which asserts against its cause states the facts without calling them a fault (AS_FACT).
+FAULT_KINDS: dict[str, tuple[str, ...]] = {
+    "orphan": ("process.no_orphans",),
+}
+# Diagnoses about some tasks (their evidence names them): one explains a failed check that names tasks
+# only if it names one of them too (the daemon's orphan does not explain why another child was not reaped).
+TASK_SCOPED = frozenset({"zombie", "late_reap", "orphan"})
 _STDOUT_KINDS = ("stdout", "tty")
 _READS = frozenset({"read", "readv", "pread64", "recvfrom", "recvmsg", "recv"})
 SHOWN_TASKS = 8                      # live tasks named in a message (all are in the evidence)
@@ -223,6 +232,29 @@ def _late_reaps(f: _Findings, run: int) -> list[Diagnosis]:
                                                          [t.tid for t in late], run)])]
 
 
+def _adopter(ex: Execution, pid: int) -> Message:
+    """Who adopted an orphan, in words: init only when it is pid 1, the sandbox's first process."""
+    if pid == 1:
+        return Message(N_("init (pid {pid})"), {"pid": pid})
+    if pid in ex.tasks:                  # a traced process adopted it: only a subreaper does (prctl)
+        return Message(N_("the subreaper pid {pid}"), {"pid": pid})
+    return Message(N_("pid {pid}"), {"pid": pid})
+
+
+def _printed_after(ex: Execution, task: Task, parent_end: float) -> int:
+    """How many stdout lines `task` wrote after its parent ended."""
+    return sum(w.data.count(b"\n") or 1 for w in _stdout_writes(ex, task.tid) if w.time > parent_end)
+
+
+ORPHAN_FAULT = N_("{count} process(es) (pid {pids}) outlived their parent (pid {parents}): it ended while they "
+                  "were still running, and {adopters} adopted them. They were orphans, not zombies. The parent "
+                  "should wait for its children before it ends.")
+ORPHAN_FACT = N_("{count} process(es) (pid {pids}) outlived their parent (pid {parents}): it ended while they "
+                 "were still running, and {adopters} adopted them. They were orphans, not zombies.")
+# The form of each fault template that states its facts only (see FAULT_KINDS).
+AS_FACT: dict[str, str] = {ORPHAN_FAULT: ORPHAN_FACT}
+
+
 def _orphans(f: _Findings, run: int) -> list[Diagnosis]:
     orphans = f.orphans()
     if not orphans:
@@ -239,15 +271,15 @@ def _orphans(f: _Findings, run: int) -> list[Diagnosis]:
             facts["parent_end"] = round(parent.end, 3)
             items.append(Message(N_("pid {pid}: its parent pid {parent} ended at {parent_end} s while it was still "
                                     "running; pid {adopter} adopted it; it ended with {status}"), facts))
+            lines = _printed_after(ex, t, parent.end)
+            if lines:
+                items.append(Message(N_("pid {pid} wrote {lines} line(s) to stdout after its parent pid {parent} "
+                                        "had ended"), {"pid": t.tid, "lines": lines, "parent": t.ppid}))
         else:
             items.append(Message(N_("pid {pid}: its parent pid {parent} ended while it was still running; "
                                     "pid {adopter} adopted it; it ended with {status}"), facts))
-    message = Message(
-        N_("{count} process(es) (pid {pids}) outlived their parent (pid {parents}): it ended while they were still "
-           "running, so init (pid {adopters}) adopted and reaped them. They were orphans, not zombies; anything "
-           "they printed came after the parent's last line. The parent should wait for its children before it "
-           "ends."),
-        {"count": len(orphans), "pids": [t.tid for t in orphans], "parents": parents, "adopters": adopters})
+    message = Message(ORPHAN_FAULT, {"count": len(orphans), "pids": [t.tid for t in orphans], "parents": parents,
+                                     "adopters": [_adopter(ex, a) for a in adopters]})
     return [_diagnosis("orphan", message, [_evidence(N_("orphans"), items, [t.tid for t in orphans], run)])]
 
 
@@ -749,12 +781,50 @@ def _explains(code: str, kind: str) -> bool:
     return any(p == "*" or p == kind or (p.endswith(".") and kind.startswith(p)) for p in EXPLAINS.get(code, ()))
 
 
-def attach(diagnoses: Sequence[Diagnosis], failed_kinds: Sequence[str]) -> list[Diagnosis]:
-    """Fill each diagnosis's `explains` with the failed check kinds it accounts for; drop unsupported guesses."""
+def _as_fact(d: Diagnosis) -> None:
+    """Restate `d` in its facts-only form (AS_FACT), keeping its facts and its '(seen in N of M runs)'."""
+    d.template = AS_FACT[d.template]
+    d.message = fill(d.template, d.params)
+    total = d.params.get("total_runs")
+    if isinstance(total, int) and total > 1 and "runs" in d.params:
+        d.message += " " + fill(SEEN_IN_RUNS, d.params)
+
+
+def _tasks(evidence: Iterable[Evidence]) -> set[tuple[int | None, int]]:
+    return {(e.run, tid) for e in evidence for tid in e.tasks}
+
+
+def _about_the_same_tasks(d: Diagnosis, check: CheckResult) -> bool:
+    """The failed check names none of its tasks, or one that `d` names (in the same run, if `d` shows it)."""
+    named = _tasks(check.evidence)
+    if not named:
+        return True
+    mine = _tasks(d.evidence)
+    runs = {run for run, _ in mine}
+    tids = {tid for _, tid in mine}
+    # merge_diagnoses keeps one run's evidence of a diagnosis seen alike in several: its pids stand for them
+    return any((run, tid) in mine if run in runs else tid in tids for run, tid in named)
+
+
+def attach(diagnoses: Sequence[Diagnosis], failed: Sequence[str | CheckResult]) -> list[Diagnosis]:
+    """The diagnoses that explain a failed check, each with `explains` filled with the kinds it accounts for.
+
+    failed: the failed checks (or just their kinds). A diagnosis speaks only for a failed check whose
+    kind it explains (EXPLAINS) and, if it is about some tasks (TASK_SCOPED), one that names none or
+    one of them: one that explains none is left out. One whose cause no failed check asserts against
+    (FAULT_KINDS) keeps its facts and drops the advice, so that it never contradicts what the
+    assignment allows (a double-fork daemon's orphan is no fault where no check forbids orphans).
+    """
     out = []
     for d in diagnoses:
-        d.explains = sorted({k for k in failed_kinds if _explains(d.code, k)})
-        if d.code in SPECULATIVE and not d.explains:
+        kinds = {c if isinstance(c, str) else c.kind for c in failed
+                 if _explains(d.code, c if isinstance(c, str) else c.kind)
+                 and (isinstance(c, str) or d.code not in TASK_SCOPED or _about_the_same_tasks(d, c))}
+        d.explains = sorted(kinds)
+        if not d.explains:
             continue
+        if d.code in FAULT_KINDS and d.template in AS_FACT \
+                and not any(k in FAULT_KINDS[d.code] for k in d.explains):
+            _as_fact(d)
         out.append(d)
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from itertools import pairwise
 from typing import ClassVar, Literal
@@ -87,6 +88,24 @@ class OutputExact(CheckBase):
         )
 
 
+def _lines_where_found(texts: list[str], text: str) -> list[int]:
+    """The indexes of the lines (each with its newline) where an occurrence of `text` starts."""
+    whole = "".join(texts)
+    starts: list[int] = []
+    at = 0
+    for text_of_line in texts:
+        starts.append(at)
+        at += len(text_of_line)
+    found: list[int] = []
+    i = whole.find(text) if texts else -1
+    while 0 <= i < len(whole):
+        line = bisect.bisect_right(starts, i) - 1
+        if not found or found[-1] != line:
+            found.append(line)
+        i = whole.find(text, i + 1)
+    return found
+
+
 class OutputContains(CheckBase):
     """The stream contains `text` somewhere (or, with absent, nowhere)."""
 
@@ -97,13 +116,17 @@ class OutputContains(CheckBase):
     shorthand: ClassVar[str | None] = "text"
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
-        whole = "\n".join(evidence.texts(self.stream))
+        # each line with the newline the program ended it with: a text ending in "\n" matches a last line
+        # printed with one, and not one printed without
+        lines = evidence.lines(self.stream)
+        texts = [line_text(ln) + ("\n" if ln.complete else "") for ln in lines]
+        whole = "".join(texts)
         found = self.text in whole
         params = {"stream": self.stream, "text": _quote(self.text)}
         if found != self.absent:
             return outcome(True, "contains.absent_ok" if self.absent else "contains.ok", params)
         if self.absent:
-            hits = [(i, ln) for i, ln in enumerate(evidence.lines(self.stream)) if self.text in line_text(ln)]
+            hits = [(i, lines[i]) for i in _lines_where_found(texts, self.text)]
             return outcome(
                 False, "contains.absent_bad", {**params, "count": len(hits), "line": hits[0][0] + 1 if hits else 0},
                 expected=f"no {_quote(self.text)}",

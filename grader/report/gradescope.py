@@ -99,8 +99,10 @@ def _task_words(task: dict[str, Any]) -> str:
         facts.append(f"reaped by {task['reaped_by']}")
     if task.get("zombie"):
         facts.append("left a zombie")
-    if task.get("orphan"):
-        facts.append("orphan, adopted by init")
+    if task.get("orphan"):            # init is pid 1; any other adopter is a subreaper
+        adopter = task.get("reparented_to")
+        facts.append("orphan, adopted by init (pid 1)" if adopter == 1 else
+                     f"orphan, adopted by pid {adopter}" if adopter is not None else "orphan")
     if task.get("runtime_helper"):
         facts.append("the language runtime's helper")
     return who + (": " + ", ".join(facts) if facts else "")

@@ -32,6 +32,13 @@ def _quote(data: bytes, limit: int = 40) -> str:
     return repr(text) + ("..." if len(data) > limit else "")
 
 
+def _adopted_by(ex: Execution, pid: int) -> str:
+    """Who adopted an orphan: init only when it is pid 1; a traced adopter is a subreaper (prctl)."""
+    if pid == 1:
+        return "adopted by init, pid 1"
+    return f"adopted by its subreaper, pid {pid}" if pid in ex.tasks else f"adopted by pid {pid}"
+
+
 def _task_line(ex: Execution, task: Task, stdout_lines: dict[int, int]) -> str:
     what = "thread" if task.kind == "thread" else "process"
     parts = [f"{what} {task.tid}"]
@@ -61,7 +68,7 @@ def _task_line(ex: Execution, task: Task, stdout_lines: dict[int, int]) -> str:
                              ("runtime helper", task.runtime_helper),
                              ("multiprocessing worker", task.multiprocessing_child)) if on]
     if task.orphan and task.reparented_to is not None:
-        marks[0] = f"ORPHAN (re-parented to {task.reparented_to})"
+        marks[0] = f"ORPHAN ({_adopted_by(ex, task.reparented_to)})"
     n = stdout_lines.get(task.tid, 0)
     if n:
         parts.append(f"{n} stdout line{'s' if n != 1 else ''}")

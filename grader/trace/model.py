@@ -401,6 +401,7 @@ class Execution:
                     "runtime_helper": t.runtime_helper, "helper_reason": t.helper_reason,
                     "multiprocessing_child": t.multiprocessing_child,
                     "pgid": t.pgid, "sid": t.sid,
+                    "exit_call": t.exit_call, "exit_call_at": t.exit_call_at, "clear_tid_word": t.clear_tid_word,
                 }
                 for t in tasks
             ],

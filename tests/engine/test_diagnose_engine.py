@@ -60,7 +60,7 @@ EXPECTED: dict[str, tuple[list[str], Expect]] = {
         f"pid {ex.root} waits in pause for a signal that never came", "4 child process(es)",
         f"their parent (pid {ex.root}) was still running"]),
     "orphan_init": (["orphan"], lambda ex: [f"(pid {_kids(ex)[0]}) outlived their parent (pid {ex.root})",
-                                            "init (pid 1) adopted and reaped them"]),
+                                            "and init (pid 1) adopted them"]),
     "zombie_reaped": (["late_reap"], lambda ex: [f"(pid {_kids(ex)[0]}) were zombies for up to "]),
     "fork_buffer_pty": ([], lambda ex: []),
     "syntax_error": (["syntax_error"], lambda ex: ["SyntaxError: '(' was never closed\" at line 3"]),
