@@ -226,7 +226,7 @@ def _aggregate(test: TestSpec, tallies: list[_Tally], per_run_diagnoses: list[li
     result.status = overall_status(result.checks)
     if run_errors:
         result.message = f"{len(run_errors)} run(s) could not be used: " + "; ".join(run_errors)
-    failed = [c.kind for c in result.checks if c.status in ("failed", "flaky")]
+    failed = [c for c in result.checks if c.status in ("failed", "flaky")]
     result.diagnoses = attach(merge_diagnoses(per_run_diagnoses), failed)
     for verdict in result.checks:
         verdict.explained_by = [d.code for d in result.diagnoses if verdict.kind in d.explains]
