@@ -497,3 +497,11 @@ def test_a_test_shown_after_the_due_date_is_hidden_before_it_and_shown_after(sit
         pages[assignment] = client_for(student).get(f"/s/{sub.id}/feedback/").content.decode().split('id="test-3"')[1]
     assert "This is a hidden test" in pages["fork-hello"]
     assert "This is a hidden test" not in pages["closed-hello"] and "process.count" in pages["closed-hello"]
+
+
+def test_the_class_summary_lists_a_student_who_sent_nothing_as_no_submission(site: Any, graded: dict[str, Any],
+                                                                             ta: Any) -> None:
+    nobody = make_student()
+    page = client_for(ta).get("/staff/a/fork-hello/summary/").content.decode()
+    (row,) = [r for r in page.split("<tr>") if f"{nobody.username}<" in r or f"{nobody.username} " in r]
+    assert "no submission" in row and "run the batch again" not in page

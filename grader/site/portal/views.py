@@ -404,14 +404,15 @@ def dashboard_live_view(request: HttpRequest, assignment: str) -> HttpResponse:
         "running": Submission.objects.filter(status=Submission.RUNNING).count()})
 
 
-def _stored(assignment: str) -> tuple[list[Any], list[dict[str, Any]], list[str]]:
+def _stored(assignment: str) -> tuple[list[Any], list[dict[str, Any]], list[tuple[str, str]]]:
     """The counted attempt of each student as batch's StoredResult (late penalty applied), the entries
-    the LMS gradebook reads, and the students with no graded attempt."""
+    the LMS gradebook reads, and (username, name) of the students who sent nothing at all (a student whose
+    attempts are all still waiting or failed is in neither list: there is nothing to count yet)."""
     from grader.batch.store import StoredResult
 
     stored: list[Any] = []
     entries: list[dict[str, Any]] = []
-    missing: list[str] = []
+    absent: list[tuple[str, str]] = []
     for row in _class_rows(assignment):
         username = row["user"].get_username()
         name = (row["member"].display_name if row["member"] else "") or username
@@ -420,15 +421,16 @@ def _stored(assignment: str) -> tuple[list[Any], list[dict[str, Any]], list[str]
                         "notes": [_("late by %(d)d days: -%(p)g%%") % {"d": chosen.days_late,
                                                                       "p": chosen.penalty_percent}]
                         if chosen is not None and chosen.late else []})
+        if not row["attempts"]:
+            absent.append((username, name))
         if chosen is None or (result := chosen.result()) is None:
-            missing.append(username)
             continue
         result = dataclasses.replace(result, score=chosen.final_score if chosen.final_score is not None
                                      else result.score)
         stored.append(StoredResult(student=username, submission_hash=chosen.content_hash,
                                    assignment_hash=result.assignment_hash, grader_version=result.grader_version,
                                    outcome="internal_error" if result.error else "graded", result=result))
-    return stored, entries, missing
+    return stored, entries, absent
 
 
 @require_GET
@@ -438,8 +440,8 @@ def summary_view(request: HttpRequest, assignment: str) -> HttpResponse:
     from grader.batch.summary import render_index, summarize
 
     _spec_or_404(assignment)
-    stored, _entries, missing = _stored(assignment)
-    summary = summarize(stored, missing=[m for m in missing if m],
+    stored, entries, absent = _stored(assignment)
+    summary = summarize(stored, absent=absent, names={e["student"]: e["display_name"] for e in entries},
                         href=lambda student: reverse("student_history", args=[assignment, student]))
     response = HttpResponse(render_index(summary, lang=_lang(request)), content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = FEEDBACK_CSP
@@ -472,7 +474,7 @@ def gradebook_view(request: HttpRequest, assignment: str, kind: str) -> HttpResp
     spec = _spec_or_404(assignment)
     if kind not in EXPORTS:
         raise Http404
-    stored, entries, _missing = _stored(assignment)
+    stored, entries, _absent = _stored(assignment)
     roster = _roster_json(entries)
     rows, _warnings = lms_rows(stored, {"entries": entries, "roster": roster})
     text = export_csv(kind, rows, title=spec.title, points=spec.max_score,
