@@ -313,7 +313,7 @@ def grade(
             submission_dir,
             [group.request for group in groups],
             limits=assignment.limits.to_limits(),
-            build=assignment.build,
+            build=assignment.build_command,
         )
     except InfrastructureError:
         raise

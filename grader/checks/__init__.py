@@ -38,6 +38,7 @@ from grader.checks.processes import (
     ProcessSiblings,
     ProcessTree,
 )
+from grader.checks.race import RaceNone
 from grader.checks.resources import ResourceMemory, ResourcePids, ResourceTime
 from grader.checks.signals import ProcessGroup, ProcessSession, SignalDelivered, SignalHandler, SignalSent
 from grader.checks.threads import ThreadCount, ThreadJoined, ThreadSameProcess, ThreadWork
@@ -60,7 +61,9 @@ Check = Annotated[
     # ipc.py, resources.py
     | IpcUsed | IpcFlow | IpcCleanup | ResourceTime | ResourceMemory | ResourcePids
     # signals.py, files.py
-    | SignalSent | SignalDelivered | SignalHandler | ProcessGroup | ProcessSession | FileContents,
+    | SignalSent | SignalDelivered | SignalHandler | ProcessGroup | ProcessSession | FileContents
+    # race.py
+    | RaceNone,
     Field(discriminator="kind"),
 ]
 

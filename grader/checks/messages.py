@@ -664,12 +664,18 @@ TEMPLATES: dict[str, str] = {
                        "{failed}<cost>"),
     # race.none (grader.checks.race): ThreadSanitizer's report, read from a log the program cannot read
     "race.none_ok": N_("ThreadSanitizer watched every memory access of the program and found no data race"),
-    "race.found": N_("ThreadSanitizer found a data race on {location}: {first} and {second} accessed it with no "
-                     "lock or other ordering between them, and at least one of them wrote<more>"),
+    "race.found": N_("ThreadSanitizer found a data race on the variable {variable}: thread {first_thread} at "
+                     "{first_at} and thread {second_thread} at {second_at} accessed it with no lock or other "
+                     "ordering between them, and at least one of them wrote<more>"),
+    "race.found_memory": N_("ThreadSanitizer found a data race: thread {first_thread} at {first_at} and thread "
+                            "{second_thread} at {second_at} accessed the same memory with no lock or other "
+                            "ordering between them, and at least one of them wrote<more>"),
     "race.log_tampered": N_("the sanitizer's log of this run was changed by the program ({what}), so its "
                             "report cannot be trusted"),
     "race.died_unreported": N_("the sanitizer ended the program with exit code {code} but left no report the "
                                "grader could read"),
+    "race.exit_unreported": N_("the program ended with exit code {code}, the code the sanitizer ends a program "
+                               "with after a report, but the sanitizer's log holds no report"),
     "race.not_sanitized": N_("this run was not built with ThreadSanitizer (`sanitize: thread`), so there is no "
                              "sanitizer report to judge"),
 }

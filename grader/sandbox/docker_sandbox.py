@@ -17,6 +17,7 @@ from grader.errors import ImageError
 from grader.sandbox.base import SandboxResult, run_in_sessions
 from grader.sandbox.engine import ContainerSpec, Engine
 from grader.sandbox.image import image_tag
+from grader.sanitize import runtime_plan
 from grader.sandbox.perturb import for_request
 from grader.sandbox.records import BuildRecord, Limits, RunRecord, RunRequest
 from grader.sandbox.tracing import STRACE_ARGS
@@ -100,7 +101,8 @@ class DockerSandbox:
                 {"name": r.name, "command": list(r.command), "repeat": r.repeat,
                  "stdin_b64": base64.b64encode(r.stdin).decode("ascii"),
                  "stdout_mode": r.stdout_mode, "trace": r.trace, "collect": list(r.collect),
-                 "perturbations": for_request(r)}
+                 "perturbations": for_request(r),
+                 "sanitizer": runtime_plan(r.sanitize) if r.sanitize else None}
                 for r in requests
             ],
         }
@@ -165,7 +167,7 @@ def _collect(out: Path, requests: Sequence[RunRequest], limits: Limits) -> Sandb
         result.build = BuildRecord(
             command=data["command"], exit_code=data["exit_code"],
             output=base64.b64decode(data["output"]), wall_ms=data["wall_ms"],
-            timed_out=data.get("timed_out", False),
+            timed_out=data.get("timed_out", False), sanitizer_evasions=list(data.get("sanitizer_evasions", [])),
         )
     for r_index, request in enumerate(requests):
         records: list[RunRecord] = []

@@ -100,15 +100,26 @@ def student_pids(uid: int) -> list[int]:
         if not entry.isdigit() or int(entry) in NOT_STUDENT:
             continue
         try:
-            if os.stat(f"/proc/{entry}").st_uid != uid:
+            if _real_uid(entry) != uid:
                 continue
             with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
                 state = fh.read().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
+        except (OSError, IndexError, ValueError):
             continue
         if state not in ("Z", "X"):
             pids.append(int(entry))
     return pids
+
+
+def _real_uid(entry: str) -> int | None:
+    """The task's real uid (/proc/PID/status). Not the owner of /proc/PID, which is root for a task that is
+    not dumpable and the effective uid otherwise: the local backend's strace runs with the student's
+    effective uid (and is not theirs), a student's process may make itself non-dumpable (and is)."""
+    with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as fh:
+        for line in fh:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    return None
 
 
 class Killer:
@@ -777,9 +788,104 @@ def apply_perturbation(perturbation: dict, env: dict[str, str]) -> tuple[list[st
     return list(perturbation.get("strace_args") or []), cpus, applied
 
 
+# ----- sanitizers (grader/sanitize.py computes the plan; the report is read here, as root) -----
+SANITIZER_BYTES = 256 * 1024   # what is kept of one sanitizer log file
+SANITIZER_FILES = 16
+
+
+def prepare_sanitizer(sanitizer: dict | None, out_name: str, env: dict[str, str]) -> str | None:
+    """A fresh log directory for this run (root-owned, mode 1733: the program may create files in it but
+    can neither list nor read it) and the sanitizer's options pointing there. Returns the directory."""
+    if not sanitizer:
+        return None
+    log_dir = os.path.join(HOOK_DIR, f"san-{out_name}-{os.urandom(6).hex()}")
+    os.makedirs(HOOK_DIR, mode=0o755, exist_ok=True)
+    os.mkdir(log_dir, 0o700)
+    os.chmod(log_dir, 0o1733)
+    env[sanitizer["env"]] = f"{sanitizer['options']}:log_path={log_dir}/report"
+    return log_dir
+
+
+def collect_sanitizer(plan: dict, sanitizer: dict, log_dir: str) -> dict:
+    """The sanitizer's log files, read as root once the program's processes are gone: regular files
+    owned by the student, never through a link; anything else in the directory is named as such."""
+    entries = []
+    try:
+        names = sorted(os.listdir(log_dir))
+    except OSError:
+        names = []
+    for name in names[:SANITIZER_FILES]:
+        entry = {"name": name, "status": "ok", "size": 0, "data_b64": ""}
+        entries.append(entry)
+        try:
+            fd = os.open(os.path.join(log_dir, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
+        except OSError as exc:
+            entry["status"] = "symlink" if exc.errno == errno.ELOOP else "unreadable"
+            continue
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                entry["status"] = "not_regular"
+                continue
+            if info.st_uid != plan["uid"] or info.st_nlink != 1:
+                entry["status"] = "foreign" if info.st_uid != plan["uid"] else "linked"
+                continue
+            data = os.read(fd, SANITIZER_BYTES)
+            entry.update(size=info.st_size, data_b64=base64.b64encode(data).decode("ascii"))
+        finally:
+            os.close(fd)
+    subprocess.run(["rm", "-rf", "--one-file-system", "--", log_dir], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=False)
+    return {"kind": sanitizer["kind"], "log_dir": log_dir, "exit_code": sanitizer["exit_code"],
+            "files": entries, "more_files": max(0, len(names) - SANITIZER_FILES), "evasions": list(EVASIONS)}
+
+
+EVASIONS: list[str] = []   # sanitizer_evasions of this container's build, given with every run's log
+
+
+def sanitizer_evasions(plan: dict) -> list[str]:
+    """What in the built work dir changes what the sanitizer reports: symbols defined in an ELF file
+    (nm), or words in the sources. Read as root after the build."""
+    sanitizer = next((r["sanitizer"] for r in plan["runs"] if r.get("sanitizer")), None)
+    if not sanitizer:
+        return []
+    import re
+
+    found: list[str] = []
+    patterns = [re.compile(p) for p in sanitizer["evasion_patterns"]]
+    symbols = set(sanitizer["evasion_symbols"])
+    for folder, _dirs, files in os.walk(WORK):
+        for name in files:
+            path = os.path.join(folder, name)
+            rel = os.path.relpath(path, WORK)
+            try:
+                if os.path.islink(path) or not os.path.isfile(path):
+                    continue
+                with open(path, "rb") as fh:
+                    head = fh.read(1 << 20)
+            except OSError:
+                continue
+            if head[:4] == b"\x7fELF":
+                out = subprocess.run(["nm", "--defined-only", "--", path], stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, check=False).stdout.decode("ascii", "replace")
+                for line in out.splitlines():
+                    parts = line.split()
+                    if parts and parts[-1] in symbols:
+                        found.append(f"{rel} defines {parts[-1]}")
+            elif name.endswith((".c", ".h", ".cc", ".cpp", ".cxx", ".hpp")):
+                text = head.decode("utf-8", "replace")
+                for pattern in patterns:
+                    hit = pattern.search(text)
+                    if hit:
+                        line = text.count("\n", 0, hit.start()) + 1
+                        found.append(f"{rel}:{line} uses {hit.group(0)}")
+    return sorted(set(found))[:20]
+
+
 def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
     limits = plan["limits"]
     env = student_env(plan)
+    log_dir = prepare_sanitizer(request.get("sanitizer"), out_name, env)
     perturbations = request.get("perturbations") or []
     inject: list[str] = []
     cpus: list[int] | None = None
@@ -792,6 +898,8 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
         "stdout_mode": request.get("stdout_mode", "pipe"),
         "perturbation": applied,
     }
+    if log_dir is not None:
+        record["sanitizer_log_dir"] = log_dir
     real = resolve(command, env)
     if real is None:
         record["start_failed"] = f"command {command[0]!r} was not found in the sandbox"
@@ -1100,6 +1208,9 @@ def main() -> int:
         return 0
     if plan.get("build"):
         record = build(plan)
+        if record["exit_code"] == 0 and any(r.get("sanitizer") for r in plan["runs"]):
+            record["sanitizer_evasions"] = sanitizer_evasions(plan)
+            EVASIONS[:] = record["sanitizer_evasions"]
         write_json("build.json", record)
         if record["exit_code"] != 0:
             write_json("done.json", {"ok": True})
@@ -1132,6 +1243,10 @@ def main() -> int:
             if request.get("collect"):
                 kill_student(plan)   # nothing of the program may write them after the copy
                 record["files"] = collect_files(request["collect"])
+            log_dir = record.pop("sanitizer_log_dir", None)
+            if log_dir:
+                kill_student(plan)   # nothing of the program may touch the log after it is read
+                record["sanitizer"] = collect_sanitizer(plan, request["sanitizer"], log_dir)
             write_json(f"{name}.json", record)
             if faults.get("root_file_in_tmp"):
                 # Test hook (tests/engine/test_sandbox.py): a file the student cannot remove, as a

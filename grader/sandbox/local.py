@@ -44,6 +44,7 @@ from grader.errors import InfrastructureError
 from grader.sandbox import docker_sandbox
 from grader.sandbox.base import SandboxResult, run_in_sessions
 from grader.sandbox.docker_sandbox import BUILD_TIMEOUT_MS, HARNESS, STUDENT_ENV, _collect, _copy_readable
+from grader.sanitize import runtime_plan
 from grader.sandbox.perturb import for_request
 from grader.sandbox.records import Limits, RunRecord, RunRequest
 from grader.sandbox.select import FORCE_FLAG
@@ -427,7 +428,8 @@ class LocalSandbox:
                 {"name": r.name, "command": list(r.command), "repeat": r.repeat,
                  "stdin_b64": base64.b64encode(r.stdin).decode("ascii"),
                  "stdout_mode": r.stdout_mode, "trace": r.trace, "collect": list(r.collect),
-                 "perturbations": for_request(r)}
+                 "perturbations": for_request(r),
+                 "sanitizer": runtime_plan(r.sanitize) if r.sanitize else None}
                 for r in requests
             ],
         }

@@ -48,6 +48,8 @@ class RunRequest:
     perturb_seed: int = 0             # repeat i runs with seed perturb_seed + perturb_first + i
     perturb_first: int = 0            # the repeat index of this request's first run (a fresh container per
                                       # repeat runs each as a request of its own)
+    sanitize: Literal["thread", "address", "undefined"] | None = None   # built with this sanitizer: its
+                                      # report is collected from a log the program cannot read (grader.sanitize)
 
 
 @dataclass(slots=True)
@@ -59,6 +61,9 @@ class BuildRecord:
     output: bytes                     # compiler's stdout+stderr, capped
     wall_ms: int
     timed_out: bool = False
+    # With a sanitizer: what in the built files changes what it reports (a hook symbol it defines, a
+    # no_sanitize attribute in a source), found by the harness after the build; empty: nothing.
+    sanitizer_evasions: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -140,6 +145,11 @@ class RunRecord:
     # The schedule perturbation this run had (grader.sandbox.perturb.RunPerturbation.to_json, with
     # "applied_cpus": the CPUs the harness really pinned it to); None: not perturbed.
     perturbation: dict[str, Any] | None = None
+    # With RunRequest.sanitize: the sanitizer's log as the harness read it after the run: {"kind",
+    # "log_dir", "exit_code" (the code it ends a program with after a report), "files": [{"name",
+    # "status" (ok | symlink | not_regular | foreign | linked | unreadable), "size", "data_b64"}],
+    # "more_files"}. None: not sanitized.
+    sanitizer: dict[str, Any] | None = None
 
     @property
     def failed_to_start(self) -> bool:

@@ -22,7 +22,7 @@ STRACE_ARGS = [
         "eventfd2",
         "link", "linkat", "rename", "renameat", "renameat2", "chdir", "fchdir",
         # data through descriptors
-        "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
+        "read", "write", "readv", "writev", "lseek", "pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
         "sendfile", "splice", "tee", "vmsplice", "copy_file_range",
         # sockets
         "socket", "socketpair", "bind", "listen", "connect", "accept", "accept4",

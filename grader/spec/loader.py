@@ -333,6 +333,11 @@ def _variant_problems(assignment: Assignment, folder: Path, where: Loc, tests_at
                                  f"no check is called {name!r}{_suggest(name, known)}"))
     if len(set(assignment.files)) != len(assignment.files):
         problems.append(((*where, "files"), "a file is listed twice"))
+    if assignment.sanitize is not None:
+        try:
+            assignment.build_command  # noqa: B018 - raises when the sanitizer's flags cannot be added
+        except ValueError as err:
+            problems.append(((*where, "sanitize"), str(err)))
     return problems
 
 

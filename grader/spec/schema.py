@@ -215,6 +215,8 @@ class VariantSpec(StrictModel):
                                                                   "assignment's)")
     tests: list[TestSpec] | None = Field(default=None, min_length=1, description="this variant's tests, instead of "
                                                                                  "the assignment's")
+    sanitize: Literal["thread", "address", "undefined"] | None = Field(
+        default=None, description="this variant's sanitizer build (default: the assignment's)")
     reference: RelativePath | None = Field(default=None, description="this variant's reference solution")
     faulty: list[FaultySpec] = Field(default_factory=list, description="this variant's known-faulty solutions, "
                                                                        "each checked against this variant's tests")
@@ -257,6 +259,10 @@ class Assignment(StrictModel):
                                   "the traced calls where interleavings are decided, CPU placement, Python's "
                                   "switch interval; each run records its seed) (default: light when a test "
                                   "repeats, off for one run)")
+    sanitize: Literal["thread", "address", "undefined"] | None = Field(
+        default=None, description="build the C/C++ submission with one of gcc's sanitizers and run it so: thread "
+                                  "(ThreadSanitizer: data races, for race.none), address or undefined; the build "
+                                  "must start with gcc, g++, cc or c++ (with `variants`: each variant's own)")
     race: Literal["fail", "warn"] = Field(
         default="fail", description="what a race costs: fail (a check that held in some runs and not others "
                                     "scores nothing) or warn (it keeps its points; the page still says the "
@@ -301,7 +307,7 @@ class Assignment(StrictModel):
         resolved = self.model_copy(update={
             "language": spec.language, "files": list(spec.files), "build": spec.build, "run": spec.run,
             "limits": limits, "repeat": spec.repeat or self.repeat, "stdout": spec.stdout or self.stdout,
-            "isolation": spec.isolation or self.isolation,
+            "isolation": spec.isolation or self.isolation, "sanitize": spec.sanitize or self.sanitize,
             "tests": list(spec.tests) if spec.tests is not None else list(self.tests),
             "reference": spec.reference, "faulty": list(spec.faulty), "variants": {},
         })
@@ -358,12 +364,22 @@ class Assignment(StrictModel):
             command=tuple(command),
             repeat=repeats,
             perturb=default_level(self.perturb, repeats),
+            sanitize=self.sanitize,
             stdin=test.stdin.encode("utf-8"),
             stdout_mode=test.stdout or self.stdout,
             isolation=test.isolation or self.isolation,
             trace=True,
             collect=collected_paths(test.checks),
         )
+
+    @property
+    def build_command(self) -> list[str] | None:
+        """The build the sandbox runs: `build`, with the sanitizer's flags when `sanitize` is set."""
+        if self.build is None or self.sanitize is None:
+            return self.build
+        from grader.sanitize import build_command
+
+        return build_command(list(self.build), self.sanitize)
 
     def requests(self, *, repeat: int | None = None) -> list[RunRequest]:
         """One request per test, in order."""

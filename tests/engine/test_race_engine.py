@@ -92,3 +92,71 @@ def test_perturb_off_runs_as_before(docker_sandbox, tmp_path: Path) -> None:
     result = grade(assignment, tmp_path, docker_sandbox)
     assert result.tests[0].status == "passed"
     assert all(run.perturbation is None for run in result.tests[0].runs)
+
+
+# ----------------------------------------------------------------------------- ThreadSanitizer (race.none)
+
+TSAN = RACE / "tsan"
+
+
+def _tsan(sandbox, kind: str, tmp_path: Path) -> Result:
+    return _grade(sandbox, TSAN / "assignment.yaml", TSAN / kind / "share.c", tmp_path)
+
+
+def _check(result: Result, kind: str):
+    return next(c for c in result.tests[0].checks if c.kind == kind)
+
+
+def test_race_none_names_the_two_lines_that_raced(docker_sandbox, tmp_path: Path) -> None:
+    verdict = _check(_tsan(docker_sandbox, "racy", tmp_path), "race.none")
+    assert verdict.status == "failed"
+    # racy/share.c: the producer writes `done` at line 13, the consumer reads it at line 20
+    assert "data race on the variable 'done': thread T1 (tid " in verdict.message
+    assert ") at share.c:13 and thread T2 (tid " in verdict.message and ") at share.c:20" in verdict.message
+    assert set(verdict.params["lines"]) == {"share.c:12", "share.c:13", "share.c:20", "share.c:22"}
+    rows = verdict.evidence[0].lines
+    assert any("write of 4 bytes at share.c:13 in producer()" in r for r in rows)
+    assert any("read of 4 bytes at share.c:20 in consumer()" in r for r in rows)
+    assert len(verdict.evidence[0].tasks) == 2          # the two threads' tids, as the trace has them
+
+
+def test_race_none_passes_a_clean_program(docker_sandbox, tmp_path: Path) -> None:
+    result = _tsan(docker_sandbox, "clean", tmp_path)
+    assert [c.status for c in result.tests[0].checks] == ["passed", "passed"], result.tests[0].checks[0].message
+
+
+def test_a_fake_report_on_stdout_and_stderr_changes_nothing(docker_sandbox, tmp_path: Path) -> None:
+    result = _tsan(docker_sandbox, "fake", tmp_path)
+    run = result.tests[0].runs[0]
+    assert b"WARNING: ThreadSanitizer: data race" in run.stdout and b"WARNING: ThreadSanitizer" in run.stderr
+    assert _check(result, "race.none").status == "passed"
+
+
+def test_the_program_cannot_list_its_log_and_erasing_its_report_is_caught(docker_sandbox, tmp_path: Path) -> None:
+    result = _tsan(docker_sandbox, "tamper", tmp_path)
+    run = result.tests[0].runs[0]
+    assert b"list: Permission denied" in run.stdout      # the log directory cannot be read by the program
+    assert b"truncate: ok" in run.stdout                  # it did truncate its own report file...
+    verdict = _check(result, "race.none")
+    assert verdict.status == "failed"                     # ...and the trace shows it: no verdict from that log
+    assert "was changed by the program (a second open of report." in verdict.message
+
+
+def test_a_program_that_suppresses_its_reports_is_caught(docker_sandbox, tmp_path: Path) -> None:
+    source = (TSAN / "racy" / "share.c").read_text(encoding="utf-8")
+    sneaky = tmp_path / "sneaky"
+    sneaky.mkdir()
+    (sneaky / "share.c").write_text(
+        source + '\nconst char *__tsan_default_suppressions(void)\n{\n    return "race:producer\\n";\n}\n',
+        encoding="utf-8")
+    result = _grade(docker_sandbox, TSAN / "assignment.yaml", sneaky / "share.c", tmp_path)
+    verdict = _check(result, "race.none")
+    assert verdict.status == "failed"
+    assert "share defines __tsan_default_suppressions" in verdict.params["problems"]
+
+
+def test_the_reference_and_faulty_tsan_solutions_validate(docker_sandbox) -> None:
+    from grader.validate import validate
+
+    rows = list(validate([TSAN / "assignment.yaml"], sandbox=docker_sandbox, jobs=1))
+    assert all(r.ok for r in rows), [(r.role, r.status) for r in rows]

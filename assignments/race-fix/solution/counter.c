@@ -4,31 +4,16 @@
 
 #define THREADS 2
 #define ITERATIONS 1000000
-#define WORK 40                         /* steps of work between the read and the write */
 
 static long counter = 0;
-static int ready = 0;
 static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* counter = counter + 1, the long way: read, work, write. */
-static void add_one(void)
-{
-    volatile long work = 0;
-    long value = counter;               /* read */
-    for (int k = 0; k < WORK; k++)      /* some work between the read and the write */
-        work += k;
-    counter = value + 1;                /* write */
-}
 
 static void *worker(void *arg)
 {
     (void)arg;
-    __atomic_add_fetch(&ready, 1, __ATOMIC_SEQ_CST);
-    while (__atomic_load_n(&ready, __ATOMIC_SEQ_CST) < THREADS)
-        ;                               /* spin until every thread is here */
     for (long i = 0; i < ITERATIONS; i++) {
         pthread_mutex_lock(&counter_lock);
-        add_one();
+        counter++;
         pthread_mutex_unlock(&counter_lock);
     }
     return NULL;

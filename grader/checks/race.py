@@ -1,0 +1,99 @@
+"""Races: ThreadSanitizer's verdict on one run (race.none), read from the sanitizer's own log.
+
+The log is data the program cannot forge: the sanitizer writes it to a directory of the harness's that
+the program can neither list nor read, the harness reads it as root once the program is gone, and every
+traced call that touched it other than the sanitizer's own open, writes and close means the program
+tampered with it (grader.sanitize). The program's stdout and stderr are never read for it: printing a
+report changes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, ClassVar, Literal
+
+from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, more, outcome
+from grader.result import Evidence
+from grader.sanitize import Access, RaceReport, parse_tsan, tampering
+
+__all__ = ["RaceNone", "race_reports"]
+
+_BAD_FILE = {"symlink": "a link in place of its log file", "not_regular": "something other than a file in place "
+             "of its log file", "foreign": "a log file it does not own", "linked": "a log file with a second "
+             "name", "unreadable": "a log file the grader could not read"}
+
+
+def race_reports(sanitizer: dict[str, Any]) -> list[RaceReport]:
+    """Every data race in the run's ThreadSanitizer log files (as the harness read them)."""
+    reports: list[RaceReport] = []
+    for entry in sanitizer.get("files") or []:
+        if entry.get("status") == "ok":
+            text = base64.b64decode(entry.get("data_b64") or "").decode("utf-8", "replace")
+            reports.extend(parse_tsan(text))
+    return reports
+
+
+def _thread(access: Access) -> str:
+    """'T1 (tid 42)': ThreadSanitizer's name for the thread and the kernel's id, as the trace has it."""
+    return f"{access.thread} (tid {access.tid})" if access.tid is not None else access.thread
+
+
+def _row(label: str, access: Access) -> str:
+    tid = f", tid {access.tid}" if access.tid is not None else ""
+    function = f" in {access.function}()" if access.function else ""
+    return f"{label:<9} {access.kind} of {access.size} bytes at {access.where}{function}, by {access.thread}{tid}"
+
+
+class RaceNone(CheckBase):
+    """ThreadSanitizer found no data race in the run (the assignment must say `sanitize: thread`).
+
+    A data race is two accesses to the same memory by two threads, at least one a write, with no lock
+    or other ordering between them. ThreadSanitizer sees it whichever thread happened to run first, so
+    one run says what many repeats only sample. The report is read from the sanitizer's log, which the
+    program can neither read nor write through any call the trace does not show; a run whose log the
+    program touched fails with what it did. A failure names the two accesses: which thread, read or
+    write, at which file:line of the student's code.
+    """
+
+    kind: Literal["race.none"]
+    examples: ClassVar[tuple[str, ...]] = ("- race.none: {}",)
+
+    def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
+        record = evidence.record
+        sanitizer = record.sanitizer
+        if not sanitizer or sanitizer.get("kind") != "thread":
+            return outcome(False, "race.not_sanitized", observed="no sanitizer")
+        evasions = [str(e) for e in sanitizer.get("evasions") or []]
+        touched = tampering(record.trace_text(), str(sanitizer.get("log_dir") or ""))
+        odd = [f"{_BAD_FILE[e['status']]} ({e['name']})" for e in sanitizer.get("files") or []
+               if e.get("status") in _BAD_FILE]
+        problems = evasions + touched + odd
+        if problems:
+            return outcome(False, "race.log_tampered", {"what": problems[0], "problems": problems},
+                           observed="tampered", evidence=[Evidence(label="what the program did to the sanitizer",
+                                                                   lines=problems[:10], run=evidence.run)])
+        reports = race_reports(sanitizer)
+        if reports:
+            first = reports[0]
+            more_slot, more_params = more(len(reports) - 1)
+            params: dict[str, Any] = {
+                "first_thread": _thread(first.previous), "first_at": first.previous.where,
+                "second_thread": _thread(first.current), "second_at": first.current.where,
+                "count": len(reports), **more_params,
+                "lines": sorted({a.where for r in reports for a in (r.previous, r.current)})}
+            base = "race.found_memory"
+            if first.variable is not None:
+                base, params["variable"] = "race.found", repr(first.variable)
+            lines = []
+            for number, report in enumerate(reports[:5], start=1):
+                lines += [f"race {number}: on {report.location or 'the same memory'}",
+                          _row("  first", report.previous), _row("  then", report.current)]
+            tasks = sorted({a.tid for a in (first.previous, first.current) if a.tid is not None})
+            return outcome(False, base, params, slots=more_slot,
+                           expected="no data race", observed=f"{len(reports)} data race(s)",
+                           evidence=[Evidence(label="the accesses that raced (ThreadSanitizer)", lines=lines,
+                                              tasks=tasks, run=evidence.run)])
+        code = record.exit_code
+        if code is not None and code == sanitizer.get("exit_code"):
+            return outcome(False, "race.exit_unreported", {"code": code}, observed=f"exit {code}, no report")
+        return outcome(True, "race.none_ok")

@@ -1,0 +1,133 @@
+"""Sanitizer builds and ThreadSanitizer's report, on runs recorded in the real sandbox
+(tests/data/race/tsan/recorded.json: the racy program, and one that truncates its own report)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from grader.checks import CHECK_TYPES
+from grader.checks.base import RunEvidence
+from grader.checks.messages import render
+from grader.errors import SpecError
+from grader.sandbox.records import RunRecord
+from grader.sanitize import build_command, parse_tsan, runtime_plan, tampering
+from grader.spec.loader import parse_assignment
+from grader.trace.model import Execution
+
+RECORDED = json.loads((Path(__file__).resolve().parents[1] / "data" / "race" / "tsan" / "recorded.json")
+                      .read_text(encoding="utf-8"))
+
+
+def _log(kind: str) -> str:
+    files = RECORDED[kind]["sanitizer"]["files"]
+    return "".join(base64.b64decode(f["data_b64"]).decode() for f in files)
+
+
+def _evidence(kind: str, *, trace: str | None = None, sanitizer: dict | None = None,
+              exit_code: int | None = None) -> RunEvidence:
+    recorded = RECORDED[kind]
+    record = RunRecord(name="t", repeat_index=0, command=["./share"],
+                       trace="\n".join(recorded["trace_lines"]) if trace is None else trace,
+                       sanitizer=recorded["sanitizer"] if sanitizer is None else sanitizer,
+                       exit_code=recorded["exit_code"] if exit_code is None else exit_code)
+    return RunEvidence(Execution(), [], [], record)
+
+
+def _race_none():  # type: ignore[no-untyped-def]
+    return CHECK_TYPES["race.none"].model_validate({"kind": "race.none"})
+
+
+def test_the_report_names_both_accesses_threads_and_lines() -> None:
+    reports = parse_tsan(_log("racy"))
+    assert len(reports) == 2
+    first = reports[0]
+    assert (first.previous.kind, first.previous.size, first.previous.thread, first.previous.where,
+            first.previous.function) == ("write", 4, "T1", "share.c:13", "producer")
+    assert (first.current.kind, first.current.thread, first.current.where, first.current.function) == \
+        ("read", "T2", "share.c:20", "consumer")
+    assert first.variable == "done" and reports[1].variable == "result"
+    assert first.previous.tid is not None and first.current.tid == first.previous.tid + 1
+
+
+def test_race_none_fails_with_the_two_lines() -> None:
+    verdict = _race_none().evaluate(_evidence("racy"))
+    assert not verdict.passed and verdict.template == "race.found+more.some"
+    assert "the variable 'done': thread T1 (tid" in verdict.message and "at share.c:13 and thread T2" in verdict.message
+    assert verdict.params["lines"] == ["share.c:12", "share.c:13", "share.c:20", "share.c:22"]
+    korean = render(verdict.template or "", verdict.params, "ko")
+    assert "데이터 경쟁" in korean and "share.c:13" in korean and "share.c:20" in korean
+
+
+def test_an_untouched_log_is_trusted_and_one_the_program_reopened_is_not() -> None:
+    racy = RECORDED["racy"]
+    assert tampering("\n".join(racy["trace_lines"]), racy["sanitizer"]["log_dir"]) == []
+    tamper = RECORDED["tamper"]
+    found = tampering("\n".join(tamper["trace_lines"]), tamper["sanitizer"]["log_dir"])
+    assert len(found) == 1 and found[0].startswith("a second open of report.")   # the refused listing is left out
+    verdict = _race_none().evaluate(_evidence("tamper"))
+    assert not verdict.passed and verdict.template == "race.log_tampered"
+
+
+@pytest.mark.parametrize("call, said", [
+    ('unlink("{d}/report.38") = 0', "unlink on report.38"),
+    ('lseek(3<{d}/report.38>, 0, SEEK_SET) = 0', "lseek on report.38"),
+    ('ftruncate(3<{d}/report.38>, 0) = 0', "ftruncate on report.38"),
+    ('rename("{d}/report.38", "/tmp/x") = 0', "rename on report.38"),
+])
+def test_every_other_call_on_the_log_is_tampering(call: str, said: str) -> None:
+    racy = RECORDED["racy"]
+    log_dir = racy["sanitizer"]["log_dir"]
+    trace = "\n".join([*racy["trace_lines"], "38    1.0 " + call.format(d=log_dir)])
+    assert tampering(trace, log_dir) == [said]
+
+
+def test_a_link_in_place_of_the_log_is_not_read() -> None:
+    sanitizer = {**RECORDED["racy"]["sanitizer"], "files": [{"name": "report.38", "status": "symlink", "size": 0,
+                                                             "data_b64": ""}]}
+    verdict = _race_none().evaluate(_evidence("racy", trace="", sanitizer=sanitizer))
+    assert not verdict.passed and "a link in place of its log file (report.38)" in verdict.message
+
+
+def test_no_report_passes_and_the_sanitizers_exit_code_without_one_does_not() -> None:
+    empty = {**RECORDED["racy"]["sanitizer"], "files": []}
+    assert _race_none().evaluate(_evidence("racy", trace="", sanitizer=empty, exit_code=0)).passed
+    verdict = _race_none().evaluate(_evidence("racy", trace="", sanitizer=empty, exit_code=66))
+    assert not verdict.passed and verdict.template == "race.exit_unreported"
+
+
+def test_printed_text_is_never_read() -> None:
+    empty = {**RECORDED["racy"]["sanitizer"], "files": []}
+    evidence = _evidence("racy", trace="", sanitizer=empty, exit_code=0)
+    evidence.record.stdout = evidence.record.stderr = _log("racy").encode()
+    assert _race_none().evaluate(evidence).passed
+
+
+def test_without_the_sanitizer_there_is_nothing_to_judge() -> None:
+    evidence = RunEvidence(Execution(), [], [], RunRecord(name="t", repeat_index=0, command=["./a"]))
+    verdict = _race_none().evaluate(evidence)
+    assert not verdict.passed and verdict.template == "race.not_sanitized"
+
+
+def test_suppressions_compiled_into_the_program_are_named() -> None:
+    sanitizer = {**RECORDED["racy"]["sanitizer"], "files": [], "evasions": ["share defines __tsan_default_options"]}
+    verdict = _race_none().evaluate(_evidence("racy", trace="", sanitizer=sanitizer, exit_code=0))
+    assert not verdict.passed and "(share defines __tsan_default_options)" in verdict.message
+
+
+def test_the_build_gets_the_sanitizer_flags_and_make_is_refused() -> None:
+    assert build_command(["gcc", "-O0", "-o", "a", "a.c"], "thread") == \
+        ["gcc", "-fsanitize=thread", "-g", "-fno-omit-frame-pointer", "-O0", "-o", "a", "a.c"]
+    assert build_command(["g++", "a.cpp"], "address")[1] == "-fsanitize=address"
+    assert "log_path" not in runtime_plan("thread")["options"]          # the harness adds a fresh one per run
+    assert "detect_leaks=0" in runtime_plan("address")["options"]        # LeakSanitizer cannot run under ptrace
+    text = "id: a\ntitle: A\nlanguage: c\nfiles: [a.c]\nbuild: {build}\nrun: [./a]\nsanitize: thread\n" \
+           "tests:\n  - name: t\n    checks:\n      - race.none: {{}}\n"
+    assignment = parse_assignment(text.format(build="[gcc, -o, a, a.c]"))
+    assert assignment.build_command is not None and assignment.build_command[1] == "-fsanitize=thread"
+    assert assignment.requests()[0].sanitize == "thread"
+    with pytest.raises(SpecError, match="sanitize: thread needs a build that starts with gcc"):
+        parse_assignment(text.format(build="[make]"))
