@@ -201,7 +201,8 @@ class VariantSpec(StrictModel):
     """One way to do the assignment (a language): its files, build and run, its known solutions, and
     what it changes of the assignment's shared settings (limits key by key; tests as a whole list)."""
 
-    language: Literal["python", "c"] = Field(description="the language of this variant's submissions")
+    language: Literal["python", "c", "cpp"] = Field(description="the language of this variant's submissions: "
+                                                                "python, c or cpp (C++, built with g++)")
     files: list[RelativePath] = Field(min_length=1, description="the files a submission of this variant must "
                                                                 "contain; the grader picks the variant whose files "
                                                                 "are all there")
@@ -238,8 +239,8 @@ class Assignment(StrictModel):
     title: str = Field(min_length=1, description="the title students see")
     title_ko: str | None = Field(default=None, description="the title on the Korean page")
     # language, files and run are required unless `variants` gives them per variant (the loader says so).
-    language: Literal["python", "c"] | None = Field(default=None, description="python or c (with `variants`: each "
-                                                                              "variant's own)")
+    language: Literal["python", "c", "cpp"] | None = Field(
+        default=None, description="python, c or cpp (C++, built with g++) (with `variants`: each variant's own)")
     files: list[RelativePath] = Field(default_factory=list, description="the files a submission must contain "
                                                                         "(with `variants`: each variant's own)")
     build: Argv | None = Field(default=None, description="the command that builds the submission, e.g. [make]; a "

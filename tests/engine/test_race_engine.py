@@ -160,3 +160,18 @@ def test_the_reference_and_faulty_tsan_solutions_validate(docker_sandbox) -> Non
 
     rows = list(validate([TSAN / "assignment.yaml"], sandbox=docker_sandbox, jobs=1))
     assert all(r.ok for r in rows), [(r.role, r.status) for r in rows]
+
+
+# ----------------------------------------------------------------------------- C++
+
+def test_a_cpp_submission_is_built_with_gpp_and_graded(docker_sandbox, tmp_path: Path) -> None:
+    spec = ROOT / "assignments" / "race-fix" / "assignment.yaml"
+    good = _grade(docker_sandbox, spec, ROOT / "assignments" / "race-fix" / "solution" / "counter.cpp", tmp_path)
+    assert good.variant == "cpp" and good.full_marks, [(t.name, t.status, t.message) for t in good.tests]
+    submitted = tmp_path / "racy"
+    submitted.mkdir()
+    shutil.copy(ROOT / "assignments" / "race-fix" / "faulty" / "racy.cpp", submitted / "counter.cpp")
+    racy = _grade(docker_sandbox, spec, submitted / "counter.cpp", tmp_path)
+    assert racy.variant == "cpp"
+    exact = next(c for t in racy.tests for c in t.checks if c.kind == "output.exact")
+    assert exact.status in ("failed", "flaky")

@@ -131,3 +131,12 @@ def test_the_build_gets_the_sanitizer_flags_and_make_is_refused() -> None:
     assert assignment.requests()[0].sanitize == "thread"
     with pytest.raises(SpecError, match="sanitize: thread needs a build that starts with gcc"):
         parse_assignment(text.format(build="[make]"))
+
+
+def test_a_cpp_variant_loads_and_can_be_sanitized() -> None:
+    text = ("id: a\ntitle: A\nvariants:\n  cpp:\n    language: cpp\n    files: [a.cpp]\n"
+            "    build: [g++, -o, a, a.cpp]\n    run: [./a]\n    sanitize: thread\n"
+            "tests:\n  - name: t\n    checks:\n      - race.none: {}\n")
+    resolved = parse_assignment(text).for_variant("cpp")
+    assert resolved.language == "cpp"
+    assert resolved.build_command == ["g++", "-fsanitize=thread", "-g", "-fno-omit-frame-pointer", "-o", "a", "a.cpp"]
