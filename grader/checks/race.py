@@ -13,7 +13,7 @@ import base64
 from typing import Any, ClassVar, Literal
 
 from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, more, outcome
-from grader.result import Evidence
+from grader.result import N_, Evidence, Message
 from grader.sanitize import Access, RaceReport, parse_tsan, tampering
 
 __all__ = ["RaceNone", "race_reports"]
@@ -38,10 +38,31 @@ def _thread(access: Access) -> str:
     return f"{access.thread} (tid {access.tid})" if access.tid is not None else access.thread
 
 
-def _row(label: str, access: Access) -> str:
-    tid = f", tid {access.tid}" if access.tid is not None else ""
-    function = f" in {access.function}()" if access.function else ""
-    return f"{label:<9} {access.kind} of {access.size} bytes at {access.where}{function}, by {access.thread}{tid}"
+# One evidence row per access, as a template of the page's catalog (grader.po), so both languages say it.
+_ROWS = {
+    ("first", "write"): N_("first: a write of {size} bytes at {where} in {function}, by thread {thread}"),
+    ("first", "read"): N_("first: a read of {size} bytes at {where} in {function}, by thread {thread}"),
+    ("then", "write"): N_("then: a write of {size} bytes at {where} in {function}, by thread {thread}"),
+    ("then", "read"): N_("then: a read of {size} bytes at {where} in {function}, by thread {thread}"),
+}
+_RACE_ON = N_("data race {number}, on the variable {variable}:")
+_RACE_AT = N_("data race {number}, on memory that is not a named variable:")
+
+
+def _row(order: str, access: Access) -> Message:
+    kind = access.kind if access.kind in ("read", "write") else "write"
+    return Message(_ROWS[(order, kind)], {"size": access.size, "where": access.where,
+                                          "function": f"{access.function}()" if access.function else "?",
+                                          "thread": _thread(access)})
+
+
+def _rows(reports: list[RaceReport]) -> list[Message]:
+    items: list[Message] = []
+    for number, report in enumerate(reports, start=1):
+        items.append(Message(_RACE_ON, {"number": number, "variable": repr(report.variable)})
+                     if report.variable is not None else Message(_RACE_AT, {"number": number}))
+        items += [_row("first", report.previous), _row("then", report.current)]
+    return items
 
 
 class RaceNone(CheckBase):
@@ -70,7 +91,7 @@ class RaceNone(CheckBase):
         problems = evasions + touched + odd
         if problems:
             return outcome(False, "race.log_tampered", {"what": problems[0], "problems": problems},
-                           observed="tampered", evidence=[Evidence(label="what the program did to the sanitizer",
+                           observed="tampered", evidence=[Evidence(label=N_("what the program did to the sanitizer's log"),
                                                                    lines=problems[:10], run=evidence.run)])
         reports = race_reports(sanitizer)
         if reports:
@@ -84,15 +105,11 @@ class RaceNone(CheckBase):
             base = "race.found_memory"
             if first.variable is not None:
                 base, params["variable"] = "race.found", repr(first.variable)
-            lines = []
-            for number, report in enumerate(reports[:5], start=1):
-                lines += [f"race {number}: on {report.location or 'the same memory'}",
-                          _row("  first", report.previous), _row("  then", report.current)]
             tasks = sorted({a.tid for a in (first.previous, first.current) if a.tid is not None})
             return outcome(False, base, params, slots=more_slot,
                            expected="no data race", observed=f"{len(reports)} data race(s)",
-                           evidence=[Evidence(label="the accesses that raced (ThreadSanitizer)", lines=lines,
-                                              tasks=tasks, run=evidence.run)])
+                           evidence=[Evidence(label=N_("the accesses that raced (ThreadSanitizer)"),
+                                              items=_rows(reports[:5]), tasks=tasks, run=evidence.run)])
         code = record.exit_code
         if code is not None and code == sanitizer.get("exit_code"):
             return outcome(False, "race.exit_unreported", {"code": code}, observed=f"exit {code}, no report")

@@ -92,6 +92,8 @@ LABEL_TEMPLATES: tuple[str, ...] = (
     N_("signal handlers and deliveries"),
     N_("process groups and sessions"),
     N_("{path} as the program left it"),
+    N_("the accesses that raced (ThreadSanitizer)"),
+    N_("what the program did to the sanitizer's log"),
 )
 # The words a label's {role} or {stream} can be, translated on their own.
 LABEL_WORDS: dict[str, str] = {

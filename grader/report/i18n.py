@@ -66,7 +66,8 @@ POT_FILE = HERE / "messages.pot"
 BABEL_CFG = HERE / "babel.cfg"
 PARAM_CHARS = 200         # a parameter longer than this is cut in a sentence
 # Python files outside this package whose N_() templates belong to this catalog.
-SOURCES = ("diagnose.py", "trace/endstate.py", "result.py", "batch/notes.py", "pitfalls.py", "submission.py")
+SOURCES = ("diagnose.py", "trace/endstate.py", "result.py", "batch/notes.py", "pitfalls.py", "submission.py",
+           "checks/race.py")
 
 
 def N_(message: str) -> str:

@@ -115,8 +115,9 @@ def test_race_none_names_the_two_lines_that_raced(docker_sandbox, tmp_path: Path
     assert ") at share.c:13 and thread T2 (tid " in verdict.message and ") at share.c:20" in verdict.message
     assert set(verdict.params["lines"]) == {"share.c:12", "share.c:13", "share.c:20", "share.c:22"}
     rows = verdict.evidence[0].lines
-    assert any("write of 4 bytes at share.c:13 in producer()" in r for r in rows)
-    assert any("read of 4 bytes at share.c:20 in consumer()" in r for r in rows)
+    assert rows[:3] == [rows[0], rows[1], rows[2]] and rows[0] == "data race 1, on the variable 'done':"
+    assert rows[1].startswith("first: a write of 4 bytes at share.c:13 in producer(), by thread T1 (tid ")
+    assert rows[2].startswith("then: a read of 4 bytes at share.c:20 in consumer(), by thread T2 (tid ")
     assert len(verdict.evidence[0].tasks) == 2          # the two threads' tids, as the trace has them
 
 

@@ -140,3 +140,21 @@ def test_a_cpp_variant_loads_and_can_be_sanitized() -> None:
     resolved = parse_assignment(text).for_variant("cpp")
     assert resolved.language == "cpp"
     assert resolved.build_command == ["g++", "-fsanitize=thread", "-g", "-fno-omit-frame-pointer", "-o", "a", "a.cpp"]
+
+
+def test_the_page_shows_the_two_accesses_in_english_and_korean() -> None:
+    from grader.report import render_html
+    from grader.result import Result
+    from grader.result import TestResult as Tested
+    from grader.scoring import aggregate_check
+
+    verdict = aggregate_check(_race_none(), [(0, _race_none().evaluate(_evidence("racy")))])
+    result = Result(assignment_id="race-tsan", assignment_title="T", submission="s", score=0.0, max_score=1.0,
+                    tests=[Tested(name="no data race", status="failed", score=0.0, max_score=1.0, checks=[verdict])])
+    english = render_html(result)
+    assert "the accesses that raced (ThreadSanitizer)" in english
+    assert "first: a write of 4 bytes at share.c:13 in producer(), by thread T1 (tid" in english
+    korean = render_html(result, lang="ko")
+    assert "경쟁한 접근 (ThreadSanitizer)" in korean
+    assert "먼저: 스레드 T1 (tid" in korean and "share.c:13(producer())에서 4바이트 쓰기" in korean
+    assert "데이터 경쟁" in korean and "share.c:20" in korean
