@@ -95,7 +95,7 @@ class Course(StrictModel):
     score: Literal["last", "best"] = "last"
     rate_limit: RateLimit = Field(default_factory=RateLimit)
     max_pending: int = Field(default=3, ge=1)
-    # true: each run group in a sandbox session of its own, so the page can say "step k of n" (about 1.6x the
+    # true: each run group in a sandbox session of its own, so the page can say "step k of n" (1.4-1.6x the
     # grading time of fork-hello, bench/bench_site_burst.py); false: one session per submission, "running".
     live_steps: bool = True
     assignments: list[AssignmentEntry] = Field(min_length=1)
