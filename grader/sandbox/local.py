@@ -5,8 +5,8 @@ it no Docker engine (Gradescope, PrairieLearn, CI). See docs/platforms.md. The g
 paths (/grader, /submission, /work, /pristine, /trace) as plain directories (tmpfs where mounting
 is permitted), writes the plan and runs `python3 -I -S harness.py plan.json` unchanged; the
 records are read back with the Docker backend's own reader. The harness runs the program under
-`strace -f -u student` (or, where the container has no CAP_SYS_PTRACE, under a strace that attaches
-before the program drops to the student's uid: tracing.NO_PTRACE_LAUNCHER), kills every process of the
+`strace -f -u student` (or, chosen by hand, experimental, under a strace that attaches before the
+program drops to the student's uid: tracing.NO_PTRACE_LAUNCHER), kills every process of the
 student's uid and wipes /work, /tmp, /dev/shm and the SysV objects between runs, exactly as in a
 container of ours.
 
@@ -74,10 +74,12 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 PR_SET_CHILD_SUBREAPER = 36
 TOOLS = ("strace", "setpriv", "ipcrm", "sed")
 CAP_SYS_PTRACE = 19
-# How strace comes to trace the student's program: "strace -u" (strace starts it as the student; needs
-# CAP_SYS_PTRACE), "attach" (tracing.NO_PTRACE_LAUNCHER: strace attaches while the program is still
+# How strace comes to trace the student's program: "strace-u" (strace starts it as the student; needs
+# CAP_SYS_PTRACE), or "attach" (tracing.NO_PTRACE_LAUNCHER: strace attaches while the program is still
 # root, then it drops to the student's uid; for containers without the capability, as PrairieLearn's
-# hosted graders), or "auto" (attach exactly when this process lacks the capability).
+# hosted graders). "attach" is EXPERIMENTAL and only ever chosen by hand: strace there ends up with the
+# student's effective and saved uid (exec sets the saved uid), so the student's program may signal it
+# (kill or stop its tracer), and its `sed` filter runs as the student. "auto" is "strace-u".
 TRACERS = ("auto", "strace-u", "attach")
 
 
@@ -330,12 +332,13 @@ class LocalSandbox:
         if choice not in TRACERS:
             raise LocalSandboxError(f"unknown tracer {choice!r} for the local sandbox: choose one of {', '.join(TRACERS)}")
         self.capability = has_cap_sys_ptrace()
-        self.tracer = choice if choice != "auto" else "strace-u" if self.capability else "attach"
+        self.tracer = "strace-u" if choice == "auto" else choice
         if self.tracer == "strace-u" and not _probe(
                 ["strace", "-f", "-q", "-u", self.user, "-o", "/dev/null", "--", "/bin/true"]):
             raise LocalSandboxError(
                 f"strace cannot trace a program running as {self.user!r} in this container "
-                "(ptrace was refused: the container needs the SYS_PTRACE capability)")
+                "(ptrace was refused: the container needs the SYS_PTRACE capability"
+                f"{'' if self.capability else ', and CapEff shows it is missing'})")
         if self.tracer == "attach" and not _probe(
                 [self.python, "-I", "-S", "-c", NO_PTRACE_LAUNCHER,
                  json.dumps({"uid": self.uid, "gid": self.gid, "out": "/dev/null",
@@ -379,7 +382,8 @@ class LocalSandbox:
             "strace -u: strace starts the program as the student's uid (CAP_SYS_PTRACE)" if self.tracer == "strace-u"
             else "strace attached while the program was still root, then it dropped to the student's uid "
                  f"({'no CAP_SYS_PTRACE in this container' if not self.capability else 'chosen by option'}); "
-                 "--seccomp-bpf is not used, so tracing is slower")
+                 "EXPERIMENTAL: the program could signal its tracer; --seccomp-bpf is not used, so tracing is "
+                 "slower")
         out["ipc"] = "the container's SysV IPC and POSIX queues, emptied between runs by the harness"
         out["scratch space"] = (f"tmpfs of {limits.tmpfs_bytes} bytes for /work" if self.tmpfs
                                 else "the container's disk for /work (mount not permitted); RLIMIT_FSIZE per file")

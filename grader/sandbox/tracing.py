@@ -40,14 +40,17 @@ STRACE_ARGS = [
 # task's /proc/PID/fd (what --decode-fds prints) only when its filesystem uid is that task's. So this
 # launcher, run by the harness as root in place of `strace -u`: forks the program-to-be (still root),
 # starts strace as a sibling with real uid root (it may attach) and effective uid the student's (it
-# may read the program's descriptors; the student's processes can neither signal nor ptrace it: their
-# uid is neither its real nor its saved one), waits until strace has attached, and only then does the
+# may read the program's descriptors), waits until strace has attached, and only then does the
 # program-to-be drop to the student's uid and exec the command. Made dumpable again just before that
 # exec, so strace can read the exec's own arguments. strace, with a filesystem uid that may not open
 # the root-only trace FIFO, writes through a pipe to `sed`, which inherits the FIFO from the launcher
 # and drops the launcher's own lines (everything before the program's first execve). The launcher
 # waits for the program and for strace, then ends the way the program did, so the harness reads the
 # program's exit status as from `strace -u`. Standard library only: the image's python3 runs it.
+# EXPERIMENTAL, never chosen automatically (grader.sandbox.local.TRACERS): exec sets strace's saved uid
+# to its effective one, the student's, so the program may signal (kill, stop) its tracer; /bin/sh gives
+# `sed` the student's real uid too; and `strace -p` may end while a child forked just before its
+# parent's exit has not reported its first stop (seen once in ~140 runs: that child is left stopped).
 NO_PTRACE_LAUNCHER = r'''
 import ctypes, json, os, signal, sys, time
 cfg = json.loads(sys.argv[1])

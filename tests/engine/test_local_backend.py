@@ -320,8 +320,8 @@ def _library(box: GradescopeLike, names: tuple[str, ...]) -> None:
 
 
 def test_without_sys_ptrace_strace_attaches_before_the_uid_drops(box: GradescopeLike, autograder_zip: Path) -> None:
-    # PrairieLearn's hosted graders give the container no CAP_SYS_PTRACE: `strace -u` is refused there, so
-    # the local backend sees the capability missing (CapEff) and attaches strace while the program is root.
+    # PrairieLearn's hosted graders give the container no CAP_SYS_PTRACE: `strace -u` is refused there. The
+    # experimental tracer="attach" (chosen by hand only) attaches strace while the program is still root.
     bare = GradescopeLike(without=("SYS_PTRACE",))
     try:
         setup = bare.install(autograder_zip)
@@ -333,7 +333,10 @@ def test_without_sys_ptrace_strace_attaches_before_the_uid_drops(box: Gradescope
                     {"name": "exits", "command": ["python3", "exits.py"]},
                     {"name": "segv", "command": ["python3", "segv.py"]},
                     {"name": "sleep", "command": ["python3", "sleep.py"]}]
-        attached = run_local(bare, requests, timeout_ms=2000)
+        # auto stays with `strace -u` and refuses, saying the capability is missing.
+        refused_auto = bare.exec(["python3", "-I", "-c", DRIVER, json.dumps(requests), json.dumps({}), "auto"])
+        assert refused_auto.code != 0 and "SYS_PTRACE capability, and CapEff shows it is missing" in refused_auto.stderr
+        attached = run_local(bare, requests, tracer="attach", timeout_ms=2000)
         assert attached["limits_in_force"]["tracing"].startswith("strace attached while the program was still root")
         assert "no CAP_SYS_PTRACE" in attached["limits_in_force"]["tracing"]
         started = run_local(box, requests, timeout_ms=2000)     # the same programs with the capability
@@ -354,8 +357,11 @@ def test_without_sys_ptrace_strace_attaches_before_the_uid_drops(box: Gradescope
         # Graded: the reference passes and every faulty solution fails what it declares, as with the capability.
         _library(bare, ("fork-hello",))
         _library(box, ("fork-hello",))
-        without = bare.exec(["grader", "validate", "--sandbox", "local", "/srv/library/fork-hello/assignment.yaml"])
-        with_cap = box.exec(["grader", "validate", "--sandbox", "local", "/srv/library/fork-hello/assignment.yaml"])
+        # TMPDIR: the grader's own scratch out of the student's /tmp (as LocalSandbox sets it once it exists).
+        without = bare.exec(["grader", "validate", "--sandbox", "local", "/srv/library/fork-hello/assignment.yaml"],
+                            env={"GRADER_LOCAL_TRACER": "attach", "TMPDIR": "/var/tmp"})
+        with_cap = box.exec(["grader", "validate", "--sandbox", "local", "/srv/library/fork-hello/assignment.yaml"],
+                            env={"TMPDIR": "/var/tmp"})
         assert with_cap.code == 0, with_cap.stdout + with_cap.stderr
         assert without.code == 0, without.stdout + without.stderr
         assert without.stdout == with_cap.stdout

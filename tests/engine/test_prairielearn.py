@@ -172,24 +172,17 @@ def test_grade_is_root_only_while_the_program_runs(pl: PrairieLearnLike) -> None
     assert pl.box.exec(["stat", "-c", "%a", "/grade"]).stdout.split() == ["700"]
 
 
-def test_with_the_grader_hosts_own_capabilities_strace_attaches_before_the_uid_drops(question: Path) -> None:
-    # PrairieLearn's grader host adds no capability: without SYS_PTRACE, `strace -u` cannot follow the
-    # program once it runs as another uid. The local backend sees the capability missing and attaches
-    # strace while the program is still root (grader.sandbox.tracing.NO_PTRACE_LAUNCHER); the scores
-    # are those of Docker, and the staff log says how the program was traced.
+def test_with_the_grader_hosts_own_capabilities_the_refusal_is_the_graders_and_says_why(question: Path) -> None:
+    # Found here: PrairieLearn's grader host adds no capability, and strace cannot follow the
+    # program once it runs as another uid without SYS_PTRACE. The student is not charged an
+    # attempt (gradable: false) and the staff read the reason.
     host = PrairieLearnLike(question, host_settings=True)
     try:
         assert host.install.code == 0, host.install.stderr
-        scored = []
-        for path in ("solution/hello.py", "faulty/double_fork.py"):
-            source = ASSIGNMENT.parent / path
-            results, log = host.grade({"hello.py": source.read_bytes()})
-            expected = grade_path(ASSIGNMENT, source)
-            assert results["gradable"] is True, results
-            assert results["score"] == pytest.approx(expected.score / expected.max_score), (path, results["message"])
-            scored.append(results["score"])
-            assert "limit tracing: strace attached while the program was still root" in log, log
-            assert "no CAP_SYS_PTRACE" in log
+        results, _ = host.grade({"hello.py": (ASSIGNMENT.parent / "solution" / "hello.py").read_bytes()})
     finally:
         host.remove()
-    assert scored[0] == 1.0 and scored[1] < 1.0
+    # (LocalSandbox(tracer="attach") would trace here; it is experimental and never chosen by itself.)
+    assert results["gradable"] is False
+    assert "not your fault" in results["message"]
+    assert "SYS_PTRACE" in results["format_errors"][0]
