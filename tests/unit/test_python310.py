@@ -45,7 +45,8 @@ def problems(source: str, name: str = "<string>") -> list[str]:
     found: list[str] = []
     aliases: dict[str, str] = {}                     # local name -> module it stands for
     for node in ast.walk(tree):
-        if isinstance(node, ast.TryStar):            # parsed only when feature_version allows: belt and braces
+        try_star = getattr(ast, "TryStar", None)     # 3.11's node; parsed only when feature_version allows
+        if try_star is not None and isinstance(node, try_star):
             found.append(f"{name}:{node.lineno}: except* is 3.11")
         if isinstance(node, ast.Import):
             for alias in node.names:
