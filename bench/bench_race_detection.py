@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--programs", nargs="*", default=None, help="programs under tests/data/race (default all)")
     parser.add_argument("--seed", type=int, default=1, help="base seed: grading i uses seed*100000 + i*100")
     args = parser.parse_args(argv)
-    names = args.programs or sorted(p.name for p in PROGRAMS.iterdir() if (p / "assignment.yaml").is_file())
+    names = args.programs or sorted(p.name for p in PROGRAMS.iterdir()
+                                    if (p / "assignment.yaml").is_file() and (p / "racy").is_dir()
+                                    and (p / "fixed").is_dir())
     sandbox = DockerSandbox()
     rows = []
     started = time.monotonic()
@@ -85,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         fixed_on, fixed_off = tally[f"fixed/{args.level}"], tally["fixed/off"]
         rows.append((name, detected(off), named(off), detected(on), named(on), detected(fixed_on),
                      detected(fixed_off), run_ms(fixed_off), run_ms(fixed_on)))
+        print(f"  {name}: {rows[-1][1:]}", file=sys.stderr, flush=True)
     n = args.gradings
     print(f"\nrace detection at repeat 5, {n} gradings per cell, perturbation level {args.level} "
           f"({time.monotonic() - started:.0f} s)")
