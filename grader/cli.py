@@ -356,7 +356,8 @@ def run(assignment: Path, submission: Path, json_out: Path | None, html_out: Pat
     log.info("grading %s against %s", submission, assignment)
     with _stdin_submission(submission) as taken:
         result = grade_path(assignment, taken, repeat=repeat, variant=variant,
-                            sandbox=_Lazy(lambda: _make_sandbox(sandbox_choice, force_local, assignment)))
+                            sandbox=(_make_sandbox(sandbox_choice, force_local) if sandbox_choice == "local"
+                                     else _Lazy(lambda: _make_sandbox(sandbox_choice, force_local, assignment))))
     click.echo(_summary(result), err=to_stdout)
     _write_exports(result, json_out=json_out, html_out=html_out, lang=lang,
                    gradescope_out=gradescope_out, junit_out=junit_out)
@@ -436,7 +437,10 @@ def validate(assignments: tuple[Path, ...], junit_out: Path | None, repeat: int 
     if not paths:
         raise UsageError("no assignment files given and none under ./assignments/*/assignment.yaml")
     to_stdout = _one_stdout(junit=junit_out)
-    sandbox = _Lazy(lambda: _make_sandbox(sandbox_choice, force_local))
+    # The local backend moves the temporary folder out of /tmp when it is made, so it must be made before
+    # validate stages its first solution there (its scratch check would find the staging folder).
+    sandbox = (_make_sandbox(sandbox_choice, force_local) if sandbox_choice == "local"
+               else _Lazy(lambda: _make_sandbox(sandbox_choice, force_local)))
     line = Progress("validating", expected_rows(paths), ("ok", "mismatched"), stream=sys.stderr,
                     enabled=False if _quiet() else None)
 
