@@ -104,29 +104,20 @@ def _info(name: str, kind: bytes, mode: int, size: int) -> tarfile.TarInfo:
 def unpack_blob(data: bytes, expected: str, dest: Path) -> None:
     """Check the archive against its hash, then unpack it into `dest` (made here; must not exist).
 
-    Only plain files and folders with relative names that stay inside `dest` are accepted."""
+    Unpacked by the intake's own tar reader (grader/submission.py): relative names inside `dest` only, no
+    links or devices, the same depth and name caps, and at most MAX_BLOB_BYTES written."""
+    from grader.errors import SubmissionError
+    from grader.submission import IntakeLimits, _Budget, _extract_tar_stream, _Tree
+
     if sha256(data) != expected:
         raise BlobError(f"the archive fetched for {expected[:12]} does not have that hash: refusing it")
     dest = Path(dest)
     dest.mkdir(parents=True)
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
-        members = tar.getmembers()
-        for member in members:
-            name = PurePosixPath(member.name)
-            if name.is_absolute() or ".." in name.parts or not (member.isfile() or member.isdir()):
-                raise BlobError(f"the archive {expected[:12]} holds {member.name!r}, which is not a plain "
-                                "file or folder inside it: refusing it")
-        for member in members:
-            target = dest / member.name
-            if member.isdir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            source = tar.extractfile(member)
-            assert source is not None
-            with target.open("wb") as fh:
-                fh.write(source.read())
-            target.chmod(0o755 if member.mode & 0o111 else 0o644)
+    limits = IntakeLimits(max_total_bytes=MAX_BLOB_BYTES, max_entries=200_000)
+    try:
+        _extract_tar_stream(Path(f"{expected[:12]}.tar"), io.BytesIO(data), False, _Tree(dest, _Budget(limits, None)))
+    except SubmissionError as exc:
+        raise BlobError(f"the archive {expected[:12]} cannot be unpacked safely: {exc.message}") from None
 
 
 @dataclass(frozen=True, slots=True)
