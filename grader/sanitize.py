@@ -168,6 +168,7 @@ def tampering(trace: str, log_dir: str) -> list[str]:
     for raw in trace.splitlines():
         if prefix not in raw and log_dir not in raw:
             continue
+        unfinished = "<unfinished ...>" in raw
         line = raw.replace("<unfinished ...>", "")
         match = _LINE.match(line)
         if match is None:
@@ -185,7 +186,9 @@ def tampering(trace: str, log_dir: str) -> list[str]:
                 found.append(f"a second open of {name}")
             elif "O_RDONLY" in flags or "O_RDWR" in flags or "O_WRONLY" not in flags:
                 found.append(f"an open of {name} with {flags.strip()}")
-            if _OPEN_OK.search(rest.rsplit(")", 1)[-1]):
+            # An open cut by another task's line ("<unfinished ...>") has its result on a "resumed" line
+            # that names no path; it counts as opened, so the program's own open after it is a second one.
+            if unfinished or _OPEN_OK.search(rest.rsplit(")", 1)[-1]):
                 opened.add(name)
         elif call in ("write", "writev", "close") and fd_paths:
             continue

@@ -72,6 +72,24 @@ def test_an_untouched_log_is_trusted_and_one_the_program_reopened_is_not() -> No
     assert not verdict.passed and verdict.template == "race.log_tampered"
 
 
+def test_a_reopen_after_the_sanitizers_open_was_cut_by_another_thread_is_still_a_second_open() -> None:
+    # Recorded in CI: the sanitizer's open of its report was interleaved with another thread's line, so its
+    # result came on a "resumed" line without the path; the program's own O_WRONLY|O_TRUNC must still count.
+    tamper = RECORDED["tamper"]
+    log_dir = tamper["sanitizer"]["log_dir"]
+    lines = []
+    for line in tamper["trace_lines"]:
+        if line.startswith("41 ") and 'open("' + log_dir in line:
+            head, _ = line.split(" = 3<", 1)
+            lines += [head + " <unfinished ...>", "38    1796195294.020800 futex(0x7f, FUTEX_WAIT, 2, NULL) = 0",
+                      "41    1796195294.020900 <... open resumed>) = 3<" + log_dir + "/report.38>"]
+        else:
+            lines.append(line)
+    assert any("<unfinished ...>" in line for line in lines)
+    found = tampering("\n".join(lines), log_dir)
+    assert len(found) == 1 and found[0].startswith("a second open of report.")
+
+
 @pytest.mark.parametrize("call, said", [
     ('unlink("{d}/report.38") = 0', "unlink on report.38"),
     ('lseek(3<{d}/report.38>, 0, SEEK_SET) = 0', "lseek on report.38"),
