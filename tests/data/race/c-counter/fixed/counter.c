@@ -1,8 +1,8 @@
-/* Two threads add 1000000 each to a counter, one mutex around counter++. */
+/* Two threads add 10000000 each to a counter, one mutex around counter++. */
 #include <pthread.h>
 #include <stdio.h>
 
-#define ITERATIONS 1000000
+#define ITERATIONS 10000000
 
 static long counter = 0;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

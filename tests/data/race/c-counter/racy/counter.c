@@ -1,8 +1,8 @@
-/* Two threads add 1000000 each to an unlocked counter: counter++ is a read, an add and a write. */
+/* Two threads add 10000000 each to an unlocked counter: counter++ is a read, an add and a write. */
 #include <pthread.h>
 #include <stdio.h>
 
-#define ITERATIONS 1000000
+#define ITERATIONS 10000000
 
 static long counter = 0;
 
