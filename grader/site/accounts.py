@@ -1,11 +1,14 @@
 """Accounts: staff from the course file, students from a roster CSV (as `grader batch --roster` reads it),
-one-time invite links, and the demo's two accounts."""
+one-time invite links, the demo's two accounts, and the throttle on failed sign-ins."""
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
 import secrets
-from collections.abc import Mapping
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,8 @@ from typing import Any
 from grader.intake.roster import load_roster
 from grader.site.course import Course
 
-__all__ = ["NewAccount", "import_roster", "make_invite", "make_user", "sync_staff"]
+__all__ = ["LOGIN_FAILURES", "LOGIN_WINDOW", "LoginRefusal", "NewAccount", "import_roster", "login_attempt",
+           "login_failure_key", "login_succeeded", "make_invite", "make_user", "retry_after", "sync_staff"]
 
 # Roster columns that hold a login, most usable first; the roster's id column is the fallback.
 _LOGIN_COLUMNS = ("username", "sis login id", "login", "user name", "github username", "email address", "email")
@@ -96,3 +100,72 @@ def import_roster(path: Path, columns: Mapping[str, str] | None = None) -> list[
         if created:
             made.append(NewAccount(username, "student", entry.name, invite=make_invite(user)))
     return made
+
+
+# ------------------------------------------------------------------ failed sign-ins
+
+LOGIN_FAILURES = 5            # failed sign-ins allowed per username, and per client address, in any window
+LOGIN_WINDOW = 15 * 60        # seconds
+# The counters live in Django's cache: the site is one process (its workers are threads), so a process-local
+# cache sees every attempt, and a failed sign-in writes nothing to the database that the workers write to.
+_counting = threading.Lock()  # one read-modify-write of a counter at a time across the server's threads
+
+
+@dataclass(frozen=True, slots=True)
+class LoginRefusal:
+    """Why sign-ins are refused now, and for how long."""
+
+    scope: str      # "account" (this username) or "address" (this client)
+    seconds: int    # until the window of the oldest counted failure ends (at least 1)
+
+
+def login_failure_key(scope: str, value: str) -> str:
+    """The cache key of one counter: a username (case-folded) or a client address, hashed (any characters)."""
+    folded = value.strip().casefold() if scope == "account" else value.strip()
+    return f"grader-login-failures:{scope}:{hashlib.sha256(folded.encode('utf-8')).hexdigest()}"
+
+
+def retry_after(failures: Sequence[float], now: float) -> float:
+    """Seconds until one more sign-in may be tried, given the failures' times (epoch seconds); 0 if now."""
+    recent = sorted(t for t in failures if t > now - LOGIN_WINDOW)
+    if len(recent) < LOGIN_FAILURES:
+        return 0.0
+    return recent[-LOGIN_FAILURES] + LOGIN_WINDOW - now
+
+
+def _counters(username: str, address: str) -> list[tuple[str, str]]:
+    return [("account", login_failure_key("account", username)), ("address", login_failure_key("address", address))]
+
+
+def login_attempt(username: str, address: str, *, now: float) -> LoginRefusal | None:
+    """Refuse a sign-in as `username` from `address` (a refusal, nothing counted), or let it be tried and
+    count it as failed until `login_succeeded` says otherwise. Counted before the password is checked, so
+    parallel attempts cannot all slip under the limit. The refusal depends only on the counters, never on
+    whether the account exists: an unknown name is refused the same way a real one is."""
+    from django.core.cache import cache
+
+    counters = _counters(username, address)
+    with _counting:
+        stored = {key: sorted(t for t in cache.get(key, []) if t > now - LOGIN_WINDOW) for _scope, key in counters}
+        for scope, key in counters:
+            wait = retry_after(stored[key], now)
+            if wait > 0:
+                return LoginRefusal(scope, max(1, math.ceil(wait)))
+        for _scope, key in counters:
+            cache.set(key, [*stored[key][-(LOGIN_FAILURES - 1):], now], timeout=LOGIN_WINDOW)
+    return None
+
+
+def login_succeeded(username: str, address: str, *, attempt_at: float) -> None:
+    """The attempt counted at `attempt_at` was right: the account's count starts again and the address's
+    forgets that attempt (its other failures stay, so one valid account cannot be used to go on guessing
+    other names from the same client)."""
+    from django.core.cache import cache
+
+    with _counting:
+        cache.delete(login_failure_key("account", username))
+        key = login_failure_key("address", address)
+        kept = list(cache.get(key, []))
+        if attempt_at in kept:
+            kept.remove(attempt_at)
+            cache.set(key, kept, timeout=LOGIN_WINDOW)

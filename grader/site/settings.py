@@ -105,6 +105,10 @@ def configure(course_dir: Path, *, db_url: str | None = None, debug: bool = Fals
         }],
         DATABASES={"default": database_settings(db_url, folder)},
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+        # The failed-sign-in counters (grader.site.accounts), in this process. Django's default 300 entries
+        # would let a flood of made-up names from many addresses push a real account's counter out.
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "grader-site",
+                            "OPTIONS": {"MAX_ENTRIES": 20_000}}},
         # Django's default hasher: PBKDF2-SHA256 with its current iteration count (no extra dependency).
         PASSWORD_HASHERS=["django.contrib.auth.hashers.PBKDF2PasswordHasher"],
         AUTH_PASSWORD_VALIDATORS=[

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
+import time
 import zipfile
 from collections.abc import Callable
 from functools import wraps
@@ -21,8 +23,10 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from grader.site.accounts import LoginRefusal, login_attempt, login_succeeded
 from grader.site.portal.middleware import FEEDBACK_CSP
 from grader.site.portal.models import Invite, Member, Submission, token_digest
 from grader.site.rules import after_due, counted, lateness
@@ -105,13 +109,33 @@ def _position(sub: Submission) -> int | None:
 # ------------------------------------------------------------------ accounts
 
 
+def _login_refused(request: HttpRequest, refusal: LoginRefusal) -> HttpResponse:
+    """Too many failed sign-ins: the same words whether or not the account exists, and no password checked."""
+    minutes = math.ceil(refusal.seconds / 60)
+    if refusal.scope == "account":
+        error = ngettext("Too many failed sign-ins for this account; try again in %(minutes)s minute.",
+                         "Too many failed sign-ins for this account; try again in %(minutes)s minutes.", minutes)
+    else:
+        error = ngettext("Too many failed sign-ins from this address; try again in %(minutes)s minute.",
+                         "Too many failed sign-ins from this address; try again in %(minutes)s minutes.", minutes)
+    response = render(request, "portal/login.html", {"error": error % {"minutes": minutes},
+                                                     "next": request.POST.get("next", "")}, status=429)
+    response["Retry-After"] = str(refusal.seconds)
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
-        user = authenticate(request, username=request.POST.get("username", ""),
-                            password=request.POST.get("password", ""))
+        username, address = request.POST.get("username", ""), request.META.get("REMOTE_ADDR", "")
+        now = time.time()
+        refusal = login_attempt(username, address, now=now)
+        if refusal is not None:
+            return _login_refused(request, refusal)
+        user = authenticate(request, username=username, password=request.POST.get("password", ""))
         if user is not None:
+            login_succeeded(username, address, attempt_at=now)
             login(request, user)
             target = request.POST.get("next") or ""
             return HttpResponseRedirect(target if target.startswith("/") and not target.startswith("//") else "/")
