@@ -151,6 +151,13 @@ def _friendly(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _broker_option(help_text: str, *, required: bool = False) -> Callable[[F], F]:
+    """--broker URL, also read from GRADER_BROKER (so a password stays out of the process list)."""
+    return click.option("--broker", "broker_url", envvar="GRADER_BROKER", required=required, metavar="URL",
+                        help=f"{help_text} redis://[:PASSWORD@]HOST:PORT/DB, or rediss://... for TLS "
+                             "(default: $GRADER_BROKER).")
+
+
 def _sandbox_options(fn: F) -> F:
     """--sandbox auto|docker|local and the flag that lets `local` run outside a container."""
     from grader.sandbox.select import BACKENDS, FORCE_FLAG
@@ -486,15 +493,16 @@ def validate(assignments: tuple[Path, ...], junit_out: Path | None, repeat: int 
               help="Also write the gradebook this LMS imports (repeatable).")
 @click.option("--variant", help="Grade every submission as this variant of the assignment (e.g. python, c); "
               "default: each submission's variant by its files.")
+@_broker_option("Grade on the workers of this broker (`grader worker`) instead of on this machine.")
 @_friendly
 def batch(assignment: Path, submissions: Path, out_dir: Path, jobs: int | None, regrade: bool,
           repeat: int | None, lang: str, repair: bool, layout: str, deadline: str | None,
           roster_file: Path | None, roster_columns: str | None, exports: tuple[str, ...],
-          variant: str | None) -> None:
-    """Grade a whole class: a folder (or archive) of per-student folders or archives, or an LMS's download."""
-    from grader.api import default_sandbox
-    from grader.batch.runner import run_batch
-    from grader.grading import grade
+          variant: str | None, broker_url: str | None) -> None:
+    """Grade a whole class: a folder (or archive) of per-student folders or archives, or an LMS's download.
+
+    With --broker, each submission is graded by a `grader worker` of this same grader build (possibly on
+    other machines) and stored here as usual: the progress bar, the store and resuming work the same."""
     from grader.intake.roster import load_roster, parse_columns
     from grader.spec.loader import load_assignment
 
@@ -504,21 +512,49 @@ def batch(assignment: Path, submissions: Path, out_dir: Path, jobs: int | None, 
 
         choose_variant(spec, [], explicit=variant)   # an unknown variant stops here, before any grading
     roster = _read_roster(roster_file, parse_columns(roster_columns), load_roster) if roster_file else None
-    sandbox = default_sandbox()
+    with contextlib.ExitStack() as stack:
+        if broker_url:
+            from grader.distributed.broker import redacted
+            from grader.distributed.client import BrokerClient
 
-    def grade_one(folder: Path, student: str) -> Any:
-        return grade(spec, folder, sandbox, repeat=repeat, label=student, variant=variant)
+            client = stack.enter_context(BrokerClient(broker_url))
+            workers = client.require_workers()       # exit 4 at once when no worker of this build is alive
+            if jobs is None:
+                jobs = 2 * max(1, client.capacity())  # keep every worker's pool busy while replies come back
+            log.info("grading on %d worker(s) through %s, %d job(s) in flight", len(workers),
+                     redacted(broker_url), jobs)
 
-    summary = run_batch(submissions=submissions, out_dir=out_dir, grade_fn=grade_one,
-                        assignment_hash=spec.content_hash + (f"-r{repeat}" if repeat else "")
-                        + (f"-v{variant}" if variant else ""),
-                        grader_version=__version__, jobs=jobs, regrade=regrade, lang=lang, repair=repair,
-                        layout=layout, required_files=[str(f) for f in spec.all_files], deadline=deadline,
-                        roster=roster, exports=exports, assignment_title=spec.title,
-                        progress=False if _quiet() else None)
+            def grade_one(folder: Path, student: str) -> Any:
+                return client.grade(assignment, folder, label=student, repeat=repeat, variant=variant)
+        else:
+            from grader.api import default_sandbox
+            from grader.grading import grade
+
+            sandbox = default_sandbox()
+
+            def grade_one(folder: Path, student: str) -> Any:
+                return grade(spec, folder, sandbox, repeat=repeat, label=student, variant=variant)
+
+        summary = _batch(spec, submissions, out_dir, grade_one, jobs=jobs, regrade=regrade,
+                         repeat=repeat, lang=lang, repair=repair, layout=layout, deadline=deadline,
+                         roster=roster, exports=exports, variant=variant)
     click.echo(str(summary))
     click.echo(f"class summary: {Path(out_dir) / 'index.html'}   gradebook: {Path(out_dir) / 'grades.csv'}")
     sys.exit(summary.exit_code)
+
+
+def _batch(spec: Any, submissions: Path, out_dir: Path, grade_one: Callable[[Path, str], Any], *, jobs: int | None,
+           regrade: bool, repeat: int | None, lang: str, repair: bool, layout: str, deadline: str | None,
+           roster: Any, exports: tuple[str, ...], variant: str | None) -> Any:
+    from grader.batch.runner import run_batch
+
+    return run_batch(submissions=submissions, out_dir=out_dir, grade_fn=grade_one,
+                     assignment_hash=spec.content_hash + (f"-r{repeat}" if repeat else "")
+                     + (f"-v{variant}" if variant else ""),
+                     grader_version=__version__, jobs=jobs, regrade=regrade, lang=lang, repair=repair,
+                     layout=layout, required_files=[str(f) for f in spec.all_files], deadline=deadline,
+                     roster=roster, exports=exports, assignment_title=spec.title,
+                     progress=False if _quiet() else None)
 
 
 _MAGIC = ((b"PK\x03\x04", ".zip"), (b"PK\x05\x06", ".zip"), (b"\x1f\x8b", ".tar.gz"), (b"BZh", ".tar.bz2"),
@@ -688,6 +724,68 @@ def serve(course_dir: Path | None, host: str, port: int, workers: int | None, db
     run_site(course_dir, host=host, port=port, workers=workers, db_url=db_url, roster=roster_file,
              roster_columns=parse_columns(roster_columns), demo=demo, sandbox_choice=sandbox_choice,
              force_local=force_local)
+
+
+@cli.command(epilog=_exits(c0="stopped (SIGTERM or Ctrl-C: running jobs finish first)"))
+@_broker_option("The broker to take grading jobs from.", required=True)
+@click.option("-c", "--concurrency", type=click.IntRange(min=1), help="Jobs graded at once (default: CPU cores).")
+@click.option("--sandbox", "sandbox_choice", type=click.Choice(["docker", "local"]), default="docker",
+              show_default=True, help="Where the jobs' programs run on this machine.")
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Keep fetched assignments and submissions here (default: a temporary folder, removed at exit).")
+@click.option("--visibility-timeout", type=click.IntRange(min=5), default=3600, show_default=True,
+              help="Seconds after which a job taken by a worker that vanished is given to another; longer "
+                   "than any grading.")
+@click.option("--i-understand-this-runs-untrusted-code-here", "force_local", is_flag=True,
+              help="Let --sandbox local run students' programs on this machine although it is not a container.")
+@_friendly
+def worker(broker_url: str, concurrency: int | None, sandbox_choice: str, cache_dir: Path | None,
+           visibility_timeout: int, force_local: bool) -> None:
+    """Grade jobs from a broker with this machine's sandbox, until stopped.
+
+    Takes only jobs sent by the same grader build (version and code); `grader workers` lists the live
+    ones. Start one per machine; a job whose worker is killed is given to another, and one that keeps
+    killing workers ends as an error after three tries."""
+    from grader.distributed.worker import run_worker
+
+    logger = logging.getLogger("grader")
+    if logger.level > logging.INFO and not _quiet():
+        logger.setLevel(logging.INFO)            # a worker's log says what it took, refused and graded
+    for handler in logger.handlers:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    sys.exit(run_worker(broker_url, concurrency=concurrency or os.cpu_count() or 1, sandbox_choice=sandbox_choice,
+                        force_local=force_local, cache_dir=cache_dir, visibility_timeout_s=visibility_timeout))
+
+
+@cli.command(epilog=_exits(c0="some worker of this grader build is alive", c1="none is"))
+@_broker_option("The broker the workers take jobs from.", required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per worker instead of a table.")
+@_friendly
+def workers(broker_url: str, as_json: bool) -> None:
+    """List the live grading workers: host, build, sandbox backend and image, jobs done."""
+    from grader.distributed.broker import alive_workers, connect
+    from grader.distributed.jobs import build_id
+
+    found = alive_workers(connect(broker_url))
+    mine = build_id()
+    if as_json:
+        for entry in found:
+            click.echo(json.dumps({**entry, "same_build": entry.get("build") == mine}, sort_keys=True))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"grading workers (this grader: build {mine})", title_justify="left")
+        for column in ("worker", "build", "backend", "image", "at once", "jobs done", "refused", "seen"):
+            table.add_column(column, justify="right" if column in ("at once", "jobs done", "refused") else "left")
+        now = __import__("time").time()
+        for entry in found:
+            build = entry.get("build", "?")
+            table.add_row(entry.get("name", "?"), build if build == mine else f"{build} (other build)",
+                          entry.get("backend", "?"), (entry.get("image") or "-")[:19], str(entry["concurrency"]),
+                          str(entry["jobs_done"]), str(entry["refused"]), f"{max(0, now - entry['last_seen']):.0f} s ago")
+        Console(width=160).print(table) if found else click.echo("no grading worker is alive")
+    sys.exit(0 if any(entry.get("build") == mine for entry in found) else 1)
 
 
 def _every_help_says_its_exit_codes(group: click.Group) -> None:

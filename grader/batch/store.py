@@ -30,7 +30,7 @@ from grader.errors import GraderError
 from grader.result import Result
 
 __all__ = ["MAX_ROW_BYTES", "STORE_NAME", "BadRow", "Outcome", "RepairReport", "ResultStore", "StoreCorruptError",
-           "StoredResult", "repair_store"]
+           "StoredResult", "repair_store", "result_payload"]
 
 STORE_NAME = "results.sqlite"
 MAX_ROW_BYTES = 8 << 20   # one result's JSON in the store; a bigger one loses its runs' models, then output
@@ -242,7 +242,7 @@ class ResultStore:
         result: Result,
     ) -> None:
         """Store one result and make it the student's current submission, in one durable commit."""
-        payload = _payload(result)
+        payload = result_payload(result)
         with self._transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO results(student, submission_hash, assignment_hash, grader_version, "
@@ -316,7 +316,7 @@ class ResultStore:
             return int(self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
 
 
-def _payload(result: Result) -> str:
+def result_payload(result: Result) -> str:
     """The row's JSON, at most MAX_ROW_BYTES: past it, runs lose their models, then their output."""
     data = result.to_json()
     payload = json.dumps(data, ensure_ascii=False, sort_keys=True)

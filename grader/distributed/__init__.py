@@ -1,2 +1,7 @@
-"""Grading beyond one machine (issue 17, first slice): the job format only. The Celery worker and the
-`--broker` senders are not built yet; nothing in the grader uses this package so far."""
+"""Grading beyond one machine (issue 17): Celery workers on a Redis broker.
+
+    jobs.py     the job format: folders packed to content-addressed blobs, the result key, the build id
+    broker.py   the Redis keys senders and workers share (blobs, replies, result cache, health)
+    worker.py   `grader worker`: the Celery app, the task, the worker's health
+    client.py   the sender (`grader batch --broker`): upload, send, wait for the reply
+"""

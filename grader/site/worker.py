@@ -60,7 +60,7 @@ def grade_submission(submission_id: int, token: str, *, course: Any, site_dir: P
     from django.db.models import F
     from django.utils import timezone
 
-    from grader.batch.store import _payload
+    from grader.batch.store import result_payload
     from grader.grading import grade
     from grader.site.portal.models import Submission
     from grader.site.rules import score_after_penalty
@@ -90,7 +90,7 @@ def grade_submission(submission_id: int, token: str, *, course: Any, site_dir: P
     failed = result.error is not None
     mine.update(
         status=Submission.ERROR if failed else Submission.DONE,
-        result_json=_payload(result), score=result.score, max_score=result.max_score,
+        result_json=result_payload(result), score=result.score, max_score=result.max_score,
         final_score=None if failed else score_after_penalty(result.score, sub.penalty_percent),
         error=result.error or "", finished_at=timezone.now(), claim="", progress_done=len(spec.tests),
         progress_total=len(spec.tests), progress_test="", gradings=F("gradings") + 1,

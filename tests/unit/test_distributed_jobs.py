@@ -80,3 +80,21 @@ def test_build_id_carries_the_version_and_a_source_hash():
 
     version, _, source = build_id().partition("+")
     assert version == __version__ and len(source) == 12
+
+
+def test_a_broker_url_is_shown_without_its_password() -> None:
+    from grader.distributed.broker import queue_name, redacted
+
+    assert redacted("redis://:s3cret@10.0.0.5:6379/0") == "redis://:***@10.0.0.5:6379/0"
+    assert redacted("rediss://grader:s3cret@broker.example:6380/1?ssl_cert_reqs=required") == \
+        "rediss://grader:***@broker.example:6380/1?ssl_cert_reqs=required"
+    assert redacted("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+    assert queue_name("0.2.0+abc") == "grader.0.2.0+abc"
+
+
+def test_a_broker_url_that_is_not_redis_is_a_usage_error() -> None:
+    from grader.distributed.broker import connect
+    from grader.errors import UsageError
+
+    with pytest.raises(UsageError, match="expected redis://"):
+        connect("amqp://guest:secret@localhost//")
