@@ -712,18 +712,20 @@ def classroom(assignment: Path, submission: Path, repeat: int | None, sandbox_ch
               help="Make a student account (with a one-time invite link) for each row of this class list.")
 @click.option("--roster-columns", help="Name the roster's columns: id=COLUMN,name=COLUMN (default: by header).")
 @click.option("--demo", is_flag=True, help="An example course from assignments/ with accounts demo and demo-ta.")
+@_broker_option("Hand each submission to the workers of this broker (`grader worker`) instead of grading here; "
+                "--workers is then how many are in flight (default: twice the workers' total).")
 @_sandbox_options
 @_friendly
 def serve(course_dir: Path | None, host: str, port: int, workers: int | None, db_url: str | None,
           roster_file: Path | None, roster_columns: str | None, demo: bool, sandbox_choice: str | None,
-          force_local: bool) -> None:
+          force_local: bool, broker_url: str | None) -> None:
     """Run COURSE_DIR's submission site: students upload, workers grade, TAs see the class (course.yaml)."""
     from grader.intake.roster import parse_columns
     from grader.site import serve as run_site
 
     run_site(course_dir, host=host, port=port, workers=workers, db_url=db_url, roster=roster_file,
              roster_columns=parse_columns(roster_columns), demo=demo, sandbox_choice=sandbox_choice,
-             force_local=force_local)
+             force_local=force_local, broker_url=broker_url)
 
 
 @cli.command(epilog=_exits(c0="stopped (SIGTERM or Ctrl-C: running jobs finish first)"))

@@ -53,9 +53,10 @@ def start(course_dir: Path, *, db_url: str | None = None, roster: Path | None = 
 
     course = load_course(course_dir)
     site = configure(course.folder, db_url=db_url, allowed_hosts=allowed_hosts(host))
-    db_file = site / "db.sqlite3"
-    created = db_url is None and not db_file.exists()
     from django.core.management import call_command
+    from django.db import connection
+
+    created = "django_migrations" not in connection.introspection.table_names()   # SQLite or PostgreSQL
 
     call_command("migrate", verbosity=0, interactive=False)
     from grader.site.accounts import import_roster, sync_staff
@@ -70,16 +71,21 @@ def start(course_dir: Path, *, db_url: str | None = None, roster: Path | None = 
     return Started(runtime=runtime, created_database=created, requeued=requeued, new_accounts=made)
 
 
-def make_grade_one(runtime: Any, sandbox_choice: str | None = None,
-                   force_local: bool = False) -> Callable[[int, str], None]:
-    """The function each worker calls per claimed submission."""
+def make_grade_one(runtime: Any, sandbox_choice: str | None = None, force_local: bool = False,
+                   client: Any | None = None) -> Callable[[int, str], None]:
+    """The function each worker calls per claimed submission (client: a BrokerClient grades it instead)."""
     from grader.sandbox.select import make_sandbox
     from grader.site.worker import grade_submission
+
+    remote = None
+    if client is not None:
+        def remote(spec: Any, folder: Path, label: str) -> Any:
+            return client.grade(spec._source, folder, label=label)
 
     def grade_one(submission_id: int, token: str) -> None:
         grade_submission(submission_id, token, course=runtime.course, site_dir=runtime.site_dir,
                          make_sandbox=lambda choice: make_sandbox(sandbox_choice or choice or "auto",
-                                                                  force_local=force_local))
+                                                                  force_local=force_local), remote=remote)
 
     return grade_one
 
@@ -113,8 +119,10 @@ def _say(line: str = "") -> None:
 
 def serve(course_dir: Path | None, *, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
           db_url: str | None = None, roster: Path | None = None, roster_columns: dict[str, str] | None = None,
-          demo: bool = False, sandbox_choice: str | None = None, force_local: bool = False) -> None:
-    """Run the site until interrupted: workers grade in this process, the HTTP server answers."""
+          demo: bool = False, sandbox_choice: str | None = None, force_local: bool = False,
+          broker_url: str | None = None) -> None:
+    """Run the site until interrupted: workers grade in this process (or, with broker_url, hand each
+    submission to the broker's `grader worker`s and store what comes back), the HTTP server answers."""
     if demo:
         course_dir = demo_course(Path(course_dir) if course_dir else Path.home() / ".cache" / "grader-demo-course")
     if course_dir is None:
@@ -125,7 +133,11 @@ def serve(course_dir: Path | None, *, host: str = "127.0.0.1", port: int = 8000,
     base = f"http://{shown if ':' not in shown else f'[{shown}]'}:{port}"
     _say(f"course: {runtime.course.title} ({len(runtime.course.specs)} assignments) in {runtime.course.folder}")
     if started.created_database:
-        _say(f"made the database {runtime.site_dir / 'db.sqlite3'}")
+        from django.db import connection
+
+        settings = connection.settings_dict
+        _say(f"made the database {settings['NAME']}" if connection.vendor == "sqlite"
+             else f"made the site's tables in the PostgreSQL database {settings['NAME']} on {settings['HOST']}")
         _say("add users: list staff in course.yaml (staff: [{username: ..., role: ta|instructor}]) and give "
              "the class list with --roster roster.csv (any LMS export); each new account gets a one-time "
              "invite link, printed here")
@@ -144,8 +156,19 @@ def serve(course_dir: Path | None, *, host: str = "127.0.0.1", port: int = 8000,
         _say(f"new {account.role} {account.username}: {base}{account.invite}")
     from grader.site.queue import WorkerPool
 
-    count = workers or os.cpu_count() or 1
-    pool = WorkerPool(runtime.queue, make_grade_one(runtime, sandbox_choice, force_local), count)
+    client = None
+    if broker_url:
+        from grader.distributed.broker import redacted
+        from grader.distributed.client import BrokerClient
+
+        client = BrokerClient(broker_url)
+        remote = client.require_workers()       # no worker of this build: stop now, with the reason
+        count = workers or 2 * max(1, client.capacity())
+        _say(f"grading on {len(remote)} worker(s) through the broker {redacted(broker_url)}, "
+             f"{count} submission(s) in flight")
+    else:
+        count = workers or os.cpu_count() or 1
+    pool = WorkerPool(runtime.queue, make_grade_one(runtime, sandbox_choice, force_local, client), count)
     pool.start()
     _say(f"grading with {count} workers; serving {base}/ (Ctrl-C stops)")
     from django.core.servers.basehttp import run
@@ -160,4 +183,6 @@ def serve(course_dir: Path | None, *, host: str = "127.0.0.1", port: int = 8000,
         _say("stopping")
     finally:
         pool.stop()
+        if client is not None:
+            client.close()
         sys.stdout.flush()

@@ -4,6 +4,7 @@ in the sandbox `make_sandbox` picks, with each test run on its own so the page c
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,14 +50,32 @@ class ProgressSandbox:
         return merged
 
 
+BROKER_RETRY_S = 5.0
+
+
+def _broker_unavailable(exc: GraderError) -> bool:
+    """The broker or its workers are gone for now (not a worker's answer about this submission)."""
+    from grader.distributed.broker import BrokerError
+    from grader.distributed.client import WorkerRefusal
+
+    return isinstance(exc, BrokerError) and not isinstance(exc, WorkerRefusal)
+
+
 def submission_folder(site_dir: Path, submission_id: int) -> Path:
     """Where a submission's files are kept: uploads/<id>/files (written whole, then renamed in)."""
     return Path(site_dir) / "uploads" / str(submission_id) / "files"
 
 
+# grade a submission somewhere else (grader serve --broker): (assignment, its file, folder, label) -> Result
+RemoteGrade = Callable[[Any, Path, str], Any]
+
+
 def grade_submission(submission_id: int, token: str, *, course: Any, site_dir: Path,
-                     make_sandbox: Callable[[str], Any]) -> None:
-    """Grade a claimed submission and store its result, if the claim is still this worker's."""
+                     make_sandbox: Callable[[str], Any], remote: RemoteGrade | None = None) -> None:
+    """Grade a claimed submission and store its result, if the claim is still this worker's.
+
+    remote: grade through the broker's workers instead of a sandbox here (no per-test progress then). When
+    the broker has no worker for a while, the submission goes back to the queue instead of failing."""
     from django.db.models import F
     from django.utils import timezone
 
@@ -73,9 +92,17 @@ def grade_submission(submission_id: int, token: str, *, course: Any, site_dir: P
         mine.update(progress_done=number - 1, progress_total=total, progress_test=name[:300])
 
     try:
-        sandbox = ProgressSandbox(make_sandbox(spec.sandbox), on_test, split=course.live_steps)
-        result = grade(spec, submission_folder(site_dir, submission_id), sandbox, label=sub.user.get_username())
+        if remote is not None:
+            result = remote(spec, submission_folder(site_dir, submission_id), sub.user.get_username())
+        else:
+            sandbox = ProgressSandbox(make_sandbox(spec.sandbox), on_test, split=course.live_steps)
+            result = grade(spec, submission_folder(site_dir, submission_id), sandbox, label=sub.user.get_username())
     except GraderError as exc:
+        if remote is not None and _broker_unavailable(exc):
+            log.warning("submission %s goes back to the queue: %s", submission_id, exc.message)
+            mine.update(status=Submission.QUEUED, claim="", progress_done=0, progress_test="")
+            time.sleep(BROKER_RETRY_S)
+            return
         log.warning("submission %s could not be graded: %s", submission_id, exc)
         mine.update(status=Submission.ERROR, error=f"the grader could not run this submission: {exc.message}",
                     finished_at=timezone.now(), claim="", gradings=F("gradings") + 1)

@@ -6,6 +6,7 @@ Screenshots go to tests/artifacts/ (gitignored)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -37,9 +38,61 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """`grader serve` on a course with the library's fork-hello; returns the base URL and each invite link."""
+@pytest.fixture(scope="module", params=["embedded", "broker"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """`grader serve` on a course with the library's fork-hello; returns the base URL and each invite link.
+
+    embedded: SQLite and grading in the server's process. broker: PostgreSQL, and every submission graded by
+    one of two `grader worker` processes through a password-protected redis-server (issue 17)."""
+    with contextlib.ExitStack() as stack:
+        options: list[str] = ["--workers", "1"]
+        if request.param == "broker":
+            options = _broker_setup(stack, tmp_path_factory.mktemp("workers"))
+        yield from _serve(tmp_path_factory, options)
+        if request.param == "broker":
+            # the scenario's gradings (reference and faulty) were the workers', not the server's
+            graded = sum(log.read_text(errors="replace").count("): graded in")
+                         for log in tmp_path_factory.getbasetemp().glob("workers*/worker-*.log"))
+            assert graded >= 2, f"the workers graded {graded} submissions"
+
+
+def _broker_setup(stack: contextlib.ExitStack, folder: Path) -> list[str]:
+    from services import postgres_server, redis_server
+
+    redis = stack.enter_context(redis_server())
+    database = stack.enter_context(postgres_server())
+    env = {**os.environ, "GRADER_BROKER": redis.url, "PYTHONUNBUFFERED": "1"}
+    workers = []
+    for name in ("a", "b"):
+        log = stack.enter_context((folder / f"worker-{name}.log").open("wb"))
+        workers.append(subprocess.Popen([sys.executable, "-m", "grader.cli", "worker", "--concurrency", "1"],
+                                        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
+                                        start_new_session=True))
+
+    def stop() -> None:
+        for proc in workers:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in workers:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    stack.callback(stop)
+    deadline = time.monotonic() + 90
+    while True:
+        listed = subprocess.run([sys.executable, "-m", "grader.cli", "workers", "--json", "--broker", redis.url],
+                                capture_output=True, text=True, cwd=ROOT, timeout=60)
+        if len(listed.stdout.splitlines()) == 2:
+            break
+        assert time.monotonic() < deadline and all(p.poll() is None for p in workers), \
+            "\n".join((folder / f"worker-{n}.log").read_text(errors="replace")[-2000:] for n in ("a", "b"))
+        time.sleep(0.5)
+    return ["--workers", "2", "--db", database.url, "--broker", redis.url]
+
+
+def _serve(tmp_path_factory: pytest.TempPathFactory, options: list[str]) -> Iterator[dict[str, str]]:
     course = tmp_path_factory.mktemp("browser-course")
     shutil.copytree(LIBRARY, course / "fork-hello")
     (course / "roster.csv").write_text("Student,ID,SIS User ID,SIS Login ID,Section\n"
@@ -50,7 +103,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     port = _free_port()
     log = (course / "server.log").open("w+", encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "grader.cli", "serve", str(course), "--port", str(port),
-                             "--workers", "1"], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                             *options], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     base = f"http://127.0.0.1:{port}"
     invites: dict[str, str] = {}
