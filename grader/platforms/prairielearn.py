@@ -77,7 +77,14 @@ def _fraction(score: float, max_score: float) -> float:
 def _test_entry(test: TestResult) -> dict[str, Any]:
     from grader.report.gradescope import _test_output
 
-    status = {"passed": "Passed", "failed": "Failed", "flaky": "Failed in some runs", "error": "Could not run"}
+    from grader.report.race import race_in_test
+
+    status = {"passed": "Passed", "failed": "Failed", "flaky": "Your program has a race: passed in some runs only",
+              "error": "Could not run"}
+    race = race_in_test(test)
+    if race is not None and race.total and race.failed_runs:
+        status["flaky"] = (f"Your program has a race: passed in {race.passed} of {race.total} runs, failed in "
+                           f"run(s) {', '.join(str(r) for r in race.failed_runs)}")
     # PrairieLearn shows every test it is given: a hidden test keeps its name and points only.
     output = _test_output(test) if test.visibility == "visible" else "The details of this test are hidden."
     return {

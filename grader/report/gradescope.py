@@ -21,6 +21,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from grader.report.excerpt import clean_text, make_excerpt
+from grader.report.race import race_in_test, race_in_test_sentence, race_of, race_sentence
 from grader.result import CheckResult, Diagnosis, Result, TestResult
 
 __all__ = [
@@ -32,7 +33,7 @@ __all__ = [
 
 GRADESCOPE_VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
 MAX_OUTPUT_CHARS = 30_000          # keep each test's output readable in Gradescope's <pre>
-STATUS_WORDS = {"passed": "PASSED", "failed": "FAILED", "flaky": "FLAKY", "error": "ERROR"}
+STATUS_WORDS = {"passed": "PASSED", "failed": "FAILED", "flaky": "RACE", "error": "ERROR"}
 TREE_LINES = 40                    # the process tree under a failed test: at most this many lines
 TREE_DEPTH = 12                    # and this many generations; the rest is counted, not drawn
 
@@ -53,9 +54,17 @@ def _diagnosis_lines(diagnoses: list[Diagnosis]) -> list[str]:
 
 def _check_lines(check: CheckResult) -> list[str]:
     name = _clean(check.label) or check.kind
-    lines = [f"[{STATUS_WORDS.get(check.status, check.status.upper())}] {name}: {_clean(check.message)}"]
-    if check.total_runs > 1:
-        lines.append(f"    held in {check.passed_runs} of {check.total_runs} runs")
+    word = STATUS_WORDS.get(check.status, check.status.upper())
+    race = race_of(check)
+    if race is not None:
+        lines = [f"[{word}] {name}: {_clean(race_sentence(race).text)}"]
+        if race.detail:
+            where = f"in run {race.shown_run}: " if race.shown_run else ""
+            lines.append(f"    {where}{_clean(race.detail)}")
+    else:
+        lines = [f"[{word}] {name}: {_clean(check.message)}"]
+        if check.total_runs > 1:
+            lines.append(f"    passed in {check.passed_runs} of {check.total_runs} runs")
     if check.expected is not None:
         lines.append(f"    expected: {_clean(check.expected)}")
     if check.observed is not None:
@@ -67,8 +76,9 @@ def _check_lines(check: CheckResult) -> list[str]:
 
 def _test_output(test: TestResult) -> str:
     lines: list[str] = []
-    if test.status == "flaky":
-        lines.append("This test passed in some runs only: a correct concurrent program must pass in every run.")
+    race = race_in_test(test)
+    if race is not None:
+        lines.append(race_in_test_sentence(race))
     if test.message:
         # "This test could not run: not run: ..." would say it twice.
         message = test.message.removeprefix("not run: ").removeprefix("the test could not be run: ")

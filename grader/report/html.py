@@ -12,7 +12,6 @@ from typing import Any, Literal
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from grader import __version__
-from grader.checks.messages import render as render_check_template
 from grader.errors import UsageError
 from grader.report.excerpt import Excerpt, clean_text, make_excerpt, shorten
 from grader.report.i18n import (
@@ -25,7 +24,7 @@ from grader.report.i18n import (
     localize_diagnosis,
     translations,
 )
-from grader.scoring import RACE_WARNED
+from grader.report.race import race_of, race_sentence
 from grader.report.layout import (
     TimelineLayout,
     TreeLayout,
@@ -165,6 +164,7 @@ class CheckView:
     total_runs: int
     evidence: list[EvidenceView]
     race: Localized | None = None   # held in some runs and not others: "your program has a race: ..."
+    race_run: int | None = None     # the failed run (1-based) whose message `message` is, for a race
 
 
 @dataclass(slots=True)
@@ -301,12 +301,15 @@ def _check(check: CheckResult, lang: str) -> CheckView:
     hint = check.hint
     if lang != "en":
         hint = getattr(check, f"hint_{lang}", None) or hint
+    race = race_of(check)
+    # A race's message is the failed run's own, under the race sentence (not the sentence twice).
+    english = race.detail if race else check.message
     return CheckView(
         kind=check.kind,
         label=_text(check.label),
         status=check.status,
-        message=_cut(localize_check(check.kind, check.status, check.params, check.message, lang)),
-        original=_cut_text(clean_text(check.message)[0]) if lang != "en" else None,
+        message=_cut(localize_check(check.kind, check.status, check.params, english, lang)),
+        original=_cut_text(clean_text(english)[0]) if lang != "en" else None,
         expected=_text(check.expected),
         observed=_text(check.observed),
         hint=_text(hint),
@@ -315,20 +318,9 @@ def _check(check: CheckResult, lang: str) -> CheckView:
         passed_runs=check.passed_runs,
         total_runs=check.total_runs,
         evidence=_evidence([evidence_text(e, lang) for e in check.evidence], lang),
-        race=_race_verdict(check, lang),
+        race=race_sentence(race, lang) if race else None,
+        race_run=race.shown_run if race else None,
     )
-
-
-def _race_verdict(check: CheckResult, lang: str) -> Localized | None:
-    """'your program has a race: it passed in k of n runs and failed in run(s) ...' for a flaky check."""
-    failed = check.params.get("failed_runs")
-    if check.status != "flaky" or not isinstance(failed, list) or not failed:
-        return None
-    key = "race.verdict+cost." + ("warn" if check.params.get(RACE_WARNED) else "none")
-    facts = {"passed": check.passed_runs, "total": check.total_runs, "failed": failed}
-    text = render_check_template(key, facts, lang)
-    translated = lang == "en" or text != render_check_template(key, facts, "en")
-    return Localized(text, translated)
 
 
 def _run(run: RunSummary, *, pictures: bool) -> RunView:

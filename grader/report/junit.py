@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from grader.report.excerpt import clean_text
+from grader.report.race import race_of, race_sentence
 from grader.result import Result, TestResult
 
 __all__ = ["Case", "Suite", "junit_document", "junit_timestamp", "result_suite", "to_junit_xml", "xml_safe"]
@@ -147,9 +148,15 @@ def _details(test: TestResult) -> str:
     for diagnosis in test.diagnoses:
         lines.append(f"why: {diagnosis.message}")
     for check in test.checks:
-        lines.append(f"[{check.status}] {check.kind}: {check.message}")
-        if check.total_runs > 1:
-            lines.append(f"  held in {check.passed_runs} of {check.total_runs} runs")
+        race = race_of(check)
+        if race is not None:
+            lines.append(f"[race] {check.kind}: {race_sentence(race).text}")
+            if race.detail:
+                lines.append(f"  {f'in run {race.shown_run}: ' if race.shown_run else ''}{race.detail}")
+        else:
+            lines.append(f"[{check.status}] {check.kind}: {check.message}")
+            if check.total_runs > 1:
+                lines.append(f"  passed in {check.passed_runs} of {check.total_runs} runs")
         if check.expected is not None:
             lines.append(f"  expected: {check.expected}")
         if check.observed is not None:
@@ -158,10 +165,16 @@ def _details(test: TestResult) -> str:
 
 
 def _first_failure(test: TestResult) -> tuple[str, str]:
-    """(message, type) of the first check that did not pass."""
-    for check in test.checks:
-        if check.status != "passed":
-            return check.message, check.kind
+    """(message, type) of the first check that did not pass (a race named as one); one that was not applicable
+    only when no other did not pass."""
+    for check in sorted(test.checks, key=lambda c: c.status == "not_applicable"):
+        if check.status == "passed":
+            continue
+        race = race_of(check)
+        if race is not None:
+            where = f"; in run {race.shown_run}: {race.detail}" if race.shown_run and race.detail else ""
+            return race_sentence(race).text + where, check.kind
+        return check.message, check.kind
     return test.message or test.status, test.status
 
 
@@ -180,8 +193,6 @@ def result_suite(result: Result) -> Suite:
         case = Case(classname, test.name, seconds=sum(run.wall_ms for run in test.runs) / 1000.0)
         if test.status != "passed":
             message, kind = _first_failure(test)
-            if test.status == "flaky":
-                message = f"flaky: {message}"
             outcome = (message, kind, _details(test))
             if test.status == "error":
                 case.error = outcome

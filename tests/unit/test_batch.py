@@ -359,7 +359,7 @@ def test_summary_page_renders_with_working_links(tmp_path: Path) -> None:
     assert page.tags["svg"] == 1 and page.tags["rect"] == 11
     # Autoescaped: the test name with <3> & survives as text, not markup.
     assert "&lt;3&gt; times &amp; once" in html and TESTS[0][0] in text
-    for section in ("Pass rate per test", "Pass rate per check", "Flaky checks", "Most common diagnoses",
+    for section in ("Pass rate per test", "Pass rate per check", "Checks with a race", "Most common diagnoses",
                     "Slowest submissions"):
         assert section in text
     assert "zombie" in text and "children reaped" in text
