@@ -28,6 +28,7 @@ __all__ = [
     "diagnose_build",
     "diagnose_missing_files",
     "diagnose_run",
+    "explained_by",
     "merge_diagnoses",
     "quote",
 ]
@@ -804,6 +805,16 @@ def _about_the_same_tasks(d: Diagnosis, check: CheckResult) -> bool:
     tids = {tid for _, tid in mine}
     # merge_diagnoses keeps one run's evidence of a diagnosis seen alike in several: its pids stand for them
     return any((run, tid) in mine if run in runs else tid in tids for run, tid in named)
+
+
+def explained_by(diagnoses: Sequence[Diagnosis], check: CheckResult) -> list[str]:
+    """The codes of the attached diagnoses that explain this one check: none for a check that did not fail,
+    and a diagnosis about some tasks only for a check that names none or one of them (as attach decides),
+    so two checks of one kind are not both linked to a cause that explains only one."""
+    if check.status not in ("failed", "flaky"):
+        return []
+    return [d.code for d in diagnoses if check.kind in d.explains
+            and (d.code not in TASK_SCOPED or _about_the_same_tasks(d, check))]
 
 
 def attach(diagnoses: Sequence[Diagnosis], failed: Sequence[str | CheckResult]) -> list[Diagnosis]:

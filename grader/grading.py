@@ -25,6 +25,7 @@ from grader.diagnose import (
     diagnose_build,
     diagnose_missing_files,
     diagnose_run,
+    explained_by,
     merge_diagnoses,
 )
 from grader.errors import GraderError, InfrastructureError
@@ -229,7 +230,7 @@ def _aggregate(test: TestSpec, tallies: list[_Tally], per_run_diagnoses: list[li
     failed = [c for c in result.checks if c.status in ("failed", "flaky")]
     result.diagnoses = attach(merge_diagnoses(per_run_diagnoses), failed)
     for verdict in result.checks:
-        verdict.explained_by = [d.code for d in result.diagnoses if verdict.kind in d.explains]
+        verdict.explained_by = explained_by(result.diagnoses, verdict)
     return result
 
 

@@ -181,3 +181,21 @@ def test_the_json_model_carries_how_each_task_ended_itself() -> None:
                 (task.exit_call, task.exit_call_at, task.clear_tid_word), (name, tid)
     threads = run("threads_joined_c").execution.threads()
     assert threads and all(t.clear_tid_word is not None and t.exit_call == "exit" for t in threads)
+
+
+def test_a_cause_is_linked_only_to_the_failed_checks_it_explains() -> None:
+    # Two checks of one kind: a zombie of pid 7 explains the failure that names pid 7, not the one that
+    # names pid 9, and never a check that passed.
+    from grader.diagnose import explained_by
+    from grader.result import CheckResult, Diagnosis, Evidence
+
+    zombie = Diagnosis(code="zombie", message="pid 7 was never reaped", explains=["process.reaped"],
+                       evidence=[Evidence(label="zombie", tasks=[7], run=0)])
+    about_7 = CheckResult(kind="process.reaped", status="failed", message="pid 7 not reaped",
+                          evidence=[Evidence(label="x", tasks=[7], run=0)])
+    about_9 = CheckResult(kind="process.reaped", status="failed", message="pid 9 not reaped",
+                          evidence=[Evidence(label="x", tasks=[9], run=0)])
+    passed = CheckResult(kind="process.reaped", status="passed", message="every child reaped")
+    assert explained_by([zombie], about_7) == ["zombie"]
+    assert explained_by([zombie], about_9) == []
+    assert explained_by([zombie], passed) == []
