@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PostgresServer", "RedisServer", "free_port", "postgres_server", "redis_server"]
+__all__ = ["PostgresServer", "RedisServer", "free_port", "postgres_server", "redis_server", "self_signed"]
 
 
 def free_port() -> int:
@@ -69,16 +69,31 @@ class RedisServer:
     port: int
     password: str
     folder: Path
+    ca_file: Path | None = None        # set when the server speaks TLS only (its self-signed certificate)
 
     @property
     def url(self) -> str:
         auth = f":{self.password}@" if self.password else ""
+        if self.ca_file is not None:
+            return f"rediss://{auth}{self.host}:{self.port}/0?ssl_cert_reqs=required&ssl_ca_certs={self.ca_file}"
         return f"redis://{auth}{self.host}:{self.port}/0"
 
 
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made with Debian's openssl."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    if shutil.which("openssl") is None:
+        raise RuntimeError("openssl is missing: scripts/test.sh installs Debian's openssl package")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
 @contextlib.contextmanager
-def redis_server(*, password: str | None = None) -> Iterator[RedisServer]:
-    """A redis-server on 127.0.0.1 with a password (random unless given), no persistence."""
+def redis_server(*, password: str | None = None, tls: bool = False) -> Iterator[RedisServer]:
+    """A redis-server on 127.0.0.1 with a password (random unless given), no persistence; with tls, it
+    answers only TLS, with a self-signed certificate the URL names as the CA to trust."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is missing: scripts/test.sh installs Debian's redis-server package")
@@ -88,13 +103,19 @@ def redis_server(*, password: str | None = None) -> Iterator[RedisServer]:
         log = Path(folder) / "redis.log"
         args = [binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", folder, "--save", "",
                 "--appendonly", "no", "--protected-mode", "yes", "--logfile", str(log)]
+        ca_file = None
+        if tls:
+            ca_file, key = self_signed(Path(folder))
+            args[args.index("--port") + 1] = "0"
+            args += ["--tls-port", str(port), "--tls-cert-file", str(ca_file), "--tls-key-file", str(key),
+                     "--tls-ca-cert-file", str(ca_file), "--tls-auth-clients", "no"]
         if password:
             args += ["--requirepass", password]
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             _wait_port(port, proc, "redis-server", log)
-            yield RedisServer("127.0.0.1", port, password, Path(folder))
+            yield RedisServer("127.0.0.1", port, password, Path(folder), ca_file)
         finally:
             _stop(proc)
 

@@ -87,7 +87,14 @@ def connect(url: str) -> Any:
                               hint="give it in the URL: redis://:PASSWORD@HOST:PORT/0") from None
         raise BrokerError(f"the broker at {redacted(url)} answered: {exc}") from None
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-        raise BrokerError(f"the broker at {redacted(url)} is not answering ({type(exc).__name__})",
+        said, password = str(exc), urlsplit(url).password
+        if password:
+            said = said.replace(password, "***")
+        if "CERTIFICATE" in said.upper() or "SSL" in said.upper():
+            raise BrokerError(f"the TLS connection to the broker at {redacted(url)} failed: {said}",
+                              hint="name the CA that signed the broker's certificate: "
+                                   "rediss://...?ssl_cert_reqs=required&ssl_ca_certs=/path/ca.pem") from None
+        raise BrokerError(f"the broker at {redacted(url)} is not answering: {said}",
                           hint="start redis-server there, or check the host, port and firewall") from None
     return client
 

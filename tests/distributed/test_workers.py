@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from services import redis_server
+from services import redis_server, self_signed
 
 pytestmark = [pytest.mark.engine]
 
@@ -235,3 +235,32 @@ def test_the_broker_refuses_a_wrong_password_with_exit_4_and_never_prints_it(tmp
                                   redis.url.replace(":right-password@", "")], capture_output=True, text=True,
                                  cwd=ROOT, timeout=60)
         assert missing.returncode == 4 and "needs a password" in missing.stderr, missing.stderr
+
+
+def test_workers_and_senders_speak_tls_to_the_broker_and_refuse_a_certificate_they_cannot_verify(
+        tmp_path: Path) -> None:
+    from grader.distributed.client import BrokerClient
+
+    spec = _assignment(tmp_path / "assignment")
+    submissions = _class(tmp_path / "class", 1)
+    with redis_server(tls=True) as redis:
+        assert redis.url.startswith("rediss://")
+        plain = redis.url.replace("rediss://", "redis://").split("?")[0]
+        refused = subprocess.run([sys.executable, "-m", "grader.cli", "workers", "--broker", plain],
+                                 capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert refused.returncode == 4, refused.stderr            # a TLS-only broker does not talk plain text
+        other_ca, _ = self_signed(tmp_path)
+        untrusted = redis.url.replace(str(redis.ca_file), str(other_ca))
+        bad = subprocess.run([sys.executable, "-m", "grader.cli", "workers", "--broker", untrusted],
+                             capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert bad.returncode == 4 and "the TLS connection to the broker" in bad.stderr, bad.stderr
+        assert "certificate verify failed" in bad.stderr and redis.password not in bad.stderr
+        log = tmp_path / "worker.log"
+        worker = _worker(redis.url, log, concurrency=1)
+        try:
+            _wait_for(lambda: _workers(redis.url), "a live worker over TLS", procs=(worker,), logs=(log,))
+            with BrokerClient(redis.url) as client:
+                result = client.grade(spec, submissions / "s000", label="s000")
+            assert result.score == 2 and result.submission == "s000"
+        finally:
+            _stop(worker)
