@@ -28,6 +28,8 @@ a result. These are for assignment authors, TAs and infrastructure.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "EXIT_BELOW_FULL",
     "EXIT_CODES_HELP",
@@ -92,9 +94,20 @@ class SpecError(GraderError):
 
 
 class SubmissionError(GraderError):
-    """A submission cannot be taken in (unsafe archive, missing folder)."""
+    """A submission cannot be taken in (unsafe archive, missing folder).
+
+    `code` names the kind of refusal ("too_big", "leaves_folder", ...) and `params` holds its facts (file
+    names as str, sizes in bytes, counts), so that a caller can say it in another language without reading
+    the English message; an error without a code has only its English message.
+    """
 
     exit_code = EXIT_REFUSED
+
+    def __init__(self, message: str, *, code: str | None = None, params: dict[str, Any] | None = None,
+                 hint: str | None = None, exit_code: int | None = None) -> None:
+        super().__init__(message, hint=hint, exit_code=exit_code)
+        self.code = code
+        self.params: dict[str, Any] = dict(params or {})
 
 
 class InfrastructureError(GraderError):

@@ -120,18 +120,23 @@ def student_id(name: str, *, strip_extension: bool = True) -> str:
 def _member_parts(raw_name: str) -> tuple[str, ...]:
     """The checked relative path of an archive member; raises on anything unsafe."""
     if "\x00" in raw_name:
-        raise SubmissionError(f"the archive has a file name with a NUL byte: {raw_name!r}")
+        raise SubmissionError(f"the archive has a file name with a NUL byte: {raw_name!r}", code="nul_in_name",
+                              params={"name": raw_name})
     name = raw_name.replace("\\", "/")
     if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        raise SubmissionError(f"the archive has an absolute path: {raw_name!r}")
+        raise SubmissionError(f"the archive has an absolute path: {raw_name!r}", code="absolute_path",
+                              params={"name": raw_name})
     parts = tuple(p for p in name.split("/") if p not in ("", "."))
     if ".." in parts:
-        raise SubmissionError(f"the archive has a path that leaves its folder: {raw_name!r}")
+        raise SubmissionError(f"the archive has a path that leaves its folder: {raw_name!r}", code="leaves_folder",
+                              params={"name": raw_name})
     if len(parts) > _MAX_DEPTH:
-        raise SubmissionError(f"the archive nests folders too deeply: {raw_name!r}")
+        raise SubmissionError(f"the archive nests folders too deeply: {raw_name!r}", code="too_deep",
+                              params={"name": raw_name, "max_depth": _MAX_DEPTH})
     for part in parts:
         if len(part.encode("utf-8", "surrogateescape")) > _MAX_NAME_BYTES:
-            raise SubmissionError(f"the archive has a file name that is too long: {raw_name[:60]!r}...")
+            raise SubmissionError(f"the archive has a file name that is too long: {raw_name[:60]!r}...",
+                                  code="name_too_long", params={"name": raw_name[:60], "max_bytes": _MAX_NAME_BYTES})
     return parts
 
 
@@ -164,7 +169,8 @@ class _Budget:
         self.entries += 1
         if self.entries > self.limits.max_entries:
             raise SubmissionError(
-                f"the submission has more than {self.limits.max_entries} files and folders"
+                f"the submission has more than {self.limits.max_entries} files and folders",
+                code="too_many_entries", params={"limit": self.limits.max_entries},
             )
 
     def declare(self, size: int) -> None:
@@ -179,13 +185,15 @@ class _Budget:
         cap = self.limits.max_total_bytes
         if total > cap:
             raise SubmissionError(
-                f"the submission {verb} more than {_human(cap)} of files (limit {_human(cap)})"
+                f"the submission {verb} more than {_human(cap)} of files (limit {_human(cap)})",
+                code="too_big_declared" if verb == "declares" else "too_big", params={"limit_bytes": cap},
             )
         ratio_cap = self._ratio_cap()
         if ratio_cap is not None and total > ratio_cap:
             raise SubmissionError(
                 f"the archive expands more than {self.limits.max_ratio:g} times its size "
-                "(a compression bomb?); it was not extracted"
+                "(a compression bomb?); it was not extracted",
+                code="expands_ratio", params={"ratio": self.limits.max_ratio},
             )
 
 
@@ -216,7 +224,8 @@ class _Tree:
                 self.seen.add(parts[: i + 1])
                 self.budget.entry()
             if path.is_file():
-                raise SubmissionError(f"the archive has {'/'.join(parts[: i + 1])!r} as both a file and a folder")
+                raise SubmissionError(f"the archive has {'/'.join(parts[: i + 1])!r} as both a file and a folder",
+                                      code="file_and_folder", params={"name": "/".join(parts[: i + 1])})
             path.mkdir(mode=0o755, exist_ok=True)
         return path
 
@@ -231,7 +240,8 @@ class _Tree:
         target = parent / parts[-1]
         if parts in self.seen:
             if target.is_dir():
-                raise SubmissionError(f"the archive has {'/'.join(parts)!r} as both a file and a folder")
+                raise SubmissionError(f"the archive has {'/'.join(parts)!r} as both a file and a folder",
+                                      code="file_and_folder", params={"name": "/".join(parts)})
         else:
             self.seen.add(parts)
             self.budget.entry()
@@ -251,7 +261,8 @@ def _extract_zip(archive: Path, tree: _Tree) -> None:
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise SubmissionError(f"{archive.name!r} is not a readable zip archive ({exc})") from None
+        raise SubmissionError(f"{archive.name!r} is not a readable zip archive ({exc})", code="unreadable_zip",
+                              params={"name": archive.name, "detail": str(exc)}) from None
     with zf:
         infos = zf.infolist()
         members: list[tuple[zipfile.ZipInfo, tuple[str, ...]]] = []
@@ -263,17 +274,21 @@ def _extract_zip(archive: Path, tree: _Tree) -> None:
             mode = info.external_attr >> 16
             kind = stat.S_IFMT(mode)
             if kind == stat.S_IFLNK:
-                raise SubmissionError(f"the archive holds a symbolic link, which is not allowed: {info.filename!r}")
+                raise SubmissionError(f"the archive holds a symbolic link, which is not allowed: {info.filename!r}",
+                                      code="symlink", params={"name": info.filename})
             if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
-                raise SubmissionError(f"the archive holds a special file, which is not allowed: {info.filename!r}")
+                raise SubmissionError(f"the archive holds a special file, which is not allowed: {info.filename!r}",
+                                      code="special_file", params={"name": info.filename})
             if info.flag_bits & 0x1:
-                raise SubmissionError("the zip archive is password-protected; submit it without a password")
+                raise SubmissionError("the zip archive is password-protected; submit it without a password",
+                                      code="password_protected")
             if not info.is_dir():
                 tree.budget.declare(info.file_size)
             members.append((info, parts))
         if len(members) > tree.budget.limits.max_entries:
             raise SubmissionError(
-                f"the submission has more than {tree.budget.limits.max_entries} files and folders"
+                f"the submission has more than {tree.budget.limits.max_entries} files and folders",
+                code="too_many_entries", params={"limit": tree.budget.limits.max_entries},
             )
         try:
             for info, parts in members:
@@ -283,7 +298,8 @@ def _extract_zip(archive: Path, tree: _Tree) -> None:
                 with zf.open(info) as source:
                     tree.add_file(parts, source, executable=bool((info.external_attr >> 16) & 0o111))
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
-            raise SubmissionError(f"{archive.name!r} is a damaged or unsupported zip archive ({exc})") from None
+            raise SubmissionError(f"{archive.name!r} is a damaged or unsupported zip archive ({exc})",
+                                  code="damaged_zip", params={"name": archive.name, "detail": str(exc)}) from None
 
 
 # --------------------------------------------------------------------------- tar
@@ -303,7 +319,8 @@ class _CountingReader:
         if self.count > self.limit:
             raise SubmissionError(
                 f"the archive expands to more than {_human(self.limit)} "
-                "(a compression bomb?); it was not extracted"
+                "(a compression bomb?); it was not extracted",
+                code="expands_size", params={"limit_bytes": self.limit},
             )
         return data
 
@@ -359,7 +376,8 @@ def _extract_tar_stream(archive: Path, stream: _ByteStream, compressed: bool, tr
     except SubmissionError:
         raise
     except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
-        raise SubmissionError(f"{archive.name!r} is not a readable tar archive ({exc})") from None
+        raise SubmissionError(f"{archive.name!r} is not a readable tar archive ({exc})", code="unreadable_tar",
+                              params={"name": archive.name, "detail": str(exc)}) from None
 
 
 def _extract_tar_member(tf: tarfile.TarFile, member: tarfile.TarInfo, tree: _Tree) -> None:
@@ -367,22 +385,28 @@ def _extract_tar_member(tf: tarfile.TarFile, member: tarfile.TarInfo, tree: _Tre
     if _is_junk(parts):
         return
     if member.issym():
-        raise SubmissionError(f"the archive holds a symbolic link, which is not allowed: {member.name!r}")
+        raise SubmissionError(f"the archive holds a symbolic link, which is not allowed: {member.name!r}",
+                              code="symlink", params={"name": member.name})
     if member.islnk():
-        raise SubmissionError(f"the archive holds a hard link, which is not allowed: {member.name!r}")
+        raise SubmissionError(f"the archive holds a hard link, which is not allowed: {member.name!r}",
+                              code="hard_link", params={"name": member.name})
     if member.ischr() or member.isblk() or member.isfifo() or member.isdev():
-        raise SubmissionError(f"the archive holds a device file or FIFO, which is not allowed: {member.name!r}")
+        raise SubmissionError(f"the archive holds a device file or FIFO, which is not allowed: {member.name!r}",
+                              code="device_file", params={"name": member.name})
     if member.issparse():
-        raise SubmissionError(f"the archive holds a sparse file, which is not supported: {member.name!r}")
+        raise SubmissionError(f"the archive holds a sparse file, which is not supported: {member.name!r}",
+                              code="sparse_file", params={"name": member.name})
     if member.isdir():
         tree.add_dir(parts)
         return
     if not member.isfile():
-        raise SubmissionError(f"the archive holds an entry of an unknown type: {member.name!r}")
+        raise SubmissionError(f"the archive holds an entry of an unknown type: {member.name!r}",
+                              code="unknown_entry", params={"name": member.name})
     tree.budget.declare(member.size)
     source = tf.extractfile(member)
     if source is None:  # pragma: no cover - isfile() members always have data
-        raise SubmissionError(f"cannot read {member.name!r} from the archive")
+        raise SubmissionError(f"cannot read {member.name!r} from the archive", code="unreadable_member",
+                              params={"name": member.name})
     with source:
         tree.add_file(parts, source, executable=bool(member.mode & 0o111))
 
@@ -403,7 +427,8 @@ def _copy_folder(folder: Path, tree: _Tree) -> None:
             if _is_junk(parts):
                 continue
             if path.is_symlink():
-                raise SubmissionError(f"the folder holds a symbolic link to a folder, which is not allowed: {'/'.join(parts)!r}")
+                raise SubmissionError(f"the folder holds a symbolic link to a folder, which is not allowed: {'/'.join(parts)!r}",
+                                      code="folder_symlink_dir", params={"name": "/".join(parts)})
             tree.add_dir(_member_parts("/".join(parts)))
             kept.append(name)
         dirnames[:] = kept
@@ -417,18 +442,21 @@ def _copy_folder(folder: Path, tree: _Tree) -> None:
                 target = path.resolve()
                 if not target.is_relative_to(root) or not target.is_file():
                     raise SubmissionError(
-                        f"the folder holds a symbolic link that points outside it: {'/'.join(parts)!r}"
+                        f"the folder holds a symbolic link that points outside it: {'/'.join(parts)!r}",
+                        code="folder_symlink_outside", params={"name": "/".join(parts)},
                     )
                 info = target.stat()
                 path = target
             if not stat.S_ISREG(info.st_mode):
-                raise SubmissionError(f"the folder holds a device file, FIFO or socket: {'/'.join(parts)!r}")
+                raise SubmissionError(f"the folder holds a device file, FIFO or socket: {'/'.join(parts)!r}",
+                                      code="folder_special_file", params={"name": "/".join(parts)})
             tree.budget.declare(info.st_size)
             # O_NOFOLLOW/O_NONBLOCK: the file may have been swapped for a link or FIFO since lstat.
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 os.close(fd)
-                raise SubmissionError(f"the folder holds a device file, FIFO or socket: {'/'.join(parts)!r}")
+                raise SubmissionError(f"the folder holds a device file, FIFO or socket: {'/'.join(parts)!r}",
+                                      code="folder_special_file", params={"name": "/".join(parts)})
             with os.fdopen(fd, "rb") as source:
                 tree.add_file(parts, source, executable=bool(info.st_mode & 0o111))
 
@@ -488,12 +516,13 @@ def intake(
     dest = Path(dest)
     sid = student if student is not None else student_id(path.name, strip_extension=not path.is_dir())
     if not os.path.lexists(path):
-        raise SubmissionError(f"submission {str(path)!r} does not exist")
+        raise SubmissionError(f"submission {str(path)!r} does not exist", code="missing", params={"name": str(path)})
     dest.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{sid}.", suffix=".partial", dir=dest))
     try:
         if path.is_symlink():
-            raise SubmissionError(f"submission {path.name!r} is a symbolic link")
+            raise SubmissionError(f"submission {path.name!r} is a symbolic link", code="submission_symlink",
+                                  params={"name": path.name})
         kind = _kind(path)
         compressed = path.stat().st_size if kind in ("zip", "tar") else None
         tree = _Tree(staging, _Budget(limits, compressed))
@@ -521,7 +550,9 @@ def intake(
         raise
     except OSError as exc:
         _remove(staging)
-        raise SubmissionError(f"submission {path.name!r} could not be copied: {exc.strerror or exc}") from None
+        raise SubmissionError(f"submission {path.name!r} could not be copied: {exc.strerror or exc}",
+                              code="copy_failed", params={"name": path.name, "detail": exc.strerror or str(exc),
+                                                          "errno": exc.errno}) from None
     except BaseException:
         _remove(staging)
         raise
@@ -533,7 +564,8 @@ def _kind(path: Path) -> str:
     if path.is_dir():
         return "folder"
     if not path.is_file():
-        raise SubmissionError(f"submission {path.name!r} is neither a folder nor a regular file")
+        raise SubmissionError(f"submission {path.name!r} is neither a folder nor a regular file",
+                              code="not_a_file", params={"name": path.name})
     name = path.name.lower()
     if name.endswith(".zip"):
         return "zip"
@@ -584,10 +616,12 @@ def discover(
     """
     submissions = Path(submissions)
     if not submissions.exists():
-        raise SubmissionError(f"submissions {str(submissions)!r} do not exist")
+        raise SubmissionError(f"submissions {str(submissions)!r} do not exist", code="class_missing",
+                              params={"name": str(submissions)})
     if submissions.is_file():
         if not is_archive(submissions) and not zipfile.is_zipfile(submissions):
-            raise SubmissionError(f"{submissions.name!r} is neither a folder nor a zip/tar archive")
+            raise SubmissionError(f"{submissions.name!r} is neither a folder nor a zip/tar archive",
+                                  code="not_an_archive", params={"name": submissions.name})
         base = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="grader-class-"))
         extracted = intake(submissions, base, student="class", limits=limits, unwrap=False)
         # An LMS archive may wrap everything in one folder ("Assignment 1/").

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from grader.errors import SubmissionError
 from grader.grading import missing_files
@@ -27,7 +28,8 @@ from grader.site.rules import lateness, rate_limited
 from grader.site.worker import submission_folder
 from grader.submission import IntakeLimits, intake, is_archive
 
-__all__ = ["INTAKE_LIMITS", "Refused", "Upload", "accept", "required_files", "size_text"]
+__all__ = ["INTAKE_LIMITS", "INTAKE_REASONS", "Refused", "Upload", "accept", "intake_reason", "required_files",
+           "size_text"]
 
 INTAKE_LIMITS = IntakeLimits()
 _SNIFF = 8192
@@ -63,6 +65,77 @@ def _disk_full(exc: BaseException) -> bool:
 def _full() -> Refused:
     return Refused(_("The server's disk is full, so your submission was not saved (nothing of it was kept). "
                      "Tell your TA; your earlier attempts are safe."), status=507)
+
+
+# The intake's refusals (grader.submission raises SubmissionError with a code and its facts) in the student's
+# language. Each msgid is the intake's English message with its facts as placeholders, so English reads exactly
+# as the intake wrote it; a code not here, or not translated, shows the intake's own English message.
+INTAKE_REASONS: dict[str, str] = {
+    "nul_in_name": gettext_noop("the archive has a file name with a NUL byte: %(name)r"),
+    "absolute_path": gettext_noop("the archive has an absolute path: %(name)r"),
+    "leaves_folder": gettext_noop("the archive has a path that leaves its folder: %(name)r"),
+    "too_deep": gettext_noop("the archive nests folders too deeply: %(name)r"),
+    "name_too_long": gettext_noop("the archive has a file name that is too long: %(name)r..."),
+    "too_many_entries": gettext_noop("the submission has more than %(limit)d files and folders"),
+    "too_big_declared": gettext_noop("the submission declares more than %(limit)s of files (limit %(limit)s)"),
+    "too_big": gettext_noop("the submission holds more than %(limit)s of files (limit %(limit)s)"),
+    "expands_ratio": gettext_noop("the archive expands more than %(ratio)s times its size (a compression bomb?); "
+                                  "it was not extracted"),
+    "expands_size": gettext_noop("the archive expands to more than %(limit)s (a compression bomb?); "
+                                 "it was not extracted"),
+    "file_and_folder": gettext_noop("the archive has %(name)r as both a file and a folder"),
+    "unreadable_zip": gettext_noop("%(name)r is not a readable zip archive (%(detail)s)"),
+    "damaged_zip": gettext_noop("%(name)r is a damaged or unsupported zip archive (%(detail)s)"),
+    "password_protected": gettext_noop("the zip archive is password-protected; submit it without a password"),
+    "unreadable_tar": gettext_noop("%(name)r is not a readable tar archive (%(detail)s)"),
+    "symlink": gettext_noop("the archive holds a symbolic link, which is not allowed: %(name)r"),
+    "hard_link": gettext_noop("the archive holds a hard link, which is not allowed: %(name)r"),
+    "special_file": gettext_noop("the archive holds a special file, which is not allowed: %(name)r"),
+    "device_file": gettext_noop("the archive holds a device file or FIFO, which is not allowed: %(name)r"),
+    "sparse_file": gettext_noop("the archive holds a sparse file, which is not supported: %(name)r"),
+    "unknown_entry": gettext_noop("the archive holds an entry of an unknown type: %(name)r"),
+    "unreadable_member": gettext_noop("cannot read %(name)r from the archive"),
+    "folder_symlink_dir": gettext_noop("the folder holds a symbolic link to a folder, which is not allowed: "
+                                       "%(name)r"),
+    "folder_symlink_outside": gettext_noop("the folder holds a symbolic link that points outside it: %(name)r"),
+    "folder_special_file": gettext_noop("the folder holds a device file, FIFO or socket: %(name)r"),
+    "missing": gettext_noop("submission %(name)r does not exist"),
+    "submission_symlink": gettext_noop("submission %(name)r is a symbolic link"),
+    "not_a_file": gettext_noop("submission %(name)r is neither a folder nor a regular file"),
+}
+
+
+def _intake_size(n: int) -> str:
+    """A size as the intake writes it (50 MiB, 64 KiB, 312 bytes), with the unit word in the student's language."""
+    if n >= 2**20:
+        return f"{n / 2**20:g} MiB"
+    if n >= 1024:
+        return f"{n / 1024:g} KiB"
+    return _("%(n)d bytes") % {"n": n}
+
+
+def intake_reason(exc: SubmissionError) -> str:
+    """The intake's refusal in the language of the request, from its code and facts, never from its English words."""
+    template = INTAKE_REASONS.get(exc.code or "")
+    if template is None:
+        return exc.message
+    translated = _(template)
+    if translated == template:     # English, or a sentence not translated yet: the intake's own words
+        return exc.message
+    try:
+        return translated % _intake_facts(exc.params)
+    except (KeyError, TypeError, ValueError):   # a translation that names a fact this error lacks
+        return exc.message
+
+
+def _intake_facts(params: dict[str, Any]) -> dict[str, Any]:
+    """A refusal's facts as its sentence shows them: a size in bytes as "64 KiB", a ratio as "100"."""
+    facts = dict(params)
+    if isinstance(facts.get("limit_bytes"), int):
+        facts["limit"] = _intake_size(facts["limit_bytes"])
+    if isinstance(facts.get("ratio"), (int, float)):
+        facts["ratio"] = f"{facts['ratio']:g}"
+    return facts
 
 
 def size_text(n: int) -> str:
@@ -176,7 +249,7 @@ def accept(course: Course, site_dir: Path, user: Any, assignment: str, uploads: 
         except SubmissionError as exc:
             if _disk_full(exc):
                 raise _full() from None
-            raise Refused(exc.message) from None
+            raise Refused(intake_reason(exc)) from None
         binary = _binary(taken.path, taken.files)
         if binary is not None:
             raise Refused(_("%(name)s is not a text file: upload your source files (%(files)s) or an archive of "
