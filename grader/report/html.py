@@ -25,6 +25,7 @@ from grader.report.i18n import (
     translations,
 )
 from grader.report.race import race_of, race_sentence
+from grader.report.race_diagram import RaceDiagram, race_diagrams
 from grader.report.layout import (
     TimelineLayout,
     TreeLayout,
@@ -206,6 +207,7 @@ class TestView:
     not_run_above: bool = False     # did not run because of a cause told at the top of the page
     run_id: str = ""                # the runs it checked (tests with one run configuration share them)
     shares_runs_with: list[int] = field(default_factory=list)  # numbers of the other tests that checked them
+    races: list[RaceDiagram] = field(default_factory=list)  # data races ThreadSanitizer found, drawn
 
 
 @dataclass(slots=True)
@@ -410,6 +412,7 @@ def _test(number: int, test: TestResult, lang: str, hidden: bool, told: dict[tup
         total_runs=len(test.runs),
         diagnosis_refs=refs,
         not_run_above=not_run_above,
+        races=[diagram for c in test.checks for diagram in race_diagrams(c, lang)],
     )
 
 
