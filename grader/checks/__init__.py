@@ -38,6 +38,7 @@ from grader.checks.processes import (
     ProcessSiblings,
     ProcessTree,
 )
+from grader.checks.memory import MemorySafe, UndefinedNone
 from grader.checks.race import RaceNone
 from grader.checks.resources import ResourceMemory, ResourcePids, ResourceTime
 from grader.checks.signals import ProcessGroup, ProcessSession, SignalDelivered, SignalHandler, SignalSent
@@ -62,8 +63,8 @@ Check = Annotated[
     | IpcUsed | IpcFlow | IpcCleanup | ResourceTime | ResourceMemory | ResourcePids
     # signals.py, files.py
     | SignalSent | SignalDelivered | SignalHandler | ProcessGroup | ProcessSession | FileContents
-    # race.py
-    | RaceNone,
+    # race.py, memory.py
+    | RaceNone | MemorySafe | UndefinedNone,
     Field(discriminator="kind"),
 ]
 

@@ -678,6 +678,92 @@ TEMPLATES: dict[str, str] = {
                                "with after a report, but the sanitizer's log holds no report"),
     "race.not_sanitized": N_("this run was not built with ThreadSanitizer (`sanitize: thread`), so there is no "
                              "sanitizer report to judge"),
+    # memory.safe (grader.checks.memory): AddressSanitizer's report, read from a log the program cannot read
+    "memory.safe_ok": N_("AddressSanitizer watched every memory access of the program and found no access outside "
+                         "its memory, no use after free and no double free (leaks are not looked for: "
+                         "LeakSanitizer does not work under the tracer)"),
+    "memory.heap_overflow_read": N_("AddressSanitizer stopped the program at {where} in {function}: a read of {size} "
+                                    "bytes at byte {position} of a {region}-byte heap block, whose bytes are 0 to "
+                                    "{last} (allocated at {allocated_at})<more>"),
+    "memory.heap_overflow_write": N_("AddressSanitizer stopped the program at {where} in {function}: a write of "
+                                     "{size} bytes at byte {position} of a {region}-byte heap block, whose bytes "
+                                     "are 0 to {last} (allocated at {allocated_at})<more>"),
+    "memory.stack_overflow_read": N_("AddressSanitizer stopped the program at {where} in {function}: a read of "
+                                     "{size} bytes at byte {position} of the local variable {variable}, whose "
+                                     "{region} bytes are 0 to {last}<more>"),
+    "memory.stack_overflow_write": N_("AddressSanitizer stopped the program at {where} in {function}: a write of "
+                                      "{size} bytes at byte {position} of the local variable {variable}, whose "
+                                      "{region} bytes are 0 to {last}<more>"),
+    "memory.global_overflow_read": N_("AddressSanitizer stopped the program at {where} in {function}: a read of "
+                                      "{size} bytes at byte {position} of the global variable {variable}, whose "
+                                      "{region} bytes are 0 to {last}<more>"),
+    "memory.global_overflow_write": N_("AddressSanitizer stopped the program at {where} in {function}: a write of "
+                                       "{size} bytes at byte {position} of the global variable {variable}, whose "
+                                       "{region} bytes are 0 to {last}<more>"),
+    "memory.use_after_free_read": N_("AddressSanitizer stopped the program at {where} in {function}: a read of "
+                                     "{size} bytes of a {region}-byte heap block that had already been freed at "
+                                     "{freed_at} (allocated at {allocated_at})<more>"),
+    "memory.use_after_free_write": N_("AddressSanitizer stopped the program at {where} in {function}: a write of "
+                                      "{size} bytes to a {region}-byte heap block that had already been freed at "
+                                      "{freed_at} (allocated at {allocated_at})<more>"),
+    "memory.double_free": N_("AddressSanitizer stopped the program at {where} in {function}: it freed a "
+                             "{region}-byte heap block a second time (first freed at {freed_at}, allocated at "
+                             "{allocated_at})<more>"),
+    "memory.bad_free": N_("AddressSanitizer stopped the program at {where} in {function}: it passed free() an "
+                          "address that malloc() did not return<more>"),
+    "memory.null_read": N_("AddressSanitizer stopped the program at {where} in {function}: a read through a null "
+                           "pointer<more>"),
+    "memory.null_write": N_("AddressSanitizer stopped the program at {where} in {function}: a write through a null "
+                            "pointer<more>"),
+    "memory.segv_read": N_("AddressSanitizer stopped the program at {where} in {function}: a read of memory that "
+                           "is not the program's (a wild or dangling pointer)<more>"),
+    "memory.segv_write": N_("AddressSanitizer stopped the program at {where} in {function}: a write to memory "
+                            "that is not the program's (a wild or dangling pointer)<more>"),
+    "memory.other_read": N_("AddressSanitizer stopped the program at {where} in {function}: {error}, in a read of "
+                            "{size} bytes<more>"),
+    "memory.other_write": N_("AddressSanitizer stopped the program at {where} in {function}: {error}, in a write "
+                             "of {size} bytes<more>"),
+    "memory.other": N_("AddressSanitizer stopped the program at {where} in {function}: {error}<more>"),
+    "memory.leak": N_("LeakSanitizer found {bytes} bytes in {blocks} heap block(s) that the program never freed, "
+                      "the first allocated at {allocated_at}<more>"),
+    "memory.log_tampered": N_("the sanitizer's log of this run was changed by the program ({what}), so its "
+                              "report cannot be trusted"),
+    "memory.exit_unreported": N_("the program ended with exit code {code}, the code the sanitizer ends a program "
+                                 "with after a report, but the sanitizer's log holds no report"),
+    "memory.not_sanitized": N_("this run was not built with AddressSanitizer (`sanitize: address`), so there is "
+                               "no sanitizer report to judge"),
+    "memory.evidence": N_("what AddressSanitizer reported"),
+    # ub.none (grader.checks.memory): UndefinedBehaviorSanitizer's report, from the same kind of log
+    "ub.none_ok": N_("UndefinedBehaviorSanitizer watched the program's arithmetic, shifts, array indexes and "
+                     "pointers and found no undefined behaviour"),
+    "ub.signed_overflow": N_("UndefinedBehaviorSanitizer stopped the program at {where} in {function}: signed "
+                             "integer overflow, {expression} does not fit in the type {type}<more>"),
+    "ub.negation_overflow": N_("UndefinedBehaviorSanitizer stopped the program at {where} in {function}: the "
+                               "negation of {expression} does not fit in the type {type}<more>"),
+    "ub.shift_too_large": N_("UndefinedBehaviorSanitizer stopped the program at {where} in {function}: a shift of "
+                             "a {width}-bit {type} by {count} bits (the count must be less than {width})<more>"),
+    "ub.shift_negative": N_("UndefinedBehaviorSanitizer stopped the program at {where} in {function}: a shift by "
+                            "a negative count ({count})<more>"),
+    "ub.shift_of_negative": N_("UndefinedBehaviorSanitizer stopped the program at {where} in {function}: a left "
+                               "shift of the negative value {value}<more>"),
+    "ub.shift_overflow": N_("UndefinedBehaviorSanitizer stopped the program at {where} in {function}: {value} "
+                            "shifted left by {count} bits does not fit in the type {type}<more>"),
+    "ub.division_by_zero": N_("UndefinedBehaviorSanitizer stopped the program at {where} in {function}: a "
+                              "division by zero<more>"),
+    "ub.index_out_of_bounds": N_("UndefinedBehaviorSanitizer stopped the program at {where} in {function}: index "
+                                 "{index} is outside the array of type {type}<more>"),
+    "ub.null_pointer": N_("UndefinedBehaviorSanitizer stopped the program at {where} in {function}: memory was "
+                          "read or written through a null pointer<more>"),
+    "ub.misaligned": N_("UndefinedBehaviorSanitizer stopped the program at {where} in {function}: memory was "
+                        "read or written through a misaligned pointer<more>"),
+    "ub.other": N_("UndefinedBehaviorSanitizer stopped the program at {where} in {function}: {detail}<more>"),
+    "ub.log_tampered": N_("the sanitizer's log of this run was changed by the program ({what}), so its "
+                          "report cannot be trusted"),
+    "ub.exit_unreported": N_("the program ended with exit code {code}, the code the sanitizer ends a program "
+                             "with after a report, but the sanitizer's log holds no report"),
+    "ub.not_sanitized": N_("this run was not built with UndefinedBehaviorSanitizer (`sanitize: undefined`), so "
+                           "there is no sanitizer report to judge"),
+    "ub.evidence": N_("what UndefinedBehaviorSanitizer reported"),
 }
 
 

@@ -1,0 +1,42 @@
+/* Overflows a heap array in a child process; the parent then finds the log path in ASAN_OPTIONS, tries
+ * to list the log directory, and truncates the child's report file. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int main(void)
+{
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) {
+        int *squares = malloc(4 * sizeof *squares);
+        squares[4] = 16;
+        free(squares);
+        _exit(0);
+    }
+    waitpid(child, NULL, 0);
+    const char *options = getenv("ASAN_OPTIONS");
+    const char *at = options ? strstr(options, "log_path=") : NULL;
+    if (at != NULL) {
+        char path[512];
+        snprintf(path, sizeof path, "%s", at + strlen("log_path="));
+        char *end = strchr(path, ':');
+        if (end != NULL)
+            *end = 0;
+        char dir[512];
+        snprintf(dir, sizeof dir, "%s", path);
+        *strrchr(dir, '/') = 0;
+        DIR *listing = opendir(dir);
+        printf("list: %s\n", listing ? "ok" : strerror(errno));
+        char theirs[600];
+        snprintf(theirs, sizeof theirs, "%s.%d", path, (int)child);
+        int fd = open(theirs, O_WRONLY | O_TRUNC);
+        printf("truncate: %s\n", fd >= 0 ? "ok" : strerror(errno));
+    }
+    return 0;
+}
