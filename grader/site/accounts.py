@@ -16,7 +16,7 @@ from typing import Any
 from grader.intake.roster import load_roster
 from grader.site.course import Course
 
-__all__ = ["LOGIN_FAILURES", "LOGIN_WINDOW", "LoginRefusal", "NewAccount", "import_roster", "login_attempt",
+__all__ = ["LOGIN_FAILURES", "LOGIN_FAILURES_PER_ADDRESS", "LOGIN_WINDOW", "LoginRefusal", "NewAccount", "import_roster", "login_attempt",
            "login_failure_key", "login_succeeded", "make_invite", "make_user", "retry_after", "sync_staff"]
 
 # Roster columns that hold a login, most usable first; the roster's id column is the fallback.
@@ -104,7 +104,10 @@ def import_roster(path: Path, columns: Mapping[str, str] | None = None) -> list[
 
 # ------------------------------------------------------------------ failed sign-ins
 
-LOGIN_FAILURES = 5            # failed sign-ins allowed per username, and per client address, in any window
+LOGIN_FAILURES = 5            # failed sign-ins allowed per username in any window
+# Per client address: a whole lab or dormitory often reaches the site through one NAT address (and every
+# client through a reverse proxy's), so a handful of typos there must not lock out a class before a deadline.
+LOGIN_FAILURES_PER_ADDRESS = 30
 LOGIN_WINDOW = 15 * 60        # seconds
 # The counters live in Django's cache: the site is one process (its workers are threads), so a process-local
 # cache sees every attempt, and a failed sign-in writes nothing to the database that the workers write to.
@@ -125,12 +128,16 @@ def login_failure_key(scope: str, value: str) -> str:
     return f"grader-login-failures:{scope}:{hashlib.sha256(folded.encode('utf-8')).hexdigest()}"
 
 
-def retry_after(failures: Sequence[float], now: float) -> float:
+def retry_after(failures: Sequence[float], now: float, limit: int = LOGIN_FAILURES) -> float:
     """Seconds until one more sign-in may be tried, given the failures' times (epoch seconds); 0 if now."""
     recent = sorted(t for t in failures if t > now - LOGIN_WINDOW)
-    if len(recent) < LOGIN_FAILURES:
+    if len(recent) < limit:
         return 0.0
-    return recent[-LOGIN_FAILURES] + LOGIN_WINDOW - now
+    return recent[-limit] + LOGIN_WINDOW - now
+
+
+def _limit(scope: str) -> int:
+    return LOGIN_FAILURES if scope == "account" else LOGIN_FAILURES_PER_ADDRESS
 
 
 def _counters(username: str, address: str) -> list[tuple[str, str]]:
@@ -148,11 +155,11 @@ def login_attempt(username: str, address: str, *, now: float) -> LoginRefusal | 
     with _counting:
         stored = {key: sorted(t for t in cache.get(key, []) if t > now - LOGIN_WINDOW) for _scope, key in counters}
         for scope, key in counters:
-            wait = retry_after(stored[key], now)
+            wait = retry_after(stored[key], now, _limit(scope))
             if wait > 0:
                 return LoginRefusal(scope, max(1, math.ceil(wait)))
-        for _scope, key in counters:
-            cache.set(key, [*stored[key][-(LOGIN_FAILURES - 1):], now], timeout=LOGIN_WINDOW)
+        for scope, key in counters:
+            cache.set(key, [*stored[key][-(_limit(scope) - 1):], now], timeout=LOGIN_WINDOW)
     return None
 
 
