@@ -82,7 +82,7 @@ def _test_entry(test: TestResult) -> dict[str, Any]:
     status = {"passed": "Passed", "failed": "Failed", "flaky": "Your program has a race: passed in some runs only",
               "error": "Could not run"}
     race = race_in_test(test)
-    if race is not None and race.total and race.failed_runs:
+    if race is not None and race.total and race.failed_runs and test.visibility == "visible":
         status["flaky"] = (f"Your program has a race: passed in {race.passed} of {race.total} runs, failed in "
                            f"run(s) {', '.join(str(r) for r in race.failed_runs)}")
     # PrairieLearn shows every test it is given: a hidden test keeps its name and points only.

@@ -10,7 +10,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from test_report_html import load, tags
-from test_sanitize import RECORDED, _evidence, _race_none
+from test_sanitize import RECORDED, _evidence, _log, _race_none
 
 from grader.checks.base import CheckOutcome
 from grader.report import render_html
@@ -19,7 +19,6 @@ from grader.result import TestResult as Tested
 from grader.sanitize import parse_tsan
 from grader.scoring import aggregate_check
 from grader.trace.parser import parse_trace
-from test_sanitize import _log
 
 SVG = "{http://www.w3.org/2000/svg}"
 RACY = parse_tsan(_log("racy"))

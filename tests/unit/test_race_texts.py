@@ -18,7 +18,7 @@ from grader.checks.base import CheckOutcome
 from grader.platforms.classroom import to_classroom
 from grader.platforms.prairielearn import to_prairielearn
 from grader.report import render_html, to_gradescope, to_junit_xml
-from grader.result import CheckResult, Result
+from grader.result import Result
 from grader.result import TestResult as Tested
 from grader.scoring import aggregate_check, overall_status, score_checks
 
@@ -175,6 +175,9 @@ def test_prairielearn_and_classroom_name_the_race() -> None:
     assert entry["message"] == "Your program has a race: passed in 3 of 5 runs, failed in run(s) 2, 4"
     assert f"[RACE] output.exact: {EN}\n" in entry["output"]
     assert to_prairielearn(_recorded())["tests"][2]["message"] == "Your program has a race: passed in some runs only"
+    hidden = _racy()
+    hidden.tests[0].visibility = "hidden"                        # its runs are not told, only that it has a race
+    assert to_prairielearn(hidden)["tests"][0]["message"] == "Your program has a race: passed in some runs only"
     assert f"[RACE] output.exact: {EN}\n" in to_classroom(_racy())["tests"][0]["message"]
 
 
