@@ -210,7 +210,8 @@ class UndefinedReport:
 
 _ASAN_BLOCK = re.compile(r"^==(\d+)==ERROR: AddressSanitizer: (.*?)(?=^==\d+==ABORTING|^={20,}$|\Z)",
                          re.MULTILINE | re.DOTALL)
-_STACK_FRAME = re.compile(r"^ +#\d+ 0x[0-9a-f]+ in (\S+) (\S+?):(\d+)(?::\d+)?$")
+# A C++ function's name may hold spaces ("operator new[](unsigned long)"): the place is the last word.
+_STACK_FRAME = re.compile(r"^ +#\d+ 0x[0-9a-f]+ in (.+) (\S+?):(\d+)(?::\d+)?$")
 _ASAN_ACCESS = re.compile(r"^(READ|WRITE) of size (\d+) at 0x[0-9a-f]+ thread (T\d+)", re.MULTILINE)
 _SEGV_ACCESS = re.compile(r"The signal is caused by a (READ|WRITE) memory access", re.MULTILINE)
 _HEAP_REGION = re.compile(r"is located (\d+) bytes (to the right of|to the left of|inside of) (\d+)-byte region")

@@ -210,3 +210,15 @@ def test_an_assignment_asks_for_both_checks() -> None:
     assert memory.build_command is not None and memory.build_command[1] == "-fsanitize=address"
     ub = parse_assignment(text.format(kind="undefined", check="ub.none"))
     assert ub.requests()[0].sanitize == "undefined"
+
+
+def test_a_cpp_report_names_the_students_function_past_the_runtimes_operator_new() -> None:
+    [report] = parse_asan(_log("address/cpp-overflow"))
+    assert (report.at.where, report.at.function) == ("mem.cpp:7", "fill")
+    assert report.allocated_at is not None and report.allocated_at.where == "mem.cpp:12"   # not asan_new_delete.cpp
+    text = ("    #0 0x7f in std::vector<int, std::allocator<int> >::operator[](unsigned long) "
+            "/work/stack.cpp:9\n")
+    [report] = parse_asan("==7==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x6 at pc 0x1\n"
+                          "READ of size 4 at 0x6 thread T0\n" + text)
+    assert (report.at.where, report.at.function) == \
+        ("stack.cpp:9", "std::vector<int, std::allocator<int> >::operator[](unsigned long)")

@@ -17,7 +17,7 @@ from grader.sanitize import build_command
 
 HERE = Path(__file__).resolve().parent
 PROGRAMS = {"address": ["heap-overflow", "use-after-free", "double-free", "stack-overflow", "global-overflow",
-                        "null-pointer", "leak", "tamper"],
+                        "null-pointer", "leak", "tamper", "cpp-overflow"],
             "undefined": ["signed-overflow", "shift", "tamper"]}
 
 
@@ -27,10 +27,12 @@ def main() -> None:
     for kind, names in PROGRAMS.items():
         stem = "mem" if kind == "address" else "ub"
         for name in names:
+            source = next((HERE / kind / name).glob(f"{stem}.c*"))
+            compiler = "g++" if source.suffix == ".cpp" else "gcc"
             with tempfile.TemporaryDirectory() as folder:
-                shutil.copy(HERE / kind / name / f"{stem}.c", folder)
+                shutil.copy(source, folder)
                 request = RunRequest(name="t", command=(f"./{stem}",), sanitize=kind)  # type: ignore[arg-type]
-                build = build_command(["gcc", "-O0", "-Wall", "-o", stem, f"{stem}.c"], kind)  # type: ignore[arg-type]
+                build = build_command([compiler, "-O0", "-Wall", "-o", stem, source.name], kind)  # type: ignore[arg-type]
                 result = sandbox.run(Path(folder), [request], limits=Limits(), build=build)
             run = result.runs["t"][0]
             sanitizer = run.sanitizer or {}
