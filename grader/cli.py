@@ -316,6 +316,8 @@ def _write_exports(result: Any, *, json_out: Path | None, html_out: Path | None,
 
 
 def _summary(result: Any) -> str:
+    from grader.report.race import race_of, race_sentence
+
     lines = [f"{result.assignment_title} - {result.submission}: {result.score:g}/{result.max_score:g}"]
     if result.error:
         lines.append(f"  error: {result.error}")
@@ -327,10 +329,14 @@ def _summary(result: Any) -> str:
         if test.message:
             lines.append(f"      {test.message}")
         for check in test.checks:
-            mark = {"passed": "ok", "failed": "FAIL", "flaky": "FLAKY", "error": "ERROR",
+            mark = {"passed": "ok", "failed": "FAIL", "flaky": "RACE", "error": "ERROR",
                     "not_applicable": "n/a"}[check.status]
-            runs = f" ({check.passed_runs}/{check.total_runs} runs)" if check.status == "flaky" else ""
-            lines.append(f"      {mark:5} {check.kind}{runs}: {check.message}")
+            race = race_of(check)
+            said = check.message
+            if race is not None:
+                where = f"in run {race.shown_run}: " if race.shown_run else ""
+                said = f"{race_sentence(race).text}; {where}{race.detail}"
+            lines.append(f"      {mark:5} {check.kind}: {said}")
         if test.status != "passed":
             for diagnosis in test.diagnoses:
                 lines.append(f"      ! {diagnosis.message}")
