@@ -40,8 +40,7 @@ SANITIZERS: dict[str, dict[str, Any]] = {
     # halt_on_error=1: the first report ends the program with `exitcode`, so an exit with that code and no
     # report in the log is seen (as with the other two); print_stacktrace: the student's file:line.
     "undefined": {"flag": "-fsanitize=undefined", "env": "UBSAN_OPTIONS",
-                  "options": f"exitcode={SANITIZER_EXIT}:print_stacktrace=1:halt_on_error=1:report_error_type=1:"
-                             "suppressions="},
+                  "options": f"exitcode={SANITIZER_EXIT}:print_stacktrace=1:halt_on_error=1:suppressions="},
 }
 
 # What changes what a sanitizer reports from inside the program: defined in the built binary

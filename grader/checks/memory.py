@@ -49,7 +49,10 @@ def _untrusted(evidence: RunEvidence, sanitizer: dict[str, Any]) -> list[str]:
 
 
 def _function(frame: Frame) -> str:
-    return f"{frame.function}()" if frame.function else "?"
+    """'main()'; a C++ name that has its parameters already ('f(int)') as it is."""
+    if not frame.function:
+        return "?"
+    return frame.function if frame.function.endswith(")") else f"{frame.function}()"
 
 
 def _place(frame: Frame | None) -> str:
