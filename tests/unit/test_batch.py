@@ -391,6 +391,20 @@ def test_summary_statistics(tmp_path: Path) -> None:
     assert summary.slowest[0].student == "s3"
 
 
+def test_the_slowest_submissions_are_named_as_in_the_students_table(tmp_path: Path) -> None:
+    from grader.batch.store import StoredResult
+    from grader.batch.summary import render_index, summarize
+
+    stored = [
+        StoredResult(student=f"s{n}", submission_hash="h", assignment_hash="a", grader_version="v",
+                     outcome="graded", result=Result.from_json(TEMPLATES[n]))
+        for n in range(len(TESTS) + 1)
+    ]
+    page = render_index(summarize(stored, names={"s3": "Kim Minji"}))
+    slowest = page.split('id="slowest"', 1)[1].split('id="students"', 1)[0]
+    assert "Kim Minji</a> <code>s3</code>" in slowest
+
+
 # ----------------------------------------------------------------- kill -9 and resume
 
 SCRIPT = textwrap.dedent(
