@@ -222,3 +222,21 @@ def test_a_cpp_report_names_the_students_function_past_the_runtimes_operator_new
                           "READ of size 4 at 0x6 thread T0\n" + text)
     assert (report.at.where, report.at.function) == \
         ("stack.cpp:9", "std::vector<int, std::allocator<int> >::operator[](unsigned long)")
+
+
+def test_two_processes_reports_are_counted_and_each_is_a_row() -> None:
+    files = [*RECORDED["address/heap-overflow"]["sanitizer"]["files"],
+             *RECORDED["address/use-after-free"]["sanitizer"]["files"]]
+    sanitizer = {**RECORDED["address/heap-overflow"]["sanitizer"], "files": files}
+    verdict = _memory("address/heap-overflow", trace="", sanitizer=sanitizer)
+    assert verdict.template == "memory.heap_overflow_write+more.some" and verdict.message.endswith(" (and 1 more)")
+    assert verdict.params["lines"] == ["mem.c:11", "mem.c:18"]
+    rows = verdict.evidence[0].lines
+    assert len(rows) == 2 and rows[1].startswith("AddressSanitizer stopped the program at mem.c:18 in main(): a read")
+
+
+def test_a_printed_ubsan_report_is_never_read() -> None:
+    empty = {**RECORDED["undefined/shift"]["sanitizer"], "files": []}
+    evidence = _evidence("undefined/shift", trace="", sanitizer=empty, exit_code=0)
+    evidence.record.stdout = evidence.record.stderr = _log("undefined/signed-overflow").encode()
+    assert _check("ub.none").evaluate(evidence).passed
