@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +29,7 @@ from grader.site.worker import submission_folder
 from grader.submission import IntakeLimits, intake, is_archive
 
 __all__ = ["INTAKE_LIMITS", "INTAKE_REASONS", "Refused", "Upload", "accept", "intake_reason", "required_files",
-           "size_text"]
+           "size_text", "storage_refused"]
 
 INTAKE_LIMITS = IntakeLimits()
 _SNIFF = 8192
@@ -53,10 +53,20 @@ class Upload:
     size: int
 
 
+_SQLITE_FULL = 13          # sqlite3.SQLITE_FULL: the database file could not grow
+_PG_DISK_FULL = "53100"    # PostgreSQL's SQLSTATE disk_full
+
+
 def _disk_full(exc: BaseException) -> bool:
+    """True when `exc` or what caused it says the disk is full: ENOSPC/EDQUOT from a write, SQLite's SQLITE_FULL
+    or PostgreSQL's disk_full from the database (Django raises its own error from the driver's)."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if (getattr(seen, "sqlite_errorcode", None) or 0) & 0xFF == _SQLITE_FULL:
+            return True
+        if getattr(seen, "sqlstate", None) == _PG_DISK_FULL:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
@@ -65,6 +75,15 @@ def _disk_full(exc: BaseException) -> bool:
 def _full() -> Refused:
     return Refused(_("The server's disk is full, so your submission was not saved (nothing of it was kept). "
                      "Tell your TA; your earlier attempts are safe."), status=507)
+
+
+def storage_refused(exc: BaseException) -> Refused:
+    """The refusal for an upload the server could not store: its disk is full (507), or another error of the
+    file system or database (500); either way nothing of the upload was kept."""
+    if _disk_full(exc):
+        return _full()
+    return Refused(_("The server could not store your submission (a storage error), so nothing of it was kept. "
+                     "Try again later, and tell your TA if it happens again."), status=500)
 
 
 # The intake's refusals (grader.submission raises SubmissionError with a code and its facts) in the student's
@@ -229,7 +248,7 @@ def accept(course: Course, site_dir: Path, user: Any, assignment: str, uploads: 
     try:
         staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=uploads_dir))
     except OSError as exc:
-        raise (_full() if _disk_full(exc) else exc) from None
+        raise storage_refused(exc) from None
     try:
         raw = staging / "raw"
         raw.mkdir()
@@ -247,8 +266,8 @@ def accept(course: Course, site_dir: Path, user: Any, assignment: str, uploads: 
             taken = intake(source, staging / "taken", student="files", limits=INTAKE_LIMITS,
                            unwrap=source != raw)
         except SubmissionError as exc:
-            if _disk_full(exc):
-                raise _full() from None
+            if _disk_full(exc) or exc.code == "copy_failed":   # the server's storage failed, not the upload
+                raise storage_refused(exc) from None
             raise Refused(intake_reason(exc)) from None
         binary = _binary(taken.path, taken.files)
         if binary is not None:
@@ -277,11 +296,13 @@ def accept(course: Course, site_dir: Path, user: Any, assignment: str, uploads: 
             if final is not None:           # the row was rolled back: so are its files
                 shutil.rmtree(final.parent, ignore_errors=True)
             raise
-        queue.enqueue(sub.id)
-        return sub
     except OSError as exc:
+        raise storage_refused(exc) from None
+    except DatabaseError as exc:     # the new row could not be written (its files were removed with it)
         if _disk_full(exc):
             raise _full() from None
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    queue.enqueue(sub.id)            # stored whole by now: a failure here is the queue's, not the upload's
+    return sub

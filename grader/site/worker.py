@@ -76,8 +76,10 @@ def grade_submission(submission_id: int, token: str, *, course: Any, site_dir: P
 
     remote: grade through the broker's workers instead of a sandbox here (no per-test progress then). When
     the broker has no worker for a while, the submission goes back to the queue instead of failing."""
+    from django.db import DatabaseError
     from django.db.models import F
     from django.utils import timezone
+    from django.utils.translation import gettext_noop
 
     from grader.batch.store import result_payload
     from grader.grading import grade
@@ -115,10 +117,17 @@ def grade_submission(submission_id: int, token: str, *, course: Any, site_dir: P
         return
     result.submission_hash = sub.content_hash
     failed = result.error is not None
-    mine.update(
-        status=Submission.ERROR if failed else Submission.DONE,
-        result_json=result_payload(result), score=result.score, max_score=result.max_score,
-        final_score=None if failed else score_after_penalty(result.score, sub.penalty_percent),
-        error=result.error or "", finished_at=timezone.now(), claim="", progress_done=len(spec.tests),
-        progress_total=len(spec.tests), progress_test="", gradings=F("gradings") + 1,
-    )
+    try:
+        mine.update(
+            status=Submission.ERROR if failed else Submission.DONE,
+            result_json=result_payload(result), score=result.score, max_score=result.max_score,
+            final_score=None if failed else score_after_penalty(result.score, sub.penalty_percent),
+            error=result.error or "", finished_at=timezone.now(), claim="", progress_done=len(spec.tests),
+            progress_total=len(spec.tests), progress_test="", gradings=F("gradings") + 1,
+        )
+    except (DatabaseError, OSError):   # a full disk: the row says so in a few bytes (else recover() requeues it)
+        log.exception("the result of submission %s could not be stored", submission_id)
+        mine.update(status=Submission.ERROR, error=gettext_noop(
+            "the grader could not store the result of this submission (the server's disk may be full); "
+            "this is not your program's fault, and a TA can regrade it"), result_json="", score=None,
+            max_score=None, final_score=None, finished_at=timezone.now(), claim="", progress_test="")

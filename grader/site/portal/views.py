@@ -247,7 +247,7 @@ def assignment_view(request: HttpRequest, assignment: str) -> HttpResponse:
 @require_POST
 @login_required
 def submit_view(request: HttpRequest, assignment: str) -> HttpResponse:
-    from grader.site.submit import INTAKE_LIMITS, Refused, Upload, accept, size_text
+    from grader.site.submit import INTAKE_LIMITS, Refused, Upload, accept, size_text, storage_refused
 
     runtime = current()
     _spec_or_404(assignment)
@@ -261,10 +261,13 @@ def submit_view(request: HttpRequest, assignment: str) -> HttpResponse:
     except TooManyFilesSent:
         return _assignment_page(request, assignment, status=400,
                                 refused=_("That is too many files at once; upload an archive of them instead."))
-    except OSError:
-        return _assignment_page(request, assignment, status=507, refused=_(
-            "The server's disk is full, so your submission was not saved (nothing of it was kept). "
-            "Tell your TA; your earlier attempts are safe."))
+    except OSError as exc:          # a big upload's temporary file could not be written: remove what it holds
+        for handler in request.upload_handlers:
+            spooled = getattr(handler, "file", None)
+            if spooled is not None:
+                spooled.close()     # a TemporaryUploadedFile is deleted when closed
+        refusal = storage_refused(exc)
+        return _assignment_page(request, assignment, status=refusal.status, refused=refusal.reason)
     uploads = [Upload(name=f.name or "", stream=f, size=f.size or 0) for f in files]
     try:
         sub = accept(runtime.course, runtime.site_dir, request.user, assignment, uploads, queue=runtime.queue)
