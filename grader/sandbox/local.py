@@ -2,7 +2,7 @@
 
 For platforms that already run every submission in a disposable container of their own and give
 it no Docker engine (Gradescope, PrairieLearn, CI). See docs/platforms.md. The grader, as root, lays out the harness's
-paths (/grader, /submission, /work, /pristine, /trace) as plain directories (tmpfs where mounting
+paths (/grader, /submission, /work, /pristine, /trace, /hooks) as plain directories (tmpfs where mounting
 is permitted), writes the plan and runs `python3 -I -S harness.py plan.json` unchanged; the
 records are read back with the Docker backend's own reader. The harness runs the program under
 `strace -f -u student` (or, chosen by hand, experimental, under a strace that attaches before the
@@ -29,6 +29,7 @@ import pwd
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -59,6 +60,10 @@ SUBMISSION_DIR = Path("/submission")
 WORK_DIR = Path("/work")
 PRISTINE_DIR = Path("/pristine")
 TRACE_DIR = Path("/trace")
+# harness.HOOK_DIR: root-owned, mode 755 (the student may read, never write it). The harness makes each
+# run's sanitizer log directory in it (root-owned, mode 1733: the program may create its report there but
+# can neither list nor read it) and removes that directory once it has read it; the session empties the rest.
+HOOKS_DIR = Path("/hooks")
 MARKER = GRADER_DIR / ".local-sandbox"     # says the paths above are ours to empty
 LOCK_FILE = Path("/run/grader-local.lock") # one session at a time: the paths are fixed
 
@@ -72,6 +77,7 @@ HARNESS_TASKS = 5                          # as Docker's pids limit: the harness
 THREAD_STACK = 8 * 2**20                   # glibc's default thread stack, counted by RLIMIT_DATA
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PR_SET_CHILD_SUBREAPER = 36
+SHADOW_SANITIZERS = ("thread", "address")  # map terabytes of shadow memory: no RLIMIT_DATA for their builds
 TOOLS = ("strace", "setpriv", "ipcrm", "sed")
 CAP_SYS_PTRACE = 19
 # How strace comes to trace the student's program: "strace-u" (strace starts it as the student; needs
@@ -360,8 +366,9 @@ class LocalSandbox:
         os.environ["TMPDIR"] = str(GRADER_TMP)
 
     # ----- what this environment gives -----
-    def limits_in_force(self, limits: Limits) -> dict[str, str]:
-        """Each limit and how it is enforced here ("not enforced: ..." where it is not)."""
+    def limits_in_force(self, limits: Limits, *, sanitize: str | None = None) -> dict[str, str]:
+        """Each limit and how it is enforced here ("not enforced: ..." where it is not); sanitize: the
+        sanitizer the session's program is built with, if any."""
         out = {"wall time": f"{limits.timeout_ms} ms, harness timer",
                "open files": f"{limits.open_files}, RLIMIT_NOFILE",
                "file size": f"{limits.file_bytes} bytes per file, RLIMIT_FSIZE"}
@@ -369,6 +376,10 @@ class LocalSandbox:
             out["memory"] = f"{limits.memory_bytes} bytes (+ the harness's), cgroup v2 memory.max"
             out["tasks"] = f"{limits.pids} (+ the harness's), cgroup v2 pids.max"
             out["cpu"] = f"{limits.cpus:g} CPU, cgroup v2 cpu.max"
+        elif sanitize in SHADOW_SANITIZERS:
+            out["memory"] = (f"not enforced (no writable cgroup v2, and the {sanitize} sanitizer's shadow memory is "
+                             "terabytes of reserved address space, which RLIMIT_DATA would count); the container's "
+                             "own memory limit and the wall time limit still apply")
         else:
             out["memory"] = (f"{self._data_limit(limits)} bytes of writable memory per process, RLIMIT_DATA "
                              "(no writable cgroup v2)")
@@ -414,7 +425,7 @@ class LocalSandbox:
         build: Sequence[str] | None = None,
     ) -> SandboxResult:
         result = run_in_sessions(self._session, submission, requests, limits=limits, build=build)
-        result.limits_in_force = self.limits_in_force(limits)
+        result.limits_in_force = self.limits_in_force(limits, sanitize=_sanitizer_of(requests))
         result.image_id = result.image_id or self.image_id
         return result
 
@@ -454,13 +465,14 @@ class LocalSandbox:
                 getattr(docker_sandbox, "LINGER_MS", 0))
             budget_s = (BUILD_TIMEOUT_MS / 1000 if build else 0) + 15 + sum(
                 r.repeat * (limits.timeout_ms + slack_ms) / 1000 for r in requests)
-            status, log, backstop = self._run_harness(limits, budget_s)
+            status, log, backstop = self._run_harness(limits, budget_s,
+                                                      shadow=_sanitizer_of(requests) in SHADOW_SANITIZERS)
             out = GRADER_DIR / "out"
             result = _collect(out, requests, limits)
             done = out / "done.json"
             unclean = json.loads(done.read_text(encoding="utf-8")).get("unclean") if done.exists() else None
             result.image_id = self.image_id
-            result.limits_in_force = self.limits_in_force(limits)
+            result.limits_in_force = self.limits_in_force(limits, sanitize=_sanitizer_of(requests))
             for records in result.runs.values():
                 for record in records:
                     record.image_id = self.image_id
@@ -484,11 +496,13 @@ class LocalSandbox:
             (GRADER_DIR / "out").mkdir(mode=0o700)
             shutil.copy2(HARNESS, GRADER_DIR / "harness.py")
             _copy_readable(submission, SUBMISSION_DIR)
-            for path, mode in ((WORK_DIR, 0o1777), (PRISTINE_DIR, 0o755), (TRACE_DIR, 0o700)):
+            for path, mode in ((WORK_DIR, 0o1777), (PRISTINE_DIR, 0o755), (TRACE_DIR, 0o700), (HOOKS_DIR, 0o755)):
                 path.mkdir(mode=mode, exist_ok=True)
+                if path == HOOKS_DIR:
+                    _own_hooks()
                 if self.tmpfs:
-                    size = "1m" if path == TRACE_DIR else str(limits.tmpfs_bytes)
-                    flags = "nosuid,nodev" + (",noexec" if path == TRACE_DIR else "")
+                    size = {TRACE_DIR: "1m", HOOKS_DIR: "64k"}.get(path, str(limits.tmpfs_bytes))   # as Docker's
+                    flags = "nosuid,nodev" + (",noexec" if path in (TRACE_DIR, HOOKS_DIR) else "")
                     if _probe(["mount", "-t", "tmpfs", "-o", f"size={size},mode={mode:o},{flags}", "tmpfs",
                                str(path)]):
                         mounted.append(path)
@@ -499,8 +513,12 @@ class LocalSandbox:
                 _probe(["umount", "-l", str(path)])
             _empty_paths()
 
-    def _run_harness(self, limits: Limits, budget_s: float) -> tuple[int | None, bytes, bool]:
-        """Run harness.py as a child of ours; returns (exit status, its stderr, whether the backstop fired)."""
+    def _run_harness(self, limits: Limits, budget_s: float, *, shadow: bool = False) -> tuple[int | None, bytes, bool]:
+        """Run harness.py as a child of ours; returns (exit status, its stderr, whether the backstop fired).
+
+        shadow: the session's program is a ThreadSanitizer or AddressSanitizer build, which reserves terabytes of
+        address space for its shadow memory at start-up: RLIMIT_DATA counts that, so it is not set
+        (limits_in_force says so)."""
         harness = [self.python, "-I", "-S", str(GRADER_DIR / "harness.py"), str(GRADER_DIR / "plan.json")]
         argv = (["unshare", "--net", "--", self.python, "-I", "-S", "-c", _LO_UP, *harness]
                 if self.unshare else harness)
@@ -523,7 +541,8 @@ class LocalSandbox:
 
                 # Root (the harness, strace) is exempt from NPROC; the student's uid is counted.
                 resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-                resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
+                if not shadow:
+                    resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
 
         errlog = GRADER_DIR / "harness.log"
         with errlog.open("wb") as err:
@@ -561,6 +580,26 @@ _FORK_REFUSED = re.compile(r"(?:\s|<\.\.\. )(?:clone3?|v?fork)(?:\(| resumed>).*
 def _fork_refused(record: RunRecord) -> bool:
     """The trace shows a process-creating call refused for lack of tasks (EAGAIN)."""
     return any(_FORK_REFUSED.search(line) for line in record.trace_text().splitlines() if "EAGAIN" in line)
+
+
+def _own_hooks() -> None:
+    """/hooks must be root's: the harness keeps the sanitizer's logs and the Python start-up hook there."""
+    info = HOOKS_DIR.lstat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise LocalSandboxError(f"{HOOKS_DIR} is not a directory (a link?); the local sandbox needs it: remove it")
+    if info.st_uid == 0 and info.st_gid == 0:
+        return
+    try:
+        os.chown(HOOKS_DIR, 0, 0, follow_symlinks=False)
+    except OSError as exc:
+        raise LocalSandboxError(
+            f"{HOOKS_DIR} is owned by uid {info.st_uid} and cannot be made root's ({exc.strerror}); the harness "
+            "keeps the sanitizer's logs there, out of the student's reach: remove it") from exc
+
+
+def _sanitizer_of(requests: Sequence[RunRequest]) -> str | None:
+    """The sanitizer a session's program is built with (one build serves all its requests), or None."""
+    return next((r.sanitize for r in requests if r.sanitize), None)
 
 
 def _become_subreaper() -> bool:
@@ -672,7 +711,7 @@ def _claim_paths() -> None:
         raise LocalSandboxError(f"{GRADER_DIR} already exists and was not made by the local sandbox; "
                                 "it will not be emptied")
     if not MARKER.exists():
-        for path in (SUBMISSION_DIR, WORK_DIR, PRISTINE_DIR, TRACE_DIR):
+        for path in (SUBMISSION_DIR, WORK_DIR, PRISTINE_DIR, TRACE_DIR, HOOKS_DIR):
             if path.exists() and (not path.is_dir() or any(path.iterdir())):
                 raise LocalSandboxError(f"{path} already exists and is not empty; the local sandbox needs it")
         GRADER_DIR.mkdir(mode=0o700, exist_ok=True)
@@ -709,7 +748,7 @@ def _empty_paths() -> None:
     for child in GRADER_DIR.iterdir():
         if child != MARKER:
             _remove(child)
-    for path in (SUBMISSION_DIR, PRISTINE_DIR, WORK_DIR, TRACE_DIR):
+    for path in (SUBMISSION_DIR, PRISTINE_DIR, WORK_DIR, TRACE_DIR, HOOKS_DIR):
         if path.is_dir() and not path.is_symlink():
             for child in path.iterdir():
                 _remove(child)
