@@ -59,6 +59,7 @@ def read_run(record: RunRecord) -> RunEvidence:
         stopped_for=record.stopped_for,
         final_tasks=record.final_tasks,
         keep_output=record.limits.output_bytes + 65536,
+        adopter=record.adopter,
     )
     stdout = output_lines(execution, record.stdout, stream="stdout")
     stderr = output_lines(execution, record.stderr, stream="stderr")

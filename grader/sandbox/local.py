@@ -459,6 +459,9 @@ class LocalSandbox:
     def _session(self, submission: Path, requests: Sequence[RunRequest], limits: Limits,
                  build: Sequence[str] | None) -> tuple[SandboxResult, str | None]:
         """One harness run: the build, then every request's repeats; and what an unfinished wipe left."""
+        # Orphans are adopted by this process (a subreaper), not by the container's pid 1. Made here
+        # again: a process forked after __init__ (a worker pool's child) does not inherit the setting.
+        adopter = os.getpid() if _become_subreaper() else 1
         with _session_lock(), self._layout(submission, limits):
             (GRADER_DIR / "plan.json").write_text(json.dumps(self._plan(requests, limits, build)), encoding="utf-8")
             slack_ms = int(getattr(docker_sandbox, "KILL_SLACK_MS", 3000)) + int(
@@ -476,6 +479,7 @@ class LocalSandbox:
             for records in result.runs.values():
                 for record in records:
                     record.image_id = self.image_id
+                    record.adopter = adopter
                     if self.cgroup_parent is None and _fork_refused(record):
                         record.pids_limit_hit = True   # RLIMIT_NPROC refused a fork: the task limit was hit
             if not done.exists():

@@ -113,6 +113,9 @@ class RunRecord:
                                       # submission's capped logs wait at a tenth of their size
     trace_truncated: bool = False
     image_id: str = ""
+    adopter: int = 1                  # pid that adopts the program's orphans: 1 in a Docker sandbox (the
+                                      # container's init, docker-init); under the local backend the grader's
+                                      # own process, a subreaper (PR_SET_CHILD_SUBREAPER)
     stopped_for: str | None = None    # why the harness killed what was left: timeout (the main
                                       # process was still running at the time limit), output,
                                       # trace (log over its cap) or linger (the main process had

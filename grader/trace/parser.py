@@ -260,15 +260,16 @@ def _holders(p: _Parser, ident: str, want_end: str, alive: set[int]) -> list[int
 def parse_trace(text: str, *, stdout_channel: str | None = None, stderr_channel: str | None = None,
                 truncated: bool = False, stopped_for: str | None = None,
                 final_tasks: list[dict[str, Any]] | None = None,
-                keep_output: int | None = None) -> Execution:
+                keep_output: int | None = None, adopter: int = 1) -> Execution:
     """The Execution an strace log describes. Never raises on odd lines: they go to `unparsed`.
 
     stopped_for: RunRecord.stopped_for (the grader killed what was left: "timeout", "output", ...);
     tasks it killed get Task.stopped_by. final_tasks: RunRecord.final_tasks (/proc just before that
     kill): a task alive then, in no traced call, gets a Blocked with source="proc" where /proc named
     the call. keep_output: stdout/stderr bytes worth keeping per stream (the capture limit).
+    adopter: RunRecord.adopter (the pid that adopts an orphan no traced subreaper reaps).
     """
-    p = _Parser(stdout_channel, stderr_channel)
+    p = _Parser(stdout_channel, stderr_channel, adopter=adopter)
     p.ex.stopped_for = stopped_for
     if keep_output is not None:
         p.keep_output = max(0, keep_output)

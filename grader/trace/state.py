@@ -80,8 +80,12 @@ Handler = Callable[["_Parser", int, float, str, str, str, int], None]
 
 
 class _Parser:
-    def __init__(self, stdout_channel: str | None, stderr_channel: str | None) -> None:
+    def __init__(self, stdout_channel: str | None, stderr_channel: str | None, *, adopter: int = 1) -> None:
         self.ex = Execution()
+        # Who adopts an orphan (its new parent) unless a traced subreaper reaps it (ends._adopted): the
+        # sandbox's, as the run record says. Docker: pid 1, the container's init (docker-init); the local
+        # backend: the grader's own process, a subreaper. The trace alone cannot tell (getppid is not traced).
+        self.adopter = adopter
         self.stdout_channel = stdout_channel
         self.stderr_channel = stderr_channel
         self.t0: float | None = None
@@ -280,7 +284,7 @@ class _Parser:
         for child in self.kids.get(tgid, ()):
             if child.kind == "process" and child.tid != tgid and child.end is None:
                 child.orphan = True
-                child.reparented_to = 1
+                child.reparented_to = self.adopter
 
     # ------------------------------------------------------------------ descriptors and channels
     def channel(self, ident: str) -> Channel:

@@ -131,3 +131,40 @@ def test_local_validates_the_assignment_as_docker_does(box: GradescopeLike, path
         if folder == name and weaker not in data["limits"][limit]:
             # Where the limit is in force, the exception does not apply.
             assert all(r["ok"] for r in rows if r["solution"] == solution), data["table"]
+
+
+# zombie-orphan's reference, its daemon printing its parent as it sees it (which changes its last line, so
+# not every check passes): graded by the local sandbox, and the feedback pages' marks on the orphan (the
+# process tree), in English and Korean.
+ORPHAN_DRIVER = """
+import json, os, re, sys
+sys.path.insert(0, "/autograder/source/pylib")
+from pathlib import Path
+from grader.api import grade_path
+from grader.report.html import render_html
+from grader.sandbox.local import LocalSandbox
+
+sandbox = LocalSandbox()
+folder = Path("/var/tmp/grader-local/orphan")
+folder.mkdir(parents=True, exist_ok=True)
+source = Path("/srv/library/zombie-orphan/solution/daemon.py").read_text(encoding="utf-8")
+(folder / "daemon.py").write_text(source.replace('print("daemon done", flush=True)',
+                                                 'print(f"daemon done, ppid {os.getppid()}", flush=True)'))
+result = grade_path(Path("/srv/library/zombie-orphan/assignment.yaml"), folder, sandbox=sandbox, repeat=1)
+marks = {lang: sorted(set(re.findall(r'class="mark-orphan">([^<]*)</tspan>', render_html(result, lang=lang))))
+         for lang in ("en", "ko")}
+print(json.dumps({"grader": os.getpid(), "marks": marks,
+                  "stdout": [r.stdout.decode() for t in result.tests for r in t.runs]}))
+"""
+
+
+def test_an_orphan_is_said_to_be_adopted_by_the_grader_not_init(box: GradescopeLike) -> None:
+    done = box.exec(["python3", "-I", "-c", ORPHAN_DRIVER])
+    assert done.code == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    grader = data["grader"]
+    assert grader != 1
+    # The daemon's own getppid(): the grader's process (a subreaper) adopted it, not the container's pid 1.
+    assert any(f"daemon done, ppid {grader}\n" in out for out in data["stdout"]), data["stdout"]
+    assert data["marks"] == {"en": [f"orphan (adopted by the grader, a subreaper, PID {grader})"],
+                             "ko": [f"고아 프로세스 (새 부모: 서브리퍼인 채점기 PID {grader})"]}, data

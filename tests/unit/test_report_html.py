@@ -64,7 +64,7 @@ def test_failed_fork_hello_shows_score_checks_and_pictures() -> None:
     first = html.split('id="test-1"')[1].split('id="test-2"')[0]
     tree = first.split('<svg class="tree"')[1].split("</svg>")[0]
     assert sorted(re.findall(r'data-pid="(\d+)"', tree)) == ["10", "7", "8", "9"]
-    assert "zombie" in tree and "orphan (adopted by 1)" in tree
+    assert "zombie" in tree and "orphan (adopted by init, PID 1)" in tree
     assert first.count('class="lane lane-process"') == 4
 
 
