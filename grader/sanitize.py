@@ -17,6 +17,7 @@ Pure: no Docker, no files. The harness (standard library only) applies `runtime_
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -348,21 +349,41 @@ _OPEN_OK = re.compile(r"=\s*\d+")
 _FAILED = re.compile(r"\)\s+=\s+-1 E[A-Z]+")
 
 
+_RESUMED = re.compile(r"^(\d+)\s+\S+\s+<\.\.\. [a-z0-9_]+ resumed>(.*)$")
+_UNFINISHED = "<unfinished ...>"
+
+
+def _whole_calls(trace: str) -> Iterator[tuple[str, bool]]:
+    """The trace's lines, each call cut by another task's line ("<unfinished ...>") made whole again with
+    the result its "<... resumed>" line gives; (line, finished). A call that never returned (the program
+    ended inside it) comes last, unfinished."""
+    pending: dict[str, str] = {}
+    for raw in trace.splitlines():
+        if raw.rstrip().endswith(_UNFINISHED):
+            pending[raw.split(None, 1)[0] if raw.strip() else ""] = raw.rstrip()[: -len(_UNFINISHED)].rstrip()
+            continue
+        resumed = _RESUMED.match(raw)
+        if resumed is not None and resumed.group(1) in pending:
+            yield pending.pop(resumed.group(1)) + resumed.group(2), True
+            continue
+        yield raw, True
+    for line in pending.values():
+        yield line, False
+
+
 def tampering(trace: str, log_dir: str) -> list[str]:
     """Every traced call on the sanitizer's log directory other than the sanitizer's own: one open of each
     report file (write-only; the sanitizer creates and truncates it), then writes and a close. A call that
-    failed changed nothing and is left out. Each item says what the call did, e.g. "unlink on report.38",
-    "a second open of report.38", "lseek on report.38"."""
+    failed changed nothing and is left out, also when another thread's line cut it in two. Each item says
+    what the call did, e.g. "unlink on report.38", "a second open of report.38", "lseek on report.38"."""
     if not log_dir:
         return []
     prefix = log_dir.rstrip("/") + "/"
     found: list[str] = []
     opened: set[str] = set()
-    for raw in trace.splitlines():
-        if prefix not in raw and log_dir not in raw:
+    for line, finished in _whole_calls(trace):
+        if prefix not in line and log_dir not in line:
             continue
-        unfinished = "<unfinished ...>" in raw
-        line = raw.replace("<unfinished ...>", "")
         match = _LINE.match(line)
         if match is None:
             continue
@@ -379,9 +400,8 @@ def tampering(trace: str, log_dir: str) -> list[str]:
                 found.append(f"a second open of {name}")
             elif "O_RDONLY" in flags or "O_RDWR" in flags or "O_WRONLY" not in flags:
                 found.append(f"an open of {name} with {flags.strip()}")
-            # An open cut by another task's line ("<unfinished ...>") has its result on a "resumed" line
-            # that names no path; it counts as opened, so the program's own open after it is a second one.
-            if unfinished or _OPEN_OK.search(rest.rsplit(")", 1)[-1]):
+            # an open that never returned counts as made: the file may be open
+            if not finished or _OPEN_OK.search(rest.rsplit(")", 1)[-1]):
                 opened.add(name)
         elif call in ("write", "writev", "close") and fd_paths:
             continue

@@ -90,6 +90,24 @@ def test_a_reopen_after_the_sanitizers_open_was_cut_by_another_thread_is_still_a
     assert len(found) == 1 and found[0].startswith("a second open of report.")
 
 
+def test_a_failed_open_of_the_log_directory_cut_by_another_thread_is_still_left_out() -> None:
+    # Seen under the local backend: the program's refused listing of the log directory was cut by
+    # ThreadSanitizer's background thread, its EACCES on the "resumed" line. It changed nothing.
+    tamper = RECORDED["tamper"]
+    log_dir = tamper["sanitizer"]["log_dir"]
+    lines = []
+    for line in tamper["trace_lines"]:
+        if line.startswith("38 ") and '"' + log_dir + '", O_RDONLY' in line:
+            head, _ = line.split(" = -1 EACCES", 1)
+            lines += [head + " <unfinished ...>", "39    1796195294.027300 write(2, \"x\", 1) = 1",
+                      "38    1796195294.027400 <... openat resumed>) = -1 EACCES (Permission denied)"]
+        else:
+            lines.append(line)
+    assert sum("<unfinished ...>" in line for line in lines) == 1
+    found = tampering("\n".join(lines), log_dir)
+    assert len(found) == 1 and found[0].startswith("a second open of report."), found
+
+
 @pytest.mark.parametrize("call, said", [
     ('unlink("{d}/report.38") = 0', "unlink on report.38"),
     ('lseek(3<{d}/report.38>, 0, SEEK_SET) = 0', "lseek on report.38"),
