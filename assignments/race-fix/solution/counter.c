@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #define THREADS 2
-#define ITERATIONS 10000000
+#define ITERATIONS 1000000
 
 static long counter = 0;
 static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -2,7 +2,7 @@
  *
  * As given, the total is usually wrong: counter++ is a load, an add and a
  * store, and the two threads interleave between them. Fix it with a
- * pthread_mutex_t so that the program always prints  total=20000000
+ * pthread_mutex_t so that the program always prints  total=2000000
  *
  * Build:  gcc -O0 -Wall -pthread -o counter counter.c
  */
@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #define THREADS 2
-#define ITERATIONS 10000000
+#define ITERATIONS 1000000
 
 static long counter = 0;
 
