@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Literal
 
 from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, more, outcome
 from grader.checks.messages import template_id, template_text
-from grader.checks.race import _BAD_FILE   # one wording for a bad log file, whichever sanitizer wrote it
+from grader.checks.sanitized import before_the_report, exit_without_report
 from grader.result import N_, Evidence, Message
 from grader.sanitize import (
     Frame,
@@ -26,7 +26,6 @@ from grader.sanitize import (
     parse_asan,
     parse_leaks,
     parse_ubsan,
-    tampering,
 )
 
 __all__ = ["MemorySafe", "UndefinedNone", "log_text"]
@@ -38,14 +37,6 @@ def log_text(sanitizer: dict[str, Any]) -> str:
     """The run's sanitizer log files that the harness read, one after another."""
     return "".join(base64.b64decode(entry.get("data_b64") or "").decode("utf-8", "replace")
                    for entry in sanitizer.get("files") or [] if entry.get("status") == "ok")
-
-
-def _untrusted(evidence: RunEvidence, sanitizer: dict[str, Any]) -> list[str]:
-    """What makes this run's log untrustworthy: evasions in the build, calls on the log, odd files in it."""
-    touched = tampering(evidence.record.trace_text(), str(sanitizer.get("log_dir") or ""))
-    odd = [f"{_BAD_FILE[e['status']]} ({e['name']})" for e in sanitizer.get("files") or []
-           if e.get("status") in _BAD_FILE]
-    return [str(e) for e in sanitizer.get("evasions") or []] + touched + odd
 
 
 def _function(frame: Frame) -> str:
@@ -134,15 +125,10 @@ class MemorySafe(CheckBase):
     examples: ClassVar[tuple[str, ...]] = ("- memory.safe: {}",)
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
-        record = evidence.record
-        sanitizer = record.sanitizer
-        if not sanitizer or sanitizer.get("kind") != "address":
-            return outcome(False, "memory.not_sanitized", observed="no sanitizer")
-        problems = _untrusted(evidence, sanitizer)
-        if problems:
-            return outcome(False, "memory.log_tampered", {"what": problems[0], "problems": problems},
-                           observed="tampered", evidence=[Evidence(label=N_("what the program did to the sanitizer's log"),
-                                                                   lines=problems[:10], run=evidence.run)])
+        sanitizer, refused = before_the_report(evidence, "address", not_sanitized="memory.not_sanitized",
+                                                tampered="memory.log_tampered")
+        if refused is not None:
+            return refused
         text = log_text(sanitizer)
         reports = parse_asan(text)
         leaks = parse_leaks(text)
@@ -159,10 +145,7 @@ class MemorySafe(CheckBase):
                            evidence=[Evidence(label=N_("what AddressSanitizer reported"),
                                               items=[_row(b, p) for b, p in found[:ROWS]], tasks=tasks,
                                               run=evidence.run)])
-        code = record.exit_code
-        if code is not None and code == sanitizer.get("exit_code"):
-            return outcome(False, "memory.exit_unreported", {"code": code}, observed=f"exit {code}, no report")
-        return outcome(True, "memory.safe_ok")
+        return exit_without_report(evidence, sanitizer, "memory.exit_unreported") or outcome(True, "memory.safe_ok")
 
 
 # ----------------------------------------------------------------------------- UndefinedBehaviorSanitizer
@@ -197,15 +180,10 @@ class UndefinedNone(CheckBase):
     examples: ClassVar[tuple[str, ...]] = ("- ub.none: {}",)
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
-        record = evidence.record
-        sanitizer = record.sanitizer
-        if not sanitizer or sanitizer.get("kind") != "undefined":
-            return outcome(False, "ub.not_sanitized", observed="no sanitizer")
-        problems = _untrusted(evidence, sanitizer)
-        if problems:
-            return outcome(False, "ub.log_tampered", {"what": problems[0], "problems": problems},
-                           observed="tampered", evidence=[Evidence(label=N_("what the program did to the sanitizer's log"),
-                                                                   lines=problems[:10], run=evidence.run)])
+        sanitizer, refused = before_the_report(evidence, "undefined", not_sanitized="ub.not_sanitized",
+                                                tampered="ub.log_tampered")
+        if refused is not None:
+            return refused
         reports = parse_ubsan(log_text(sanitizer))
         if reports:
             found = [_ub_base(r) for r in reports]
@@ -217,7 +195,4 @@ class UndefinedNone(CheckBase):
                            observed=f"{len(found)} report(s)",
                            evidence=[Evidence(label=N_("what UndefinedBehaviorSanitizer reported"),
                                               items=[_row(b, p) for b, p in found[:ROWS]], run=evidence.run)])
-        code = record.exit_code
-        if code is not None and code == sanitizer.get("exit_code"):
-            return outcome(False, "ub.exit_unreported", {"code": code}, observed=f"exit {code}, no report")
-        return outcome(True, "ub.none_ok")
+        return exit_without_report(evidence, sanitizer, "ub.exit_unreported") or outcome(True, "ub.none_ok")

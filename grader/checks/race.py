@@ -14,14 +14,10 @@ from typing import Any, ClassVar, Literal
 
 from grader.checks.base import CheckBase, CheckOutcome, RunEvidence, more, outcome
 from grader.result import N_, Evidence, Message
-from grader.sanitize import Access, RaceReport, parse_tsan, tampering
+from grader.checks.sanitized import before_the_report, exit_without_report
+from grader.sanitize import Access, RaceReport, parse_tsan
 
 __all__ = ["RaceNone", "race_reports"]
-
-_BAD_FILE = {"symlink": "a link in place of its log file", "not_regular": "something other than a file in place "
-             "of its log file", "foreign": "a log file it does not own", "linked": "a log file with a second "
-             "name", "unreadable": "a log file the grader could not read"}
-
 
 def race_reports(sanitizer: dict[str, Any]) -> list[RaceReport]:
     """Every data race in the run's ThreadSanitizer log files (as the harness read them)."""
@@ -80,19 +76,10 @@ class RaceNone(CheckBase):
     examples: ClassVar[tuple[str, ...]] = ("- race.none: {}",)
 
     def evaluate(self, evidence: RunEvidence) -> CheckOutcome:
-        record = evidence.record
-        sanitizer = record.sanitizer
-        if not sanitizer or sanitizer.get("kind") != "thread":
-            return outcome(False, "race.not_sanitized", observed="no sanitizer")
-        evasions = [str(e) for e in sanitizer.get("evasions") or []]
-        touched = tampering(record.trace_text(), str(sanitizer.get("log_dir") or ""))
-        odd = [f"{_BAD_FILE[e['status']]} ({e['name']})" for e in sanitizer.get("files") or []
-               if e.get("status") in _BAD_FILE]
-        problems = evasions + touched + odd
-        if problems:
-            return outcome(False, "race.log_tampered", {"what": problems[0], "problems": problems},
-                           observed="tampered", evidence=[Evidence(label=N_("what the program did to the sanitizer's log"),
-                                                                   lines=problems[:10], run=evidence.run)])
+        sanitizer, refused = before_the_report(evidence, "thread", not_sanitized="race.not_sanitized",
+                                                tampered="race.log_tampered")
+        if refused is not None:
+            return refused
         reports = race_reports(sanitizer)
         if reports:
             first = reports[0]
@@ -110,7 +97,4 @@ class RaceNone(CheckBase):
                            expected="no data race", observed=f"{len(reports)} data race(s)",
                            evidence=[Evidence(label=N_("the accesses that raced (ThreadSanitizer)"),
                                               items=_rows(reports[:5]), tasks=tasks, run=evidence.run)])
-        code = record.exit_code
-        if code is not None and code == sanitizer.get("exit_code"):
-            return outcome(False, "race.exit_unreported", {"code": code}, observed=f"exit {code}, no report")
-        return outcome(True, "race.none_ok")
+        return exit_without_report(evidence, sanitizer, "race.exit_unreported") or outcome(True, "race.none_ok")
