@@ -95,6 +95,19 @@ class BrokerClient:
     # ----- grading
     def grade(self, assignment_path: Path, submission: Path, *, label: str, repeat: int | None = None,
               variant: str | None = None) -> Result:
+        """The worker's result for this submission; WorkerRefusal when a worker answered with an error,
+        BrokerError when the broker or every worker of this build is gone (the job may be sent again)."""
+        import redis
+        from kombu.exceptions import OperationalError
+
+        try:
+            return self._grade(assignment_path, submission, label=label, repeat=repeat, variant=variant)
+        except (redis.ConnectionError, redis.TimeoutError, OperationalError) as exc:
+            raise broker.BrokerError(f"lost the broker at {broker.redacted(self.url)} while {label} was being "
+                                     f"graded ({type(exc).__name__})") from None
+
+    def _grade(self, assignment_path: Path, submission: Path, *, label: str, repeat: int | None,
+               variant: str | None) -> Result:
         job = Job(build=self.build, assignment_blob=self._assignment_blob(assignment_path),
                   assignment_file=Path(assignment_path).name, submission_blob=self.upload(Path(submission)),
                   label=label, repeat=repeat, variant=variant)

@@ -83,3 +83,18 @@ def test_an_expired_blob_is_an_error_that_says_so(redis, tmp_path: Path) -> None
     _run(job.to_dict(), redis, tmp_path)
     reply = _reply(redis, job.job_id)
     assert reply["status"] == "error" and "is no longer on the broker (expired)" in reply["message"]
+
+
+def test_a_sender_that_loses_the_broker_says_so_in_one_line(tmp_path: Path) -> None:
+    from grader.distributed.client import BrokerClient
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "assignment.yaml").write_text("id: x\n", encoding="utf-8")
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "hello.py").write_text("print('hello')\n", encoding="utf-8")
+    with redis_server() as server:
+        client = BrokerClient(server.url)
+    # the server is gone now (stopped when its block ended)
+    with pytest.raises(broker.BrokerError, match=r"lost the broker at redis://:\*\*\*@127\.0\.0\.1:\d+/0 while kim"):
+        client.grade(tmp_path / "a" / "assignment.yaml", tmp_path / "s", label="kim")
+    client._closed.set()
