@@ -71,6 +71,12 @@ def test_cpu_placement_stays_within_the_slots() -> None:
         assert schedule("light", seed, cpu_slots=1).placement != "two"
 
 
+def test_any_four_consecutive_python_repeats_try_every_light_switch_interval() -> None:
+    for base in (0, 7, 123456):
+        tried = {schedule("light", base + i, python=True).switch_interval_s for i in range(4)}
+        assert tried == {0.005, 0.001, 0.0002, 0.00005}
+
+
 def test_switch_interval_only_for_python() -> None:
     assert all(schedule("light", s, python=False).switch_interval_s is None for s in range(20))
     assert all(schedule("light", s, python=True).switch_interval_s for s in range(20))
