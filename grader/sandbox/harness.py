@@ -703,6 +703,17 @@ def _first_task(launcher: int, uid: int) -> int | None:
     return None
 
 
+def signal_name(number: int) -> str:
+    """A signal's name as strace's trace gives it: SIGSEGV; real-time ones SIGRT_n for 32 + n (Python's
+    Signals names only 34 and 64 and refuses 35..63)."""
+    if 32 <= number <= 64:
+        return f"SIGRT_{number - 32}"
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"SIG{number}"
+
+
 def limit_child(plan: dict, cpus: list[int] | None = None) -> None:
     """preexec for strace: limits the traced program inherits (strace writes to a FIFO, not a file),
     and the CPUs it is pinned to when the run's perturbation says so (tracer and program alike)."""
@@ -1102,7 +1113,7 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
         "main_ended_ms": None if root_gone_at is None else root_gone_at - started,
     })
     if returncode < 0:
-        record["signal"] = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else f"SIG{-returncode}"
+        record["signal"] = signal_name(-returncode)
         record["exit_code"] = None
     else:
         record["exit_code"] = returncode

@@ -205,3 +205,23 @@ def test_a_c_program_queues_real_time_signals(docker_sandbox, tmp_path: Path) ->
                      **{"from": "children"})[0]
         assert judge(evidence, "signal.sent", **{"from": "children", "to": "root", "signal": "SIGRTMIN+1",
                                                  "target": "process", "equals": 2})[0]
+
+
+def test_a_death_by_a_real_time_signal_is_named_as_the_trace_names_it(docker_sandbox, tmp_path: Path) -> None:
+    # Python's signal.Signals refuses 35..63; the harness once built the record with it. The run's signal
+    # and the trace's must be one name: strace calls signal 32 + n "SIGRT_n".
+    (tmp_path / "rt.py").write_text("import os\nos.kill(os.getpid(), 35)\n", encoding="utf-8")
+    result = docker_sandbox.run(tmp_path, [RunRequest(name="rt", command=("python3", "rt.py"))],
+                                limits=Limits(timeout_ms=6000))
+    [run] = result.runs["rt"]
+    assert run.internal_error is None, run.internal_error
+    assert run.exit_code is None and run.signal == "SIGRT_3"
+    assert "SIGRT_3" in run.trace_text()
+
+
+def test_signal_names_follow_strace() -> None:
+    from grader.sandbox.harness import signal_name
+
+    assert [signal_name(n) for n in (9, 11, 32, 34, 35, 64)] == \
+        ["SIGKILL", "SIGSEGV", "SIGRT_0", "SIGRT_2", "SIGRT_3", "SIGRT_32"]
+    assert signal_name(99) == "SIG99"
