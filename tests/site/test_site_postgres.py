@@ -5,12 +5,10 @@ server killed with SIGKILL while 6 submissions wait or run is restarted on the s
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,28 +17,13 @@ from typing import Any
 import psycopg
 import pytest
 from services import PostgresServer, free_port, postgres_server
+from site_helpers import SLOW_HELLO, SLOW_PROGRAM, start_serve
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "assignments" / "fork-hello" / "solution" / "hello.py"
 PASSWORD = "a long password 16"
-SLOW_HELLO = """\
-id: slow-hello
-title: Slow hello
-language: python
-files: [hello.py]
-run: [python3, hello.py]
-limits: {timeout: 20s}
-repeat: 1
-tests:
-  - name: prints hello once
-    points: 1
-    checks:
-      - output.count: {pattern: '^hello$', equals: 1}
-"""
-# Slow enough that all 6 are in before the first one ends: the kill finds 2 running and 4 queued.
-PROGRAM = b"import time\ntime.sleep(3)\nprint('hello', flush=True)\n"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -65,19 +48,6 @@ def _course(folder: Path, assignment: str) -> Path:
     return folder
 
 
-def _start(course: Path, db: str, port: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    out = log.open("ab")
-    proc = subprocess.Popen([sys.executable, "-m", "grader.cli", "serve", str(course), "--port", str(port),
-                             "--db", db, "--workers", "2"], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        text = log.read_text(encoding="utf-8", errors="replace")
-        if text.count("serving http") > text.count("STARTED-BEFORE"):
-            return proc, text
-        assert proc.poll() is None, f"grader serve exited:\n{text}"
-        time.sleep(0.2)
-    raise AssertionError(f"grader serve did not start:\n{log.read_text()}")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -153,7 +123,7 @@ def test_first_start_on_postgresql_makes_the_schema_and_the_reference_is_graded_
     assert "portal_submission" not in _tables(pg)        # an empty database: the server must make the schema
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server, text = _start(course, pg.url, port, tmp_path / "server.log")
+    server, text = start_serve(course, port, tmp_path / "server.log", "--db", pg.url)
     try:
         assert {"portal_submission", "portal_member", "portal_invite", "auth_user", "django_session"} <= _tables(pg)
         applied = {(app, name) for app, name in _query(pg, "SELECT app, name FROM django_migrations")}
@@ -189,14 +159,14 @@ def test_kill_9_with_4_queued_and_2_running_then_a_restart_grades_each_of_6_exac
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
-    first, text = _start(course, pg.url, port, log)
+    first, text = start_serve(course, port, log, "--db", pg.url)
     try:
         invite = re.search(r"^new student alice: (\S+)$", text, re.MULTILINE)
         assert invite, text
         _accept_invite(base, invite[1])
         session = _login(base, "alice")
         for _ in range(6):
-            _submit(session, base, "slow-hello", "hello.py", PROGRAM)
+            _submit(session, base, "slow-hello", "hello.py", SLOW_PROGRAM)
         deadline = time.monotonic() + 60
         while _counts(pg) != {"running": 2, "queued": 4} and time.monotonic() < deadline:
             assert "done" not in _counts(pg), f"one finished before the kill: {_counts(pg)}"
@@ -210,9 +180,7 @@ def test_kill_9_with_4_queued_and_2_running_then_a_restart_grades_each_of_6_exac
             first.wait(10)
     assert _counts(pg) == {"running": 2, "queued": 4}       # the database kept the queue as it was
 
-    with log.open("a") as fh:
-        fh.write("STARTED-BEFORE\n")
-    second, text = _start(course, pg.url, port, log)
+    second, text = start_serve(course, port, log, "--db", pg.url)
     try:
         assert "requeued 2 submissions that were being graded when the server stopped" in text
         assert text.count("new student alice") == 1          # the second start found the account in PostgreSQL

@@ -3,59 +3,22 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from services import free_port
+from site_helpers import SLOW_HELLO, SLOW_PROGRAM, start_serve
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
-SLOW_HELLO = """\
-id: slow-hello
-title: Slow hello
-language: python
-files: [hello.py]
-run: [python3, hello.py]
-limits: {timeout: 20s}
-repeat: 1
-tests:
-  - name: prints hello once
-    points: 1
-    checks:
-      - output.count: {pattern: '^hello$', equals: 1}
-"""
-# Slow enough that all 22 are in before the first one ends: the kill finds 2 running and 20 queued.
-PROGRAM = b"import time\ntime.sleep(3)\nprint('hello', flush=True)\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start(course: Path, port: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    out = log.open("ab")
-    proc = subprocess.Popen([sys.executable, "-m", "grader.cli", "serve", str(course), "--port", str(port),
-                             "--workers", "2"], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        text = log.read_text(encoding="utf-8", errors="replace")
-        if text.count("serving http") > text.count("STARTED-BEFORE"):
-            return proc, text
-        assert proc.poll() is None, f"grader serve exited:\n{text}"
-        time.sleep(0.2)
-    raise AssertionError(f"grader serve did not start:\n{log.read_text()}")
 
 
 def _counts(db: Path) -> dict[str, int]:
@@ -84,10 +47,10 @@ def test_kill_9_with_20_queued_and_2_running_then_all_22_are_graded_exactly_once
     (course / "course.yaml").write_text(
         "title: Restart\nroster: roster.csv\nrate_limit: {submissions: 50, minutes: 10}\nmax_pending: 30\nlive_steps: false\n"
         "assignments:\n  - path: slow-hello\n", encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
-    first, text = _start(course, port, log)
+    first, text = start_serve(course, port, log)
     db = course / ".grader-site" / "db.sqlite3"
     try:
         invite = re.search(r"^new student alice: (\S+)$", text, re.MULTILINE)
@@ -97,7 +60,7 @@ def test_kill_9_with_20_queued_and_2_running_then_all_22_are_graded_exactly_once
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]  # type: ignore[index]
         for _ in range(22):
             sent = session.post(base + "/a/slow-hello/submit/", data={"csrfmiddlewaretoken": token},
-                                files={"files": ("hello.py", PROGRAM)}, headers={"Referer": base + "/"},
+                                files={"files": ("hello.py", SLOW_PROGRAM)}, headers={"Referer": base + "/"},
                                 timeout=30, allow_redirects=False)
             assert sent.status_code == 302, sent.text[:2000]
         deadline = time.monotonic() + 60
@@ -112,9 +75,7 @@ def test_kill_9_with_20_queued_and_2_running_then_all_22_are_graded_exactly_once
             first.kill()
     assert _counts(db) == {"running": 2, "queued": 20}       # the database kept the queue as it was
 
-    with log.open("a") as fh:
-        fh.write("STARTED-BEFORE\n")
-    second, text = _start(course, port, log)
+    second, text = start_serve(course, port, log)
     try:
         assert "requeued 2 submissions that were being graded when the server stopped" in text
         deadline = time.monotonic() + 400
