@@ -17,7 +17,8 @@ from grader.result import N_, Evidence, Message
 from grader.checks.sanitized import before_the_report, exit_without_report
 from grader.sanitize import Access, RaceReport, parse_tsan
 
-__all__ = ["RaceNone", "race_reports"]
+__all__ = ["ACCESS_ROWS", "RACE_AT", "RACE_ON", "RaceNone", "race_reports"]
+
 
 def race_reports(sanitizer: dict[str, Any]) -> list[RaceReport]:
     """Every data race in the run's ThreadSanitizer log files (as the harness read them)."""
@@ -35,19 +36,19 @@ def _thread(access: Access) -> str:
 
 
 # One evidence row per access, as a template of the page's catalog (grader.po), so both languages say it.
-_ROWS = {
+ACCESS_ROWS = {
     ("first", "write"): N_("first: a write of {size} bytes at {where} in {function}, by thread {thread}"),
     ("first", "read"): N_("first: a read of {size} bytes at {where} in {function}, by thread {thread}"),
     ("then", "write"): N_("then: a write of {size} bytes at {where} in {function}, by thread {thread}"),
     ("then", "read"): N_("then: a read of {size} bytes at {where} in {function}, by thread {thread}"),
 }
-_RACE_ON = N_("data race {number}, on the variable {variable}:")
-_RACE_AT = N_("data race {number}, on memory that is not a named variable:")
+RACE_ON = N_("data race {number}, on the variable {variable}:")
+RACE_AT = N_("data race {number}, on memory that is not a named variable:")
 
 
 def _row(order: str, access: Access) -> Message:
     kind = access.kind if access.kind in ("read", "write") else "write"
-    return Message(_ROWS[(order, kind)], {"size": access.size, "where": access.where,
+    return Message(ACCESS_ROWS[(order, kind)], {"size": access.size, "where": access.where,
                                           "function": f"{access.function}()" if access.function else "?",
                                           "thread": _thread(access)})
 
@@ -55,8 +56,8 @@ def _row(order: str, access: Access) -> Message:
 def _rows(reports: list[RaceReport]) -> list[Message]:
     items: list[Message] = []
     for number, report in enumerate(reports, start=1):
-        items.append(Message(_RACE_ON, {"number": number, "variable": repr(report.variable)})
-                     if report.variable is not None else Message(_RACE_AT, {"number": number}))
+        items.append(Message(RACE_ON, {"number": number, "variable": repr(report.variable)})
+                     if report.variable is not None else Message(RACE_AT, {"number": number}))
         items += [_row("first", report.previous), _row("then", report.current)]
     return items
 

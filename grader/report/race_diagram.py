@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from grader.checks.race import _RACE_AT, _RACE_ON, _ROWS  # the rows' templates, as the check writes them
+from grader.checks.race import ACCESS_ROWS, RACE_AT, RACE_ON  # the rows' templates, as the check writes them
 from grader.report.excerpt import clean_text, shorten
 from grader.report.i18n import N_, Localized, render
 from grader.result import CheckResult, Evidence, Message
@@ -23,7 +23,7 @@ RACE_EVIDENCE = N_("the accesses that raced (ThreadSanitizer)")   # the check's 
 MAX_DIAGRAMS = 5          # races drawn per check (the check's evidence lists at most 5)
 TEXT_CHARS = 48           # a file:line or thread name longer than this is cut
 
-_ORDER_KIND = {template: key for key, template in _ROWS.items()}
+_ORDER_KIND = {template: key for key, template in ACCESS_ROWS.items()}
 _MARK_LABEL = {
     ("first", "write"): N_("first: write at {where} ({thread})"),
     ("first", "read"): N_("first: read at {where} ({thread})"),
@@ -103,7 +103,7 @@ def race_accesses(evidence: Evidence) -> list[tuple[Message, RaceAccess, RaceAcc
     races: list[tuple[Message, RaceAccess, RaceAccess]] = []
     items = list(evidence.items)
     for index, head in enumerate(items):
-        if head.template not in (_RACE_ON, _RACE_AT):
+        if head.template not in (RACE_ON, RACE_AT):
             continue
         sides = []
         for row in items[index + 1:index + 3]:
@@ -133,7 +133,7 @@ def _diagram(head: Message, first: RaceAccess, then: RaceAccess, run: int | None
 
     number = head.params.get("number", 1)
     caption = (say(_CAPTION_ON, number=number, variable=_text(str(head.params.get("variable", "?"))))
-               if head.template == _RACE_ON else say(_CAPTION_AT, number=number))
+               if head.template == RACE_ON else say(_CAPTION_AT, number=number))
     lanes: list[RaceLane] = []
     for access in (first, then):
         if all((lane.thread, lane.tid) != (access.thread, access.tid) for lane in lanes):

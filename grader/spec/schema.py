@@ -262,7 +262,9 @@ class Assignment(StrictModel):
                                   "repeats, off for one run)")
     sanitize: Literal["thread", "address", "undefined"] | None = Field(
         default=None, description="build the C/C++ submission with one of gcc's sanitizers and run it so: thread "
-                                  "(ThreadSanitizer: data races, for race.none), address or undefined; the build "
+                                  "(ThreadSanitizer: data races, for race.none), address (AddressSanitizer: out-of-bounds "
+                                  "access, use after free, double free, for memory.safe) or undefined "
+                                  "(UndefinedBehaviorSanitizer: signed overflow, bad shifts, for ub.none); the build "
                                   "must start with gcc, g++, cc or c++ (with `variants`: each variant's own)")
     race: Literal["fail", "warn"] = Field(
         default="fail", description="what a race costs: fail (a check that held in some runs and not others "
