@@ -61,6 +61,11 @@ def make_app(broker_url: str, *, visibility_timeout_s: int = 3600) -> Any:
         broker_transport_options={"visibility_timeout": visibility_timeout_s,
                                   "unacked_restore_interval": max(1, min(10, visibility_timeout_s // 4)),
                                   "unacked_restore_throttle": 1},
+        # A pool child is replaced after this many jobs (a slow leak in a long term cannot grow forever),
+        # and one stuck in a job (an engine that stopped answering) is killed before the broker would give
+        # the job to another worker anyway; the job is then put back and counted as a try.
+        worker_max_tasks_per_child=200,
+        task_time_limit=visibility_timeout_s - 60 if visibility_timeout_s >= 300 else None,
     )
     app.task(name=TASK, bind=True, acks_late=True, reject_on_worker_lost=True)(_task)
     return app
