@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import socket
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,42 +18,57 @@ def _root() -> Path:
     return Path(tempfile.gettempdir()) / "grader-work"
 
 
-_CLEANUP: set[int] = set()      # the pids that registered their folder's removal at exit
+# Scratch folders in use in this process: its folder (and the shared root, when empty) is removed when the
+# last one ends, under the lock that also guards making them, so one thread's clean-up never pulls the folder
+# from under another thread about to use it (CI saw FileNotFoundError for /tmp/grader-work/<host>-<pid>).
+_LOCK = threading.Lock()
+_IN_USE = 0
+
+
+def _after_fork_in_child() -> None:
+    global _LOCK, _IN_USE
+    _LOCK = threading.Lock()        # the parent's threads and their folders are not the child's
+    _IN_USE = 0
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def process_dir() -> Path:
-    """This process's scratch folder (mode 0700), created on use and removed when the process exits (a
-    process killed first leaves it to `sweep_dead`). Neither it nor the shared root is removed while the
-    process lives: a thread emptying it must not pull it from under another thread about to use it."""
-    pid = os.getpid()
-    folder = _root() / f"{socket.gethostname()}-{pid}"
+    """This process's scratch folder (mode 0700), created on use."""
+    folder = _root() / f"{socket.gethostname()}-{os.getpid()}"
     for attempt in range(5):
         try:
             for path in (folder.parent, folder):
                 path.mkdir(mode=0o700, exist_ok=True)
-            break
-        except FileNotFoundError:      # an older grader removed the empty root between the two mkdirs
+            return folder
+        except FileNotFoundError:      # another grader removed the empty root between the two mkdirs
             if attempt == 4:
                 raise
-    if pid not in _CLEANUP:
-        _CLEANUP.add(pid)
-        atexit.register(_remove_own, folder, pid)
     return folder
-
-
-def _remove_own(folder: Path, pid: int) -> None:
-    if os.getpid() == pid:            # a forked child inherits the handler, not the folder
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
 def scratch(prefix: str) -> Iterator[Path]:
-    """A fresh folder under this process's scratch folder, removed afterwards."""
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir=process_dir()))
+    """A fresh folder under this process's scratch folder, removed afterwards; the process's folder and the
+    root go too when nothing else of this process uses them (another grader's folder keeps the root)."""
+    global _IN_USE
+    with _LOCK:
+        folder = process_dir()
+        path = Path(tempfile.mkdtemp(prefix=prefix, dir=folder))
+        _IN_USE += 1
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+        with _LOCK:
+            _IN_USE -= 1
+            if _IN_USE == 0:
+                for parent in (folder, folder.parent):
+                    try:
+                        parent.rmdir()   # only when empty: another grader may be using the root
+                    except OSError:
+                        break
 
 
 def alive(pid: int) -> bool:
