@@ -32,6 +32,14 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--
 PASSWORDS = {"alice": "alice's long password", "bob": "bob's long password", "ta1": "the TA's long password"}
 
 
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -108,7 +116,8 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, options: list[str]) -> Iter
     base = f"http://127.0.0.1:{port}"
     invites: dict[str, str] = {}
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and "serving" not in (text := (course / "server.log").read_text()):
+    while time.monotonic() < deadline and not ("serving" in (text := (course / "server.log").read_text())
+                                               and _listening(port)):   # "serving" comes just before the bind
         assert proc.poll() is None, f"grader serve exited:\n{text}"
         time.sleep(0.2)
     text = (course / "server.log").read_text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -94,8 +95,18 @@ def start_serve(course: Path, port: int, log: Path, *options: str) -> tuple[subp
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         text = log.read_text(encoding="utf-8", errors="replace")
-        if text.count("serving http") > before:
+        # "serving" is printed just before the server binds its port: wait for the port too
+        if text.count("serving http") > before and listening(port):
             return proc, text
         assert proc.poll() is None, f"grader serve exited:\n{text}"
         time.sleep(0.2)
     raise AssertionError(f"grader serve did not start:\n{log.read_text()}")
+
+
+def listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
