@@ -35,6 +35,14 @@ PROGRAM = (ASSIGNMENT / "solution" / "hello.py").read_bytes()
 PASSWORD = "bench password 1234"
 
 
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def _port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -127,7 +135,7 @@ def main() -> int:
                                        "--workers", str(workers)], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
                                       env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
-            while "serving http" not in log.read_text():
+            while "serving http" not in log.read_text() or not _listening(port):   # printed just before the bind
                 if server.poll() is not None:
                     raise SystemExit(log.read_text())
                 time.sleep(0.2)
