@@ -26,7 +26,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PostgresServer", "RedisServer", "free_port", "postgres_server", "redis_server", "self_signed"]
+__all__ = ["PostgresServer", "RedisServer", "free_port", "listening", "postgres_server", "redis_server", "self_signed"]
+
+
+def listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def free_port() -> int:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from services import listening
 
 pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
@@ -30,14 +31,6 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run"]
 PASSWORDS = {"alice": "alice's long password", "bob": "bob's long password", "ta1": "the TA's long password"}
-
-
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def _free_port() -> int:
@@ -117,7 +110,7 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, options: list[str]) -> Iter
     invites: dict[str, str] = {}
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not ("serving" in (text := (course / "server.log").read_text())
-                                               and _listening(port)):   # "serving" comes just before the bind
+                                               and listening(port)):   # "serving" comes just before the bind
         assert proc.poll() is None, f"grader serve exited:\n{text}"
         time.sleep(0.2)
     text = (course / "server.log").read_text()

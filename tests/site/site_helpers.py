@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,8 @@ import zipfile
 from itertools import count
 from pathlib import Path
 from typing import Any
+
+from services import listening
 
 DATA = Path(__file__).resolve().parent / "data"
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,11 +103,3 @@ def start_serve(course: Path, port: int, log: Path, *options: str) -> tuple[subp
         time.sleep(0.2)
     raise AssertionError(f"grader serve did not start:\n{log.read_text()}")
 
-
-def listening(port: int) -> bool:
-    """Whether something accepts connections on 127.0.0.1:port."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
