@@ -53,7 +53,7 @@ def mounts(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
 
 
 def _run(scenario: str, mounts: tuple[Path, Path]) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(HERE)])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(HERE), str(HERE.parent)])}
     done = subprocess.run([sys.executable, str(Path(__file__).resolve()), scenario, *map(str, mounts)],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, f"{scenario} failed:\n{done.stdout[-4000:]}\n{done.stderr[-8000:]}"
