@@ -45,6 +45,14 @@ def _grade(sandbox: DockerSandbox, assignment_path: Path, solution: Path, level:
         return grade(assignment, Path(folder), sandbox, perturb_seed=seed)
 
 
+def _run_line(run) -> str:
+    p = run.perturbation or {}
+    threads = [t for t in (run.execution or {}).get("tasks", []) if t.get("kind") == "thread"]
+    spans = " ".join(f"{t.get('start', 0) * 1000:.1f}-{(t.get('end') or 0) * 1000:.1f}ms" for t in threads)
+    return (f"seed {p.get('seed')} {p.get('placement', 'free')} cpus={p.get('applied_cpus')} "
+            f"ticker={p.get('ticker_us')}us wall={run.wall_ms}ms threads {spans}")
+
+
 def _solution(program: Path, kind: str) -> Path:
     return next(p for p in sorted((program / kind).iterdir()) if p.is_file())
 
@@ -70,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
             tally[f"{kind}/{level}"] = [
                 _grade(sandbox, spec, _solution(program, kind), level, args.seed * 100000 + i * 100)
                 for i in range(args.gradings)]
+            if kind == "racy":   # what each run of a missed race had, to see why it was missed
+                for result in tally[f"{kind}/{level}"]:
+                    if result.tests[0].status == "passed":
+                        print(f"  missed ({kind}, perturb={level}): "
+                              + "; ".join(_run_line(run) for run in result.tests[0].runs), file=sys.stderr)
             print(f"  {name} {kind} perturb={level}: {args.gradings} gradings done "
                   f"({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
 

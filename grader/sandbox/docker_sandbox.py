@@ -43,7 +43,7 @@ STUDENT_ENV = {
 
 STUDENT_UID = 1000
 KILLER_UID = 1001                # the harness's killer process (see harness.Killer); no such user exists
-HARNESS_PIDS = 5                 # init, harness, strace, killer, one spare for cleanup between runs
+HARNESS_PIDS = 7                 # init, harness, strace, killer, up to two preemption tickers, one spare
 HARNESS_MEMORY = 96 * 2**20      # what the harness and strace need besides the program
 BUILD_TIMEOUT_MS = 60_000
 KILL_SLACK_MS = 3_000            # per run, past its time limit: the snapshot, the kill, the wipe

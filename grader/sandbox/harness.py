@@ -771,6 +771,50 @@ except ImportError:
 """
 
 
+TICKER_MIN_US = 10    # a shorter period would be a busy loop, not a ticker
+
+
+def start_tickers(cpus: list[int] | None, period_us: int | None) -> list[int]:
+    """Preemption tickers for a pinned run (perturb.py, ticker_us): one process of ours per CPU, pinned
+    there, that sleeps period_us and wakes until it is killed. Each wake-up preempts the student's thread
+    on that CPU, and the scheduler then runs whichever thread is behind. They run as the harness (root),
+    so the student's uid can neither see them among its tasks nor signal them; they hold no descriptor
+    (a pipe end kept open would hide the program's EOF) and die with the harness (PR_SET_PDEATHSIG)."""
+    if not cpus or not period_us:
+        return []
+    import ctypes
+
+    period = max(TICKER_MIN_US, int(period_us)) / 1e6
+    pids = []
+    for cpu in cpus:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.closerange(0, 1 << 16)
+                libc = ctypes.CDLL(None, use_errno=True)
+                libc.prctl(1, signal.SIGKILL, 0, 0, 0)    # PR_SET_PDEATHSIG
+                if os.getppid() == 1:
+                    os._exit(0)                             # the harness is already gone
+                os.sched_setaffinity(0, [cpu])
+                while True:
+                    time.sleep(period)
+            finally:
+                os._exit(0)
+        NOT_STUDENT.add(pid)
+        pids.append(pid)
+    return pids
+
+
+def stop_tickers(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+        NOT_STUDENT.discard(pid)
+
+
 def apply_perturbation(perturbation: dict, env: dict[str, str]) -> tuple[list[str], list[int] | None, dict]:
     """(extra strace options, CPUs to pin to or None, what was applied) for one run."""
     applied = dict(perturbation)
@@ -954,6 +998,9 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
     oom_before = cgroup_counter("oom_kill")
     pids_before = cgroup_counter("pids_max")
     usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    tickers = start_tickers(cpus, (perturbations[index].get("ticker_us") if applied is not None else None))
+    if applied is not None:
+        applied["applied_tickers"] = len(tickers)
     started = now_ms()
     try:
         proc = subprocess.Popen(
@@ -961,6 +1008,7 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
             preexec_fn=lambda: limit_child(plan, cpus), close_fds=True,  # noqa: PLW1509 - the harness has no threads
         )
     except OSError as exc:
+        stop_tickers(tickers)
         for fd in (out_r, out_w, err_r, err_w, in_r, in_w):
             os.close(fd)
         if trace_fd >= 0:
@@ -1094,6 +1142,7 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
         except OSError:
             pass
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    stop_tickers(tickers)   # after the usage is read: a reaped ticker's CPU time is not the program's
     record.update({
         "stdout": base64.b64encode(bytes(out_cap.kept)).decode("ascii"),
         "stderr": base64.b64encode(bytes(err_cap.kept)).decode("ascii"),

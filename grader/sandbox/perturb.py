@@ -9,6 +9,15 @@ seed its record names. The harness applies what is computed here (harness.py, st
                   futex or sched_yield is never delayed: measured), so only traced calls are named.
     cpus          CPU slots the program is pinned to (indices into the harness's own CPU set; the
                   harness maps them); None = free to run on any.
+    ticker_us     when the program is pinned: the period of a preemption ticker, a tiny process of the
+                  harness's own on each of those CPUs that sleeps that long and wakes, again and again,
+                  for the whole run. Each wake-up takes the CPU from whichever thread holds it, and the
+                  scheduler then gives it back to the thread that is behind: threads on one CPU switch
+                  every few tens of microseconds instead of every few milliseconds, so a switch lands
+                  inside a read-modify-write far more often. (On this shared 2-vCPU machine an unlocked
+                  C counter of 2 x 10M came out exact in 32 of 40 native runs pinned to one CPU, 0 of 40
+                  with a 50 us ticker there: the host rarely runs both vCPUs at the same instant, so
+                  threads on two CPUs often do not really overlap either.)
     switch_interval_s  for a Python program, sys.setswitchinterval at interpreter start-up, through a
                   root-owned sitecustomize hook the program cannot change and that removes itself from
                   sys.path, sys.modules and os.environ before the program's code runs.
@@ -59,15 +68,16 @@ class _LevelSpec:
     max_step: int             # every STEP-th call of the set is delayed, STEP drawn in [1, max_step]
     max_delayed: int          # at most this many calls per task per set
     placements: tuple[tuple[str, float], ...]   # (placement, weight)
+    ticker_us: tuple[int, ...]  # preemption ticker periods for a pinned run (taken in turn by the seed)
     switch_intervals_s: tuple[float, ...]
 
 
 _LEVELS: dict[str, _LevelSpec] = {
     "light": _LevelSpec(sets=2, max_delay_us=300, max_step=4, max_delayed=32,
-                        placements=(("free", 0.5), ("one", 0.2), ("two", 0.3)),
+                        placements=(("free", 0.3), ("one", 0.35), ("two", 0.35)), ticker_us=(50, 100, 200),
                         switch_intervals_s=(0.005, 0.001, 0.0002, 0.00005)),
     "heavy": _LevelSpec(sets=3, max_delay_us=2000, max_step=2, max_delayed=128,
-                        placements=(("free", 0.4), ("one", 0.3), ("two", 0.3)),
+                        placements=(("free", 0.2), ("one", 0.4), ("two", 0.4)), ticker_us=(20, 50, 100),
                         switch_intervals_s=(0.001, 0.0001, 0.00002, 0.000005, 0.000001)),
 }
 
@@ -82,6 +92,7 @@ class RunPerturbation:
     placement: str = "free"             # free | one (pinned to one CPU) | two (pinned to two CPUs)
     cpus: tuple[int, ...] | None = None # CPU slots (indices into the harness's CPU set); None = free
     switch_interval_s: float | None = None
+    ticker_us: int | None = None        # preemption ticker period on the pinned CPUs; None = no ticker
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -94,7 +105,7 @@ class RunPerturbation:
         cpus = data.get("cpus")
         return cls(level=data["level"], seed=int(data["seed"]), strace_args=tuple(data.get("strace_args", ())),
                    placement=data.get("placement", "free"), cpus=None if cpus is None else tuple(cpus),
-                   switch_interval_s=data.get("switch_interval_s"))
+                   switch_interval_s=data.get("switch_interval_s"), ticker_us=data.get("ticker_us"))
 
 
 def default_level(level: Level | None, repeat: int) -> Level:
@@ -131,12 +142,11 @@ def schedule(level: Level, seed: int, *, python: bool = False, cpu_slots: int = 
     args: list[str] = []
     for name in sorted(chosen):
         args += ["-e", _inject(available[name], rng, spec)]
-    # One CPU varies a Python program's interleaving (the interpreter switches threads on its own clock)
-    # but takes a native program's races away: two threads on one CPU rarely preempt each other inside a
-    # read-modify-write (the C counter was caught in 46 of 50 gradings with it, 50 of 50 without). So a
-    # native program's repeats vary between free and pinned to two CPUs only.
-    offered = [(name, weight) for name, weight in spec.placements if python or name != "one"]
-    placements, weights = zip(*offered)
+    # A pinned run has a preemption ticker on its CPUs (see ticker_us above); a free one has none, so the
+    # repeats also sample the scheduler left alone. Unticked, one CPU took a native program's races away
+    # (the C counter was caught in 46 of 50 gradings with it, 50 of 50 without, in an earlier session);
+    # ticked, one CPU is where a lost update is likeliest.
+    placements, weights = zip(*spec.placements)
     placement = rng.choices(placements, weights=weights)[0]
     if cpu_slots < 2 and placement == "two":
         placement = "one"
@@ -145,12 +155,13 @@ def schedule(level: Level, seed: int, *, python: bool = False, cpu_slots: int = 
         cpus = (rng.randrange(max(cpu_slots, 1)),)
     elif placement == "two":
         cpus = tuple(sorted(rng.sample(range(cpu_slots), 2)))
+    ticker = None if cpus is None else rng.choice(spec.ticker_us)
     # By the seed, not drawn: consecutive repeats (seeds base, base+1, ...) take the intervals in turn, so
     # any len(intervals) repeats of a test try every one (drawn at random, all 5 repeats of a Python counter
     # sometimes took long intervals and missed its race: 48 of 50 gradings caught, bench_race_detection).
     interval = spec.switch_intervals_s[seed % len(spec.switch_intervals_s)] if python else None
     return RunPerturbation(level=level, seed=seed, strace_args=tuple(args), placement=placement, cpus=cpus,
-                           switch_interval_s=interval)
+                           switch_interval_s=interval, ticker_us=ticker)
 
 
 def perturbations(level: Level, base_seed: int, count: int, *, first: int = 0, python: bool = False,

@@ -257,8 +257,9 @@ class Assignment(StrictModel):
     # Repeats without perturbation sample the same interleaving again and again: grader.sandbox.perturb.
     perturb: PerturbLevel | None = Field(
         default=None, description="schedule perturbation across repeats: off, light or heavy (seeded delays on "
-                                  "the traced calls where interleavings are decided, CPU placement, Python's "
-                                  "switch interval; each run records its seed) (default: light when a test "
+                                  "the traced calls where interleavings are decided, CPU placement with a "
+                                  "preemption ticker on pinned CPUs, Python's switch interval; each run records "
+                                  "its seed) (default: light when a test "
                                   "repeats, off for one run)")
     sanitize: Literal["thread", "address", "undefined"] | None = Field(
         default=None, description="build the C/C++ submission with one of gcc's sanitizers and run it so: thread "

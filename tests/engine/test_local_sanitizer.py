@@ -132,6 +132,7 @@ request = RunRequest(name="probe", command=("/usr/bin/python3", "probe.py"), rep
 runs = sandbox.run(folder, [request], limits=Limits()).runs["probe"]
 print(json.dumps({"stdout": [r.stdout.decode() for r in runs],
                   "applied": [bool(r.perturbation and r.perturbation["applied_switch_interval"]) for r in runs],
+                  "tickers": [[r.perturbation["applied_tickers"], r.perturbation["applied_cpus"]] for r in runs],
                   "hooks_left": sorted(os.listdir("/hooks"))}))
 """
 
@@ -143,6 +144,9 @@ def test_hooks_is_made_root_only_again_and_emptied_after_the_session(box: Grades
     assert done.code == 0, done.stdout[-3000:] + done.stderr[-3000:]
     data = json.loads(done.stdout.strip().splitlines()[-1])
     assert data["applied"] == [True, True], data
+    # Both repeats (seeds 77, 78 at heavy) are pinned to two CPUs, with a preemption ticker on each.
+    assert [count for count, _ in data["tickers"]] == [len(cpus or [0, 0]) for _, cpus in data["tickers"]], data
+    assert all(count >= 1 for count, _ in data["tickers"]), data
     for stdout in data["stdout"]:
         assert stdout.splitlines() == ["hooks 0o755 0", "hook not writable 13"], data
     assert data["hooks_left"] == []                   # the start-up hook is gone with the session

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading import grade
+from grader.grading import grade, read_run
 from grader.result import Result
 from grader.sandbox.records import Limits, RunRequest
 from grader.spec.loader import load_assignment, parse_assignment
@@ -82,6 +82,34 @@ def test_a_run_is_reproduced_from_its_seed(docker_sandbox, tmp_path: Path) -> No
     a = [{k: run.perturbation[k] for k in keys} for run in first.tests[0].runs]
     b = [{k: run.perturbation[k] for k in keys} for run in again.tests[0].runs]
     assert a == b and len({str(x) for x in a}) > 1
+
+
+def test_a_pinned_run_has_a_preemption_ticker_that_takes_the_cpu_and_leaves_no_trace(docker_sandbox,
+                                                                                     tmp_path: Path) -> None:
+    # A busy loop of 0.3 s counts how often it lost its CPU against its will (ru_nivcsw): pinned with a
+    # 50 us ticker, thousands of times; free and unticked, a handful. The ticker is not the program's.
+    from grader.sandbox.perturb import schedule
+
+    assert schedule("light", 2, python=True).ticker_us == 50 and schedule("light", 2, python=True).placement == "one"
+    assert schedule("light", 5, python=True).placement == "free" and schedule("light", 5, python=True).ticker_us is None
+    (tmp_path / "busy.py").write_text(
+        "import resource, time\n"
+        "end = time.monotonic() + 0.3\n"
+        "while time.monotonic() < end:\n"
+        "    pass\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw)\n", encoding="utf-8")
+    switches = {}
+    for seed in (2, 5):
+        request = RunRequest(name=f"busy{seed}", command=("/usr/bin/python3", "busy.py"), repeat=1,
+                             perturb="light", perturb_seed=seed)
+        record = docker_sandbox.run(tmp_path, [request], limits=Limits()).runs[f"busy{seed}"][0]
+        assert record.exit_code == 0, record.stderr
+        lines = record.stdout.decode().split()
+        switches[seed] = int(lines[0])
+        assert record.perturbation["applied_tickers"] == (1 if seed == 2 else 0)
+        assert (record.perturbation["applied_cpus"] is None) == (seed == 5)
+        assert len(read_run(record).execution.tasks) == 1   # the trace holds the program alone
+    assert switches[2] > 500 and switches[2] > 5 * switches[5], switches
 
 
 def test_perturb_off_runs_as_before(docker_sandbox, tmp_path: Path) -> None:

@@ -114,3 +114,30 @@ def test_the_record_keeps_the_perturbation() -> None:
     applied = {**schedule("light", 9, python=True).to_json(), "applied_cpus": [1], "applied_switch_interval": True}
     record = RunRecord(name="t", repeat_index=0, command=["x"], perturbation=applied)
     assert RunRecord.from_json(record.to_json()).perturbation == applied
+
+
+@pytest.mark.parametrize("level, periods", [("light", {50, 100, 200}), ("heavy", {20, 50, 100})])
+def test_a_pinned_run_has_a_ticker_and_a_free_one_none(level: str, periods: set[int]) -> None:
+    seen = set()
+    for seed in range(200):
+        for python in (False, True):
+            p = schedule(level, seed, python=python)  # type: ignore[arg-type]
+            assert (p.ticker_us is None) == (p.cpus is None)
+            if p.ticker_us is not None:
+                seen.add(p.ticker_us)
+    assert seen == periods
+    assert schedule("off", 3).ticker_us is None
+
+
+def test_native_programs_are_pinned_to_one_cpu_too_now_that_it_is_ticked() -> None:
+    placements = {schedule("light", seed, python=False).placement for seed in range(100)}
+    assert placements == {"free", "one", "two"}
+
+
+def test_a_record_without_a_ticker_still_reads() -> None:
+    from grader.sandbox.perturb import RunPerturbation
+
+    p = schedule("light", 2, python=True)
+    assert RunPerturbation.from_json(p.to_json()) == p
+    old = {k: v for k, v in p.to_json().items() if k != "ticker_us"}
+    assert RunPerturbation.from_json(old).ticker_us is None
