@@ -113,18 +113,23 @@ _BLOCK = re.compile(r"^WARNING: ThreadSanitizer: data race \(pid=(\d+)\)\n(.*?)(
                     re.MULTILINE | re.DOTALL)
 _ACCESS = re.compile(r"^  (Previous )?((?:[Aa]tomic )?(?:[Rr]ead|[Ww]rite)) of size (\d+) at \S+ by "
                      r"(thread T\d+|main thread)(?: \(mutexes: [^)]*\))?:\n((?:    #\d+ .*\n?)*)", re.MULTILINE)
-_FRAME = re.compile(r"^    #\d+ (\S+) (\S+?):(\d+)(?::\d+)?(?: \(|$)", re.MULTILINE)
+# "#0 Counter::add(int, long) /work/counter.cc:7 (counter+0x1504)": a C++ name has spaces, so the
+# file and line are the last "path:line" before the module in parentheses.
+_FRAME = re.compile(r"^    #\d+ (.+) (\S+?):(\d+)(?::\d+)?(?: \([^()\n]*\))?$", re.MULTILINE)
 _LOCATION = re.compile(r"^  Location is (.+?)(?: at 0x[0-9a-f]+.*)?$", re.MULTILINE)
 _THREAD = re.compile(r"^  Thread (T\d+) \(tid=(\d+)", re.MULTILINE)
 
 
 def _access(match: re.Match[str]) -> Access:
-    frame = _FRAME.search(match.group(5) or "")
+    # The innermost frame in the student's own code: a race inside an inlined library template (a
+    # std::vector's push_back) is told at the student's line that called it.
+    frame = _own([Frame(function=m.group(1), file=m.group(2), line=int(m.group(3)))
+                  for m in _FRAME.finditer(match.group(5) or "")])
     thread = match.group(4)
     return Access(kind=match.group(2).lower(), size=int(match.group(3)),
                   thread=thread[len("thread "):] if thread.startswith("thread ") else "T0",
-                  function=frame.group(1) if frame else "", file=frame.group(2) if frame else "",
-                  line=int(frame.group(3)) if frame else 0)
+                  function=frame.function if frame else "", file=frame.file if frame else "",
+                  line=frame.line if frame else 0)
 
 
 def parse_tsan(text: str) -> list[RaceReport]:

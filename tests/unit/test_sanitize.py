@@ -194,3 +194,25 @@ def test_the_page_shows_the_two_accesses_in_english_and_korean() -> None:
     assert "경쟁한 접근 (ThreadSanitizer)" in korean
     assert "먼저: 스레드 T1 (tid" in korean and "share.c:13(producer())에서 4바이트 쓰기" in korean
     assert "데이터 경쟁" in korean and "share.c:20" in korean
+
+
+# Recorded in the sandbox (g++ 12, `sanitize: thread`, built as counter.cc) from the .cc file of the same name.
+TSAN_DATA = Path(__file__).resolve().parents[1] / "data" / "race" / "tsan"
+
+
+def test_a_cpp_function_name_with_spaces_is_read_whole_with_its_line() -> None:
+    report = parse_tsan((TSAN_DATA / "cpp-member-function.log").read_text(encoding="utf-8"))[0]
+    assert (report.current.function, report.current.where, report.current.thread) == \
+        ("Counter::add(int, long)", "counter.cc:7", "T2")
+    assert (report.previous.function, report.previous.where, report.previous.kind) == \
+        ("Counter::add(int, long)", "counter.cc:7", "write")
+
+
+def test_a_race_inside_a_library_template_is_told_at_the_students_line() -> None:
+    reports = parse_tsan((TSAN_DATA / "cpp-vector-push-back.log").read_text(encoding="utf-8"))
+    first = reports[0]
+    # Frame #0 is in vector.tcc; the first frame in the student's code is collect() at line 7.
+    assert (first.current.function, first.current.where) == ("collect", "counter.cc:7")
+    assert (first.previous.function, first.previous.where) == ("collect", "counter.cc:7")
+    assert first.variable == "seen"
+    assert all(r.current.file == "/work/counter.cc" and r.previous.file == "/work/counter.cc" for r in reports)
