@@ -170,12 +170,12 @@ def serve(course_dir: Path | None, *, host: str = "127.0.0.1", port: int = 8000,
         count = workers or os.cpu_count() or 1
     pool = WorkerPool(runtime.queue, make_grade_one(runtime, sandbox_choice, force_local, client), count)
     pool.start()
-    _say(f"grading with {count} workers; serving {base}/ (Ctrl-C stops)")
     from django.core.servers.basehttp import run
     from django.core.wsgi import get_wsgi_application
 
-    try:
-        run(host, port, get_wsgi_application(), ipv6=":" in host, threading=True)
+    try:   # "serving" once the port is bound, so the line is never said of a port that was taken
+        run(host, port, get_wsgi_application(), ipv6=":" in host, threading=True,
+            on_bind=lambda _port: _say(f"grading with {count} workers; serving {base}/ (Ctrl-C stops)"))
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                          hint="choose another --port, or stop what uses this one") from None

@@ -110,7 +110,7 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, options: list[str]) -> Iter
     invites: dict[str, str] = {}
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not ("serving" in (text := (course / "server.log").read_text())
-                                               and listening(port)):   # "serving" comes just before the bind
+                                               and listening(port)):   # "serving" comes once the port is bound
         assert proc.poll() is None, f"grader serve exited:\n{text}"
         time.sleep(0.2)
     text = (course / "server.log").read_text()

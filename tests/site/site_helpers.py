@@ -96,7 +96,7 @@ def start_serve(course: Path, port: int, log: Path, *options: str) -> tuple[subp
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         text = log.read_text(encoding="utf-8", errors="replace")
-        # "serving" is printed just before the server binds its port: wait for the port too
+        # "serving" is printed once the port is bound (the port check keeps the wait honest all the same)
         if text.count("serving http") > before and listening(port):
             return proc, text
         assert proc.poll() is None, f"grader serve exited:\n{text}"
