@@ -210,6 +210,25 @@ class ProcessNoOrphans(SubjectCheck):
         return outcome(True, "orphans.ok", {"count": len(pool)})
 
 
+SANITIZER_NAMES = {"thread": "ThreadSanitizer", "address": "AddressSanitizer", "undefined": "UndefinedBehaviorSanitizer"}
+
+
+def _sanitizer_reported(evidence: RunEvidence, code: int | None, pid: int | None) -> str | None:
+    """The sanitizer's name when this exit code is the one it gives a program after a report and its log
+    (untouched by the program) holds a report of process `pid` (None: of any process); else None."""
+    from grader.checks.sanitized import untrusted_log
+
+    sanitizer = evidence.record.sanitizer
+    if not sanitizer or code is None or code != sanitizer.get("exit_code"):
+        return None
+    names = {f"report.{pid}"} if pid is not None else None
+    reported = [f for f in sanitizer.get("files") or [] if f.get("status") == "ok" and f.get("size")
+                and (names is None or f.get("name") in names)]
+    if not reported or untrusted_log(evidence, sanitizer):
+        return None
+    return SANITIZER_NAMES.get(str(sanitizer.get("kind")))
+
+
 class ProcessExitCode(SubjectCheck):
     """Every process of `role` (default root) exited normally with code `equals`."""
 
@@ -226,7 +245,9 @@ class ProcessExitCode(SubjectCheck):
                 return outcome(False, "exit.root_signal", {"want": self.equals, "signal": signal},
                                expected=str(self.equals), observed=f"killed by {signal}")
             if code != self.equals:
-                return outcome(False, "exit.root_code", {"want": self.equals, "code": code},
+                tool = _sanitizer_reported(evidence, code, None)
+                return outcome(False, "exit.root_sanitizer" if tool else "exit.root_code",
+                               {"want": self.equals, "code": code, **({"tool": tool} if tool else {})},
                                expected=str(self.equals), observed=f"exit code {code}")
             return outcome(True, "exit.root_ok", {"want": self.equals})
         if not evidence.has_trace:
@@ -247,6 +268,9 @@ class ProcessExitCode(SubjectCheck):
                 key, got, params["signal"] = "exit.signal", f"killed by {task.signal}", task.signal
             elif task.exit_code is not None:
                 key, got, params["code"] = "exit.code", f"exit code {task.exit_code}", task.exit_code
+                tool = _sanitizer_reported(evidence, task.exit_code, task.tgid)
+                if tool:
+                    key, params["tool"] = "exit.sanitizer", tool
             else:
                 key, got = "exit.running", "never exited"
             return outcome(False, key, params, slots=slots, expected=f"exit code {self.equals}", observed=got,

@@ -364,6 +364,12 @@ TEMPLATES: dict[str, str] = {
     "exit.signal": N_("expected pid {pid} ({role}) to exit with code {want}, it was killed by {signal}"),
     "exit.stopped": N_("expected pid {pid} ({role}) to exit with code {want}, the grader stopped it <stop>"),
     "exit.running": N_("expected pid {pid} ({role}) to exit with code {want}, it never exited"),
+    "exit.root_sanitizer": N_("expected the program to exit with code {want}, it exited with code {code}: {tool} "
+                              "reported a problem in it, and {code} is the exit code it gives a program after a "
+                              "report"),
+    "exit.sanitizer": N_("expected pid {pid} ({role}) to exit with code {want}, it exited with code {code}: {tool} "
+                         "reported a problem in this process, and {code} is the exit code it gives a program after "
+                         "a report"),
     # process.killed
     "killed.ok": N_("{count} process(es) in {role} were killed by {signal}"),
     "killed.ok_any": N_("{count} process(es) in {role} were killed by a signal"),

@@ -216,3 +216,43 @@ def test_a_race_inside_a_library_template_is_told_at_the_students_line() -> None
     assert (first.previous.function, first.previous.where) == ("collect", "counter.cc:7")
     assert first.variable == "seen"
     assert all(r.current.file == "/work/counter.cc" and r.previous.file == "/work/counter.cc" for r in reports)
+
+
+def _exit_check(equals: int = 0):  # type: ignore[no-untyped-def]
+    return CHECK_TYPES["process.exit_code"].model_validate({"kind": "process.exit_code", "equals": equals})
+
+
+def _traced() -> RunEvidence:
+    """A whole run of racy/share.c recorded in the sandbox (`sanitize: thread`; trace and log kept)."""
+    import gzip
+
+    from grader.grading import read_run
+
+    data = json.loads(gzip.decompress((TSAN_DATA / "racy-exit-record.json.gz").read_bytes()))
+    return read_run(RunRecord.from_json(data))
+
+
+def test_exit_code_66_after_a_report_is_told_as_the_sanitizers_code() -> None:
+    for evidence, key, who in ((_evidence("racy"), "exit.root_sanitizer", "in it"),
+                               (_traced(), "exit.sanitizer", "in this process")):
+        result = _exit_check().evaluate(evidence)
+        assert not result.passed and result.template == key, result
+        assert f"it exited with code 66: ThreadSanitizer reported a problem {who}, and 66 is the exit code" \
+            in result.message
+        assert "ThreadSanitizer가" in render(result.template or "", result.params, "ko")
+
+
+def test_exit_code_66_without_a_trusted_report_is_told_plainly() -> None:
+    recorded = RECORDED["racy"]["sanitizer"]
+    no_report = _evidence("racy", sanitizer={**recorded, "files": []})
+    # The program truncated its own report: the log is not trusted, so nothing is said of what it held.
+    for evidence in (no_report, _evidence("tamper")):
+        result = _exit_check().evaluate(evidence)
+        assert result.template in ("exit.root_code", "exit.code"), result
+        assert "Sanitizer" not in result.message
+    # Another process's report does not explain this one's exit code.
+    other = _traced()
+    files = other.record.sanitizer["files"]
+    assert [f["name"] for f in files] == [f"report.{other.execution.root}"]
+    other.record.sanitizer = {**other.record.sanitizer, "files": [{**files[0], "name": "report.9999"}]}
+    assert _exit_check().evaluate(other).template == "exit.code"
