@@ -115,11 +115,12 @@ def alive_workers(client: Any) -> list[dict[str, Any]]:
     return sorted(workers, key=lambda w: (w["started"], w.get("name", "")))
 
 
-def reply(client: Any, job_id: str, payload: dict[str, Any]) -> None:
-    """Give a job's reply to its sender (it BLPOPs grader:done:<job_id>)."""
+def reply(client: Any, job_id: str, payload: dict[str, Any] | str | bytes) -> None:
+    """Give a job's reply to its sender (it BLPOPs grader:done:<job_id>): a payload, or one already
+    encoded as JSON (a result is encoded once, for the store and the reply alike)."""
     key = DONE + job_id
     pipe = client.pipeline()
-    pipe.rpush(key, json.dumps(payload, ensure_ascii=False))
+    pipe.rpush(key, payload if isinstance(payload, (str, bytes)) else json.dumps(payload, ensure_ascii=False))
     pipe.expire(key, DONE_TTL_S)
     pipe.execute()
 

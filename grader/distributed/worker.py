@@ -127,7 +127,7 @@ def run_job(job_data: Any, *, redis: Any, sandbox: Any, build: str, cache_dir: P
     cached = redis.get(broker.RESULT + job.result_key())
     if cached is not None:
         log.info("job %s (%s): already graded, the stored result is sent again", job.job_id, job.label)
-        broker.reply(redis, job.job_id, json.loads(cached))
+        broker.reply(redis, job.job_id, cached)
         return
     tries_key = broker.TRIES + job.job_id
     tries = int(redis.incr(tries_key))
@@ -158,7 +158,7 @@ def run_job(job_data: Any, *, redis: Any, sandbox: Any, build: str, cache_dir: P
     if worker_key:
         pipe.hincrby(worker_key, "jobs_done", 1)
     pipe.execute()
-    broker.reply(redis, job.job_id, payload)
+    broker.reply(redis, job.job_id, text)
     log.info("job %s (%s): graded in %.1f s", job.job_id, job.label, payload["seconds"])
 
 
