@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             tally[f"{kind}/{level}"] = [
                 _grade(sandbox, spec, _solution(program, kind), level, args.seed * 100000 + i * 100)
                 for i in range(args.gradings)]
-            if kind == "racy":   # what each run of a missed race had, to see why it was missed
+            if kind == "racy" and level != "off":   # what each run of a missed race had, to see why
                 for result in tally[f"{kind}/{level}"]:
                     if result.tests[0].status == "passed":
                         print(f"  missed ({kind}, perturb={level}): "

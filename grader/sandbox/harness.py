@@ -785,15 +785,20 @@ def start_tickers(cpus: list[int] | None, period_us: int | None) -> list[int]:
     import ctypes
 
     period = max(TICKER_MIN_US, int(period_us)) / 1e6
+    harness = os.getpid()
     pids = []
     for cpu in cpus:
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            break       # no task to spare (the pids limit): the run goes on with the tickers it has,
+                        # and its record says how many (applied_tickers)
         if pid == 0:
             try:
                 os.closerange(0, 1 << 16)
                 libc = ctypes.CDLL(None, use_errno=True)
                 libc.prctl(1, signal.SIGKILL, 0, 0, 0)    # PR_SET_PDEATHSIG
-                if os.getppid() == 1:
+                if os.getppid() != harness:
                     os._exit(0)                             # the harness is already gone
                 os.sched_setaffinity(0, [cpu])
                 while True:
