@@ -68,7 +68,7 @@ class _LevelSpec:
     max_step: int             # every STEP-th call of the set is delayed, STEP drawn in [1, max_step]
     max_delayed: int          # at most this many calls per task per set
     placements: tuple[tuple[str, float], ...]   # (placement, weight)
-    ticker_us: tuple[int, ...]  # preemption ticker periods for a pinned run (taken in turn by the seed)
+    ticker_us: tuple[int, ...]  # preemption ticker periods for a pinned run (one drawn from the seed)
     switch_intervals_s: tuple[float, ...]
 
 
