@@ -87,29 +87,37 @@ def test_a_run_is_reproduced_from_its_seed(docker_sandbox, tmp_path: Path) -> No
 def test_a_pinned_run_has_a_preemption_ticker_that_takes_the_cpu_and_leaves_no_trace(docker_sandbox,
                                                                                      tmp_path: Path) -> None:
     # A busy loop of 0.3 s counts how often it lost its CPU against its will (ru_nivcsw): pinned with a
-    # 50 us ticker, thousands of times; free and unticked, a handful. The ticker is not the program's.
+    # 20 us ticker, thousands of times (5000-odd on an idle machine); free and unticked, only as often as
+    # other work on the machine takes the CPU. Other tests load the same two CPUs and raise both counts
+    # (1192 ticked against 464 free was seen in CI with a 50 us ticker), so the two are run back to back
+    # up to three times and one pair must show the ticker plainly. The ticker is not the program's.
     from grader.sandbox.perturb import schedule
 
-    assert schedule("light", 2, python=True).ticker_us == 50 and schedule("light", 2, python=True).placement == "one"
-    assert schedule("light", 5, python=True).placement == "free" and schedule("light", 5, python=True).ticker_us is None
+    ticked, free = schedule("heavy", 1, python=True), schedule("heavy", 6, python=True)
+    assert (ticked.placement, ticked.ticker_us) == ("one", 20) and (free.placement, free.ticker_us) == ("free", None)
     (tmp_path / "busy.py").write_text(
         "import resource, time\n"
         "end = time.monotonic() + 0.3\n"
         "while time.monotonic() < end:\n"
         "    pass\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw)\n", encoding="utf-8")
-    switches = {}
-    for seed in (2, 5):
-        request = RunRequest(name=f"busy{seed}", command=("/usr/bin/python3", "busy.py"), repeat=1,
-                             perturb="light", perturb_seed=seed)
-        record = docker_sandbox.run(tmp_path, [request], limits=Limits()).runs[f"busy{seed}"][0]
-        assert record.exit_code == 0, record.stderr
-        lines = record.stdout.decode().split()
-        switches[seed] = int(lines[0])
-        assert record.perturbation["applied_tickers"] == (1 if seed == 2 else 0)
-        assert (record.perturbation["applied_cpus"] is None) == (seed == 5)
-        assert len(read_run(record).execution.tasks) == 1   # the trace holds the program alone
-    assert switches[2] > 500 and switches[2] > 5 * switches[5], switches
+    pairs = []
+    for _attempt in range(3):
+        switches = {}
+        for seed in (1, 6):
+            request = RunRequest(name=f"busy{seed}", command=("/usr/bin/python3", "busy.py"), repeat=1,
+                                 perturb="heavy", perturb_seed=seed)
+            record = docker_sandbox.run(tmp_path, [request], limits=Limits()).runs[f"busy{seed}"][0]
+            assert record.exit_code == 0, record.stderr
+            switches[seed] = int(record.stdout.decode().split()[0])
+            assert record.perturbation["applied_tickers"] == (1 if seed == 1 else 0)
+            assert (record.perturbation["applied_cpus"] is None) == (seed == 6)
+            assert len(read_run(record).execution.tasks) == 1   # the trace holds the program alone
+        pairs.append((switches[1], switches[6]))
+        if switches[1] >= 1000 and switches[1] >= 2 * switches[6]:
+            break
+    else:
+        raise AssertionError(f"no pair (ticked, free) showed the ticker: {pairs}")
 
 
 def test_perturb_off_runs_as_before(docker_sandbox, tmp_path: Path) -> None:
