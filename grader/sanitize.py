@@ -32,15 +32,15 @@ COMPILERS = frozenset({"gcc", "cc", "g++", "c++"})
 # Runtime options, set through the environment (they override the program's own __tsan_default_options;
 # a program that defines one is refused anyway, see EVASION_SYMBOLS). log_path is added per run.
 SANITIZERS: dict[str, dict[str, Any]] = {
-    "thread": {"flag": "-fsanitize=thread", "env": "TSAN_OPTIONS",
+    "thread": {"name": "ThreadSanitizer", "flag": "-fsanitize=thread", "env": "TSAN_OPTIONS",
                "options": f"exitcode={SANITIZER_EXIT}:halt_on_error=0:report_bugs=1:report_signal_unsafe=0:"
                           "suppressions=:ignore_noninstrumented_modules=0:history_size=4"},
     # LeakSanitizer cannot run under ptrace (strace): leaks are not looked for.
-    "address": {"flag": "-fsanitize=address", "env": "ASAN_OPTIONS",
+    "address": {"name": "AddressSanitizer", "flag": "-fsanitize=address", "env": "ASAN_OPTIONS",
                 "options": f"exitcode={SANITIZER_EXIT}:detect_leaks=0:halt_on_error=1:suppressions="},
     # halt_on_error=1: the first report ends the program with `exitcode`, so an exit with that code and no
     # report in the log is seen (as with the other two); print_stacktrace: the student's file:line.
-    "undefined": {"flag": "-fsanitize=undefined", "env": "UBSAN_OPTIONS",
+    "undefined": {"name": "UndefinedBehaviorSanitizer", "flag": "-fsanitize=undefined", "env": "UBSAN_OPTIONS",
                   "options": f"exitcode={SANITIZER_EXIT}:print_stacktrace=1:halt_on_error=1:suppressions="},
 }
 

@@ -210,13 +210,11 @@ class ProcessNoOrphans(SubjectCheck):
         return outcome(True, "orphans.ok", {"count": len(pool)})
 
 
-SANITIZER_NAMES = {"thread": "ThreadSanitizer", "address": "AddressSanitizer", "undefined": "UndefinedBehaviorSanitizer"}
-
-
 def _sanitizer_reported(evidence: RunEvidence, code: int | None, pid: int | None) -> str | None:
     """The sanitizer's name when this exit code is the one it gives a program after a report and its log
     (untouched by the program) holds a report of process `pid` (None: of any process); else None."""
     from grader.checks.sanitized import untrusted_log
+    from grader.sanitize import SANITIZERS
 
     sanitizer = evidence.record.sanitizer
     if not sanitizer or code is None or code != sanitizer.get("exit_code"):
@@ -226,7 +224,7 @@ def _sanitizer_reported(evidence: RunEvidence, code: int | None, pid: int | None
                 and (names is None or f.get("name") in names)]
     if not reported or untrusted_log(evidence, sanitizer):
         return None
-    return SANITIZER_NAMES.get(str(sanitizer.get("kind")))
+    return SANITIZERS.get(str(sanitizer.get("kind")), {}).get("name")
 
 
 class ProcessExitCode(SubjectCheck):
