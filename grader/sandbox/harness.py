@@ -1003,8 +1003,9 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
     oom_before = cgroup_counter("oom_kill")
     pids_before = cgroup_counter("pids_max")
     usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    tickers = start_tickers(cpus, (perturbations[index].get("ticker_us") if applied is not None else None))
-    if applied is not None:
+    tickers: list[int] = []
+    if applied is not None:   # the run's own perturbation (a copy of perturbations[index])
+        tickers = start_tickers(cpus, applied.get("ticker_us"))
         applied["applied_tickers"] = len(tickers)
     started = now_ms()
     try:
