@@ -45,6 +45,7 @@ TRACE_DIR = "/trace"
 SCRATCH_DIRS = ("/work", "/tmp", "/dev/shm", "/dev/mqueue")   # /dev/mqueue: the container's own
                                                           # mqueue fs (Docker mounts one per IPC namespace)
 POLL_S = 0.02
+BLIND_STOP_MS = 200   # the tracer outlives its last task by far less than this
 COLLECT_BYTES = 1 << 20   # what is kept of one file a check reads (file.contents); its size is recorded
 COLLECT_FILES = 32
 
@@ -149,7 +150,11 @@ class Killer:
                 while os.read(self.req_r, 1):
                     deadline = time.monotonic() + 5
                     rounds = 0
-                    while student_pids(self.uid) and time.monotonic() < deadline:
+                    # The first round is sent whatever /proc says: a fork chain (each process forks one
+                    # child and exits) is gone from a list of /proc by the time its entries are read, so
+                    # the list says "nothing left" while the chain runs on. kill(-1) reaches every task at
+                    # once, and a fork racing it fails (the parent has SIGKILL pending).
+                    while (rounds == 0 or student_pids(self.uid)) and time.monotonic() < deadline:
                         # SIGKILL alone first: a task blocked in a call dies inside it, and the trace
                         # shows where it hung. SIGSTOP would interrupt that call and hide it. Only
                         # what survives a few rounds (a fork bomb refilling) is stopped, then killed.
@@ -178,8 +183,7 @@ class Killer:
         self.pending = False
 
     def kill_all(self) -> None:
-        if not self.pending and not student_pids(self.uid):
-            return
+        # Always asked, never skipped on an empty /proc scan: that scan misses a fork chain (see above).
         self.request()
         self.acknowledged()
 
@@ -1055,9 +1059,11 @@ def run_once(plan: dict, request: dict, index: int, out_name: str) -> dict:
         nonlocal killed_for, final_tasks, open_ends, stopped_at
         if killed_for is None:
             tasks, ends = with_student_fs(plan, snapshot_tasks, plan["uid"])
-            if not tasks:
+            if not tasks and (proc.poll() is not None or now_ms() < deadline + BLIND_STOP_MS):
                 return   # everything had ended meanwhile: nothing is stopped, nothing is said
-                         # (the output and trace limits have flags of their own)
+                         # (the output and trace limits have flags of their own). A scan of /proc misses
+                         # a fork chain, though: while the tracer still has tasks past the limit (it
+                         # ends with its last one), the run is stopped with no snapshot.
             killed_for = reason
             final_tasks, open_ends = tasks, ends
             stopped_at = now_ms() - started

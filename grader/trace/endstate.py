@@ -209,6 +209,9 @@ def blocked_at_end(execution: Execution, record: RunRecord) -> list[Blocked]:
                                               _first_int(blocked.args), None)
         out.append(blocked)
     for tid, entry in proc.items():
+        task = execution.tasks.get(tid)
+        if task is not None and task.end is not None and task.signal != "SIGKILL":
+            continue   # alive in the snapshot, then ended on its own before the grader's kill reached it
         if tid not in seen and "call" in entry:     # an older snapshot without call names says too little
             seen.add(tid)
             out.append(_from_proc(execution, record, entry))

@@ -529,3 +529,20 @@ def test_fork_buffer_not_claimed_for_one_byte_writes_merged_by_the_model() -> No
     assert any(w.calls > 1 for w in execution.writes)
     record = RunRecord(name="t", repeat_index=0, command=["python3"], stdout_channel="pipe:[77]")
     assert "fork_buffer_duplicate" not in [d.code for d in diagnose_run(execution, record)]
+
+
+def test_a_task_in_the_snapshot_that_then_exited_on_its_own_was_not_stopped() -> None:
+    # CI, hostile 46-deep-chain: /proc named two links of a fork chain at the limit, the kill missed them,
+    # and they forked and exited on their own; the page said the grader had stopped them.
+    b = ExecBuilder()
+    gone, killed = b.fork(100), b.fork(100)
+    b.exit(100)
+    b.orphan(gone)
+    b.orphan(killed)
+    b.exit(gone)
+    b.kill(killed)
+    record = RunRecord(name="t", repeat_index=0, command=["x"], stopped_for="linger",
+                       final_tasks=[_proc(gone, "clone"), _proc(killed, "clone")])
+    assert [blocked.tid for blocked in blocked_at_end(b.execution, record)] == [killed]
+    (linger,) = [d for d in diagnose_run(b.execution, record) if d.code == "linger"]
+    assert f"pid {killed})" in linger.message and str(gone) not in linger.message.split("were still")[0]
