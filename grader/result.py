@@ -196,6 +196,8 @@ class RunSummary:
 
 @dataclass(slots=True)
 class TestResult:
+    __test__ = False   # not a pytest test class, though its name starts with Test
+
     name: str
     status: Status
     score: float
